@@ -1,0 +1,93 @@
+/**
+ * The command-line program: commander wiring, and the mapping from errors to exit codes.
+ * `createProgram()` builds a fresh program, so tests can parse arguments in-process.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerSpinner } from './commands/spinner.js';
+import { ConcurError, ExitCode } from './errors.js';
+import { sayError } from './output.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+// commander's own usage errors, which concur reports with exit code 2.
+const usageCodes = new Set([
+  'commander.unknownOption',
+  'commander.unknownCommand',
+  'commander.invalidArgument',
+  'commander.missingArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.excessArguments',
+  'commander.conflictingOption',
+  'commander.help',
+]);
+
+/** Build the `concur` program. Errors are thrown (exitOverride), never turned into process.exit here. */
+export function createProgram(): Command {
+  const program = new Command('concur')
+    .description('Process-based concurrency on Node.js, shown and made practical.')
+    .version(version, '-V, --version')
+    .option('--debug', 'print the full cause of errors (also: DEBUG=concur)')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      // One line, prefixed like every other concur error, with the way to learn more.
+      outputError: (message, write) => write(`concur: ${message.replace(/^error: /, '').trimEnd()}\n`),
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  concur spinner                 a spinner child turns while the parent computes
+  concur spinner -- make build   any command, with a spinner on stderr
+  concur demo                    list the patterns, one per line
+  concur demo spinner            the spinner pattern, narrated
+
+stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error,
+130 Ctrl-C, 143 SIGTERM, 128+n when a child dies of signal n.`,
+    );
+  registerSpinner(program);
+  registerDemo(program);
+
+  // Throw instead of exiting, in every subcommand, so main() alone decides the exit code.
+  const throwAll = (command: Command): void => {
+    command.exitOverride();
+    command.configureOutput(program.configureOutput());
+    command.showSuggestionAfterError(true);
+    command.commands.forEach(throwAll);
+  };
+  throwAll(program);
+  return program;
+}
+
+/** Map anything thrown to an exit code, printing one line (the stack only with --debug or DEBUG). */
+export function exitCodeFor(error: unknown, debug = false): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+    // commander has printed its own one-line message already.
+    return usageCodes.has(error.code) ? ExitCode.usage : error.exitCode;
+  }
+  if (error instanceof ConcurError) {
+    sayError(error.message);
+    if (debug && error.cause) console.error(error.cause);
+    return error.exitCode;
+  }
+  sayError(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+  if (debug) console.error(error);
+  else sayError('run again with --debug for details, and please report it.');
+  return ExitCode.failure;
+}
+
+/** Run concur with `argv` (as in process.argv); sets process.exitCode. */
+export async function main(argv: string[]): Promise<void> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const debug = argv.includes('--debug') || /\bconcur\b|\*/.test(process.env.DEBUG ?? '');
+    process.exitCode = exitCodeFor(error, debug);
+  }
+}

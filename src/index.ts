@@ -1,0 +1,20 @@
+/**
+ * concur's library API: the patterns, usable from your own code. Re-exports only.
+ */
+export { ConcurError, UsageError, ExitCode, signalExitCode } from './errors.js';
+export { terminalPolicy, type TerminalPolicy } from './output.js';
+export { track, killAll, exitOnSignals } from './process/children.js';
+export { exitWithParent, guard } from './process/lifeline.js';
+export {
+  SpinnerProcess,
+  withSpinner,
+  withInProcessSpinner,
+  type SpinnerOptions,
+  type SpinnerRun,
+  type Progress,
+} from './patterns/spinner.js';
+export { spinCommand, type SpinCommandOptions, type SpinCommandResult } from './patterns/spinner-command.js';
+export type { ToSpinner, FromSpinner, SpinnerStats, SpinnerStyle } from './protocol/spinner.js';
+export { EventLog, type ConcurEvent, type EventKind } from './events.js';
+export { patterns, findPattern, type Pattern } from './registry.js';
+export { countPrimes, isPrime } from './work/primes.js';

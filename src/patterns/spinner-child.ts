@@ -1,0 +1,95 @@
+/**
+ * The spinner child: a separate process whose only job is to keep a spinner turning on stderr.
+ * Its event loop is free while the parent's is blocked, which is the whole point of the pattern.
+ * It obeys messages from src/protocol/spinner.ts, cleans the terminal itself, and exits when its parent
+ * goes away (IPC 'disconnect'), because a busy or killed parent cannot clean up after it.
+ */
+import { paint } from '../output.js';
+import type { FromSpinner, ToSpinner } from '../protocol/spinner.js';
+import { exitWithParent, guard } from '../process/lifeline.js';
+import { createRenderer, FrameClock, type Renderer } from './spinner-render.js';
+
+const clock = new FrameClock();
+const received: string[] = [];
+let renderer: Renderer | undefined;
+let baseText = '';
+let animated = false;
+let color = false;
+let finished = false;
+
+function send(message: FromSpinner, then?: () => void): void {
+  if (process.connected) process.send?.(message, () => then?.());
+  else then?.();
+}
+
+// Stop drawing, print the final line (if any), report stats, then close the channel and exit.
+function finish(kind: 'succeed' | 'fail' | undefined, text = ''): void {
+  if (finished) return;
+  finished = true;
+  renderer?.clear();
+  if (kind) {
+    const ink = paint({ animate: animated, color, columns: 80 });
+    const mark = kind === 'succeed' ? ink.green('✔') : ink.red('✖');
+    process.stderr.write(`${mark} ${text}\n`);
+  }
+  // Disconnect only once the stats are written: closing a channel drops writes still queued on it.
+  send({ type: 'stats', stats: clock.stats(animated, received) }, () => process.disconnect?.());
+}
+
+function handle(message: ToSpinner): void {
+  received.push(message.type);
+  switch (message.type) {
+    case 'start':
+      if (renderer) return;
+      baseText = message.text;
+      animated = message.animate;
+      color = message.color;
+      renderer = createRenderer(message, clock);
+      return;
+    case 'update': {
+      if (message.text !== undefined) baseText = message.text;
+      const progress = message.fraction === undefined ? '' : ` ${Math.floor(message.fraction * 100)}%`;
+      renderer?.update(`${baseText}${progress}`);
+      return;
+    }
+    case 'log':
+      renderer?.log(message.stream === 'stdout' ? process.stdout : process.stderr, message.text);
+      return;
+    case 'guard':
+      guard(message.pid);
+      return;
+    case 'succeed':
+    case 'fail':
+      finish(message.type, message.text);
+      return;
+    case 'stop':
+      finish(undefined);
+      return;
+    default: {
+      const unknown: never = message;
+      throw new Error(`spinner child: unknown message ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+// Leave the terminal as we found it: spinner gone, cursor visible.
+function cleanTerminal(): void {
+  if (finished) return;
+  finished = true;
+  renderer?.clear();
+}
+
+exitWithParent(cleanTerminal);
+// Ctrl-C on a terminal reaches the whole process group: clean up and go, whatever the parent is doing.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
+  process.on(signal, () => {
+    cleanTerminal();
+    process.exit(code);
+  });
+}
+process.on('message', (message) => handle(message as ToSpinner));
+send({ type: 'ready', pid: process.pid });

@@ -1,0 +1,202 @@
+/**
+ * Spinner process: keep a spinner turning while the parent is too busy to draw it.
+ *
+ * The parent forks a child whose only job is the spinner, then blocks on a long CPU-bound computation.
+ * The child's event loop is free, so frames keep coming; the two talk only through typed IPC messages
+ * (src/protocol/spinner.ts). From the chapter's multiprocessing example (Simionato, python-list 2009), and the
+ * reason the pattern exists: an in-process timer freezes while the main thread computes (`--in-process`).
+ *
+ * Use it when a CLI runs blocking work it cannot break up, or wraps another command that takes a while.
+ * Try: concur demo spinner
+ */
+import { fork as nodeFork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { terminalPolicy, type TerminalPolicy } from '../output.js';
+import { track } from '../process/children.js';
+import type { FromSpinner, SpinnerStats, SpinnerStyle, ToSpinner } from '../protocol/spinner.js';
+
+/** How to start a spinner. */
+export interface SpinnerOptions {
+  /** Text beside the spinner, e.g. "Counting primes…". */
+  text: string;
+  /** 'ora' (default) or 'classic' (`| / - \` with backspaces). */
+  style?: SpinnerStyle;
+  /** Milliseconds between frames; 80 for ora, 100 for classic (the chapter's DELAY = 0.1). */
+  intervalMs?: number;
+  /** What stderr allows; decided from the real stderr and env when omitted. */
+  policy?: TerminalPolicy;
+  /** Called with every message crossing the boundary, both ways (for narration and tests). */
+  onMessage?: (direction: 'sent' | 'received', message: ToSpinner | FromSpinner) => void;
+  /** Start the child without drawing anything: it then only guards (see `guard`). */
+  hidden?: boolean;
+  /** Dependency seam: how to fork the child (defaults to node:child_process fork). */
+  fork?: (modulePath: string, args: string[], options: ForkOptions) => ChildProcess;
+}
+
+/** The child's entry point, next to this file once built. */
+export const spinnerChildPath = fileURLToPath(new URL('./spinner-child.js', import.meta.url));
+
+/** The parent's handle on a running spinner child. Every method is safe to call after the child died. */
+export class SpinnerProcess {
+  private statsReceived: SpinnerStats | undefined;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    private readonly onMessage: SpinnerOptions['onMessage'],
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.on('message', (message: FromSpinner) => {
+      onMessage?.('received', message);
+      if (message.type === 'stats') this.statsReceived = message.stats;
+    });
+    // A dead child must never take the parent down: a failed send is simply dropped.
+    child.on('error', () => {});
+  }
+
+  /**
+   * Fork the spinner child and tell it to start. Returns at once: the parent can begin blocking work
+   * straight away, because messages wait in the channel until the child reads them.
+   */
+  static start(options: SpinnerOptions): SpinnerProcess {
+    const fork = options.fork ?? nodeFork;
+    const policy = options.policy ?? terminalPolicy(process.stderr);
+    // stdin 'ignore': the child must never touch the terminal's input (or Ctrl-C could be swallowed).
+    const child = track(fork(spinnerChildPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const spinner = new SpinnerProcess(child, options.onMessage);
+    const style = options.style ?? 'ora';
+    if (options.hidden) return spinner;
+    spinner.send({
+      type: 'start',
+      text: options.text,
+      style,
+      animate: policy.animate,
+      color: policy.color,
+      intervalMs: options.intervalMs ?? (style === 'classic' ? 100 : 80),
+    });
+    return spinner;
+  }
+
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Send one protocol message, if the child is still there to hear it. */
+  send(message: ToSpinner): void {
+    if (!this.child.connected) return;
+    this.onMessage?.('sent', message);
+    this.child.send(message, () => {});
+  }
+
+  /** Ask the child to kill `pid` if this process dies, even by SIGKILL. */
+  guard(pid: number): void {
+    this.send({ type: 'guard', pid });
+  }
+
+  /** Print a line above the spinner (a wrapped command's output), so the two never garble each other. */
+  log(stream: 'stdout' | 'stderr', text: string): void {
+    this.send({ type: 'log', stream, text });
+  }
+
+  /** Change the text, or show progress as a fraction 0..1. */
+  update(text?: string, fraction?: number): void {
+    this.send({ type: 'update', text, fraction });
+  }
+
+  /**
+   * Finish with a final line (✔ or ✖), or none, and wait for the child to report and exit.
+   * Resolves with the child's stats, or undefined if it died first or took longer than `timeoutMs`.
+   */
+  async finish(
+    kind: 'succeed' | 'fail' | 'stop',
+    text = '',
+    timeoutMs = 2000,
+  ): Promise<SpinnerStats | undefined> {
+    this.send(kind === 'stop' ? { type: 'stop' } : { type: kind, text });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    return this.statsReceived;
+  }
+}
+
+/** Reports progress from inside a task: new text, a fraction 0..1, or both. */
+export type Progress = (update: { text?: string; fraction?: number }) => void;
+
+/** What `withSpinner` returns: the task's value, its duration, and what the spinner measured. */
+export interface SpinnerRun<T> {
+  value: T;
+  /** Milliseconds the task itself took (not counting the spinner's start-up or shutdown). */
+  elapsedMs: number;
+  /** The spinner's own report, or undefined if the child died. */
+  stats: SpinnerStats | undefined;
+}
+
+/**
+ * Run `task` (sync or async, blocking or not) while a forked child shows a spinner.
+ * The final line is `done(value, elapsedMs)`; if the task throws, the spinner fails with the error's message.
+ */
+export async function withSpinner<T>(
+  task: (progress: Progress) => T | Promise<T>,
+  options: SpinnerOptions & { done?: (value: T, elapsedMs: number) => string },
+): Promise<SpinnerRun<T>> {
+  const spinner = SpinnerProcess.start(options);
+  const progress: Progress = ({ text, fraction }) => spinner.update(text, fraction);
+  const started = performance.now();
+  let value: T;
+  try {
+    value = await task(progress);
+  } catch (error) {
+    await spinner.finish('fail', error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+  const elapsedMs = performance.now() - started;
+  const text = options.done?.(value, elapsedMs) ?? `Done in ${(elapsedMs / 1000).toFixed(1)} s`;
+  const stats = await spinner.finish('succeed', text);
+  return { value, elapsedMs, stats };
+}
+
+/**
+ * The counter-example: the same spinner on a timer inside this process. While `task` blocks, the timer
+ * cannot fire, so the spinner freezes. Returns how many frames were drawn and how many were due.
+ */
+export async function withInProcessSpinner<T>(
+  task: (progress: Progress) => T | Promise<T>,
+  options: Pick<SpinnerOptions, 'text' | 'intervalMs' | 'policy'>,
+): Promise<SpinnerRun<T> & { framesDue: number }> {
+  const policy = options.policy ?? terminalPolicy(process.stderr);
+  const intervalMs = options.intervalMs ?? 80;
+  // Loaded here, not at the top: the parent of a forked spinner never needs ora itself.
+  const { createRenderer, FrameClock } = await import('./spinner-render.js');
+  const clock = new FrameClock();
+  const renderer = createRenderer(
+    {
+      type: 'start',
+      text: options.text,
+      style: 'ora',
+      animate: policy.animate,
+      color: policy.color,
+      intervalMs,
+    },
+    clock,
+  );
+  const started = performance.now();
+  try {
+    const value = await task(({ text, fraction }) => {
+      if (text !== undefined || fraction !== undefined)
+        renderer.update(
+          `${text ?? options.text}${fraction === undefined ? '' : ` ${Math.floor(fraction * 100)}%`}`,
+        );
+    });
+    const elapsedMs = performance.now() - started;
+    const framesDue = Math.max(1, Math.floor(elapsedMs / intervalMs));
+    return { value, elapsedMs, stats: clock.stats(policy.animate), framesDue };
+  } finally {
+    renderer.clear();
+  }
+}

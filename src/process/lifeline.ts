@@ -1,0 +1,53 @@
+/**
+ * The child's side of "no child outlives concur". A forked child holds an IPC channel to its parent; when the
+ * parent dies for any reason, even SIGKILL, the kernel closes that channel and Node emits 'disconnect'.
+ * A child that exits on 'disconnect' can never be orphaned for long.
+ */
+
+/** PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`). */
+const guarded = new Set<number>();
+
+/** Kill `pid` (SIGTERM, then SIGKILL after `graceMs`) when this process's parent goes away. */
+export function guard(pid: number): void {
+  guarded.add(pid);
+}
+
+/** Stop guarding a PID that has exited on its own. */
+export function unguard(pid: number): void {
+  guarded.delete(pid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Exit when the parent's IPC channel closes. `cleanup` runs first (restore the cursor, clear a line);
+ * guarded PIDs get SIGTERM and, if still there after `graceMs`, SIGKILL.
+ */
+export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): void {
+  if (!process.send)
+    throw new Error('exitWithParent() needs a process started with fork() (an IPC channel).');
+  process.once('disconnect', () => {
+    cleanup();
+    for (const pid of guarded) signal(pid, 'SIGTERM');
+    if (guarded.size === 0) process.exit(0);
+    setTimeout(() => {
+      for (const pid of guarded) if (alive(pid)) signal(pid, 'SIGKILL');
+      process.exit(0);
+    }, graceMs);
+  });
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone: nothing to do.
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The whole conversation between a busy parent and its spinner child, in one place.
+ * Parent → child: start, update, log, guard, succeed/fail, stop. Child → parent: ready, stats.
+ * Both sides import these types only; nothing else is shared.
+ */
+
+/** How the child draws: ora's dots, or the chapter's `| / - \` with backspaces. */
+export type SpinnerStyle = 'ora' | 'classic';
+
+/** Sent by the parent. */
+export type ToSpinner =
+  | {
+      type: 'start';
+      text: string;
+      style: SpinnerStyle;
+      /** Draw frames (stderr is a terminal that allows it); otherwise print a start and a final line only. */
+      animate: boolean;
+      color: boolean;
+      intervalMs: number;
+    }
+  /** New text, or progress as a fraction 0..1 shown after the text. */
+  | { type: 'update'; text?: string; fraction?: number }
+  /** A line to print above the spinner, so other output never garbles it. */
+  | { type: 'log'; stream: 'stdout' | 'stderr'; text: string }
+  /** Kill this PID if the parent dies (a wrapped command has no IPC channel of its own). */
+  | { type: 'guard'; pid: number }
+  /** Finish with a final line: ✔ (succeed) or ✖ (fail). The child then reports stats and exits. */
+  | { type: 'succeed'; text: string }
+  | { type: 'fail'; text: string }
+  /** Finish without a final line. */
+  | { type: 'stop' };
+
+/** Timing the child measured about itself, sent just before it exits. */
+export interface SpinnerStats {
+  /** Frames drawn (or, when not animating, ticks of its frame timer). */
+  frames: number;
+  /** Whether frames were really drawn on a terminal. */
+  animated: boolean;
+  /** Gaps between successive frames, in milliseconds (p50, p95, max). */
+  intervalP50Ms: number;
+  intervalP95Ms: number;
+  intervalMaxMs: number;
+  /** Milliseconds from the child's start to its first frame. */
+  firstFrameMs: number;
+  /** CPU time the child used (user + system), in milliseconds. */
+  cpuMs: number;
+  /** Wall time from start to finish, in milliseconds. */
+  wallMs: number;
+  /** Every message the child received, by type, in order (for the narrated demo). */
+  received: string[];
+}
+
+/** Sent by the child. */
+export type FromSpinner = { type: 'ready'; pid: number } | { type: 'stats'; stats: SpinnerStats };

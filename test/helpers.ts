@@ -1,0 +1,131 @@
+/**
+ * Test helpers: run the built CLI as a user would, in a pipe or in a real pseudo-terminal, and check whether
+ * processes are really gone (through /proc, because an unreaped zombie still answers kill(pid, 0)).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa, type Options, type ResultPromise } from 'execa';
+
+/** The built CLI, as `npx concur` runs it. */
+export const concurBin = fileURLToPath(new URL('../bin/concur.js', import.meta.url));
+/** A fixture program or module, by file name. */
+export const fixture = (name: string): string =>
+  fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** A plain environment: no CI, no colour forcing, so each test sets exactly what it means. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { CI: undefined, FORCE_COLOR: undefined, NO_COLOR: undefined, TERM: 'xterm-256color', ...extra };
+}
+
+/** Run `concur args` with pipes for stdin/stdout/stderr; never rejects (check exitCode). */
+export function concur(args: string[], options: Options = {}): ResultPromise<Options & { reject: false }> {
+  return execa('node', [concurBin, ...args], {
+    reject: false,
+    env: cleanEnv(),
+    extendEnv: true,
+    timeout: 60_000,
+    ...options,
+  }) as unknown as ResultPromise<Options & { reject: false }>;
+}
+
+/** Quote one argument for sh. */
+export const shq = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Run a shell command line inside a real pseudo-terminal (util-linux `script`), 80×24.
+ * Returns the running process; its stdout carries everything the terminal showed.
+ */
+export function inTerminal(commandLine: string, env: Record<string, string | undefined> = {}) {
+  return execa('script', ['-qfec', `stty cols 80 rows 24; ${commandLine}`, '/dev/null'], {
+    reject: false,
+    env: cleanEnv(env),
+    extendEnv: true,
+    timeout: 60_000,
+    stdin: 'pipe',
+  });
+}
+
+/** The `node bin/concur.js` command line, quoted for a shell. */
+export const concurCommand = (args: string[]): string => ['node', concurBin, ...args].map(shq).join(' ');
+
+/**
+ * True while `pid` is a live process. A zombie (state Z) or a missing /proc entry counts as dead:
+ * orphans on these machines may linger unreaped, and `kill(pid, 0)` would still say "alive".
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Wait until `predicate()` holds, polling every 20 ms; fail after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Every descendant PID of `pid`, read from /proc (children, grandchildren, ...). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirProc()) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ppid = Number(fields[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), entry]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const child of children.get(p) ?? []) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+import { readdirSync } from 'node:fs';
+function readdirProc(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+}
+
+/** Resolve with the first line of `stream` that matches `pattern` (a readiness line); fail after `timeoutMs`. */
+export function waitForLine(
+  stream: NodeJS.ReadableStream,
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => {
+      stream.off('data', onData);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}; saw: ${buffer.slice(-500)}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer | string): void => {
+      buffer += chunk.toString();
+      const match = buffer.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        stream.off('data', onData);
+        resolve(match[0]);
+      }
+    };
+    stream.on('data', onData);
+  });
+}
+
+/** No ESC byte anywhere: plain text for pipes and files. */
+export const hasEscapes = (text: string): boolean => text.includes('\u001b');
