@@ -25,4 +25,6 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'off',
     },
   },
+  // Tests read terminal output, escape codes and all.
+  { files: ['test/**'], rules: { 'no-control-regex': 'off' } },
 );

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execa, type Options, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 
 /** The built CLI, as `npx concur` runs it. */
 export const concurBin = fileURLToPath(new URL('../bin/concur.js', import.meta.url));
@@ -17,15 +17,26 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   return { CI: undefined, FORCE_COLOR: undefined, NO_COLOR: undefined, TERM: 'xterm-256color', ...extra };
 }
 
-/** Run `concur args` with pipes for stdin/stdout/stderr; never rejects (check exitCode). */
-export function concur(args: string[], options: Options = {}): ResultPromise<Options & { reject: false }> {
+/** What a test may set when running concur: extra environment, stdin text or file, working directory. */
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  input?: string;
+  inputFile?: string;
+  cwd?: string;
+  timeout?: number;
+}
+
+/** Run `concur args` with pipes for stdin/stdout/stderr (text); never rejects: check exitCode. */
+export function concur(args: string[], options: RunOptions = {}) {
   return execa('node', [concurBin, ...args], {
     reject: false,
-    env: cleanEnv(),
     extendEnv: true,
-    timeout: 60_000,
-    ...options,
-  }) as unknown as ResultPromise<Options & { reject: false }>;
+    timeout: options.timeout ?? 60_000,
+    cwd: options.cwd,
+    input: options.input,
+    inputFile: options.inputFile,
+    env: cleanEnv(options.env),
+  });
 }
 
 /** Quote one argument for sh. */

@@ -6,10 +6,9 @@
  */
 import { paint } from '../output.js';
 import type { FromSpinner, ToSpinner } from '../protocol/spinner.js';
-import { exitWithParent, guard } from '../process/lifeline.js';
-import { createRenderer, FrameClock, type Renderer } from './spinner-render.js';
+import { exitWithParent, guard, onParentMessage } from '../process/lifeline.js';
+import type { FrameClock, Renderer } from './spinner-render.js';
 
-const clock = new FrameClock();
 const received: string[] = [];
 let renderer: Renderer | undefined;
 let baseText = '';
@@ -33,19 +32,29 @@ function finish(kind: 'succeed' | 'fail' | undefined, text = ''): void {
     process.stderr.write(`${mark} ${text}\n`);
   }
   // Disconnect only once the stats are written: closing a channel drops writes still queued on it.
-  send({ type: 'stats', stats: clock.stats(animated, received) }, () => process.disconnect?.());
+  const stats = loadedRender.clock?.stats(animated, received);
+  if (stats) send({ type: 'stats', stats }, () => process.disconnect?.());
+  else process.disconnect?.();
 }
+
+// Filled in once ora has loaded (see the end of this file).
+const loadedRender: {
+  clock?: FrameClock;
+  createRenderer?: typeof import('./spinner-render.js').createRenderer;
+} = {};
 
 function handle(message: ToSpinner): void {
   received.push(message.type);
   switch (message.type) {
-    case 'start':
+    case 'start': {
       if (renderer) return;
       baseText = message.text;
       animated = message.animate;
       color = message.color;
-      renderer = createRenderer(message, clock);
+      const { clock, createRenderer } = loadedRender;
+      if (createRenderer && clock) renderer = createRenderer(message, clock);
       return;
+    }
     case 'update': {
       if (message.text !== undefined) baseText = message.text;
       const progress = message.fraction === undefined ? '' : ` ${Math.floor(message.fraction * 100)}%`;
@@ -91,5 +100,18 @@ for (const [signal, code] of [
     process.exit(code);
   });
 }
-process.on('message', (message) => handle(message as ToSpinner));
+
+// Listen before loading ora: if the parent dies in the first milliseconds, the PID it asked us to guard must
+// still be killed. Until ora has loaded, messages wait in the inbox, except `guard`, which acts at once.
+const inbox: ToSpinner[] = [];
+let loaded = false;
+onParentMessage((message: ToSpinner) => {
+  if (loaded || message.type === 'guard') handle(message);
+  else inbox.push(message);
+});
+const render = await import('./spinner-render.js');
+loadedRender.clock = new render.FrameClock();
+loadedRender.createRenderer = render.createRenderer;
+loaded = true;
+for (const message of inbox.splice(0)) handle(message);
 send({ type: 'ready', pid: process.pid });

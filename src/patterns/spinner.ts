@@ -9,10 +9,10 @@
  * Use it when a CLI runs blocking work it cannot break up, or wraps another command that takes a while.
  * Try: concur demo spinner
  */
-import { fork as nodeFork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { terminalPolicy, type TerminalPolicy } from '../output.js';
-import { track } from '../process/children.js';
+import { forkChild } from '../process/children.js';
 import type { FromSpinner, SpinnerStats, SpinnerStyle, ToSpinner } from '../protocol/spinner.js';
 
 /** How to start a spinner. */
@@ -29,7 +29,7 @@ export interface SpinnerOptions {
   onMessage?: (direction: 'sent' | 'received', message: ToSpinner | FromSpinner) => void;
   /** Start the child without drawing anything: it then only guards (see `guard`). */
   hidden?: boolean;
-  /** Dependency seam: how to fork the child (defaults to node:child_process fork). */
+  /** Dependency seam: how to fork the child (defaults to `forkChild`, which tracks it). */
   fork?: (modulePath: string, args: string[], options: ForkOptions) => ChildProcess;
 }
 
@@ -59,10 +59,10 @@ export class SpinnerProcess {
    * straight away, because messages wait in the channel until the child reads them.
    */
   static start(options: SpinnerOptions): SpinnerProcess {
-    const fork = options.fork ?? nodeFork;
+    const fork = options.fork ?? forkChild;
     const policy = options.policy ?? terminalPolicy(process.stderr);
     // stdin 'ignore': the child must never touch the terminal's input (or Ctrl-C could be swallowed).
-    const child = track(fork(spinnerChildPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const child = fork(spinnerChildPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const spinner = new SpinnerProcess(child, options.onMessage);
     const style = options.style ?? 'ora';
     if (options.hidden) return spinner;

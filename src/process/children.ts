@@ -3,8 +3,23 @@
  * Every child concur starts is tracked here. On a normal exit, an error, Ctrl-C or SIGTERM the live ones are
  * killed. SIGKILL of concur cannot be caught, so children also watch their IPC channel (see lifeline.ts).
  */
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { signalExitCode } from '../errors.js';
+
+const bootPath = fileURLToPath(new URL('./boot.cjs', import.meta.url));
+
+/**
+ * Fork an ES module as a child process, tracked, through boot.cjs so that no early message or parent death is
+ * missed while the module loads. The child reads messages with lifeline.ts `onParentMessage` and calls
+ * `exitWithParent`. `entry` is a path or file: URL.
+ */
+export function forkChild(entry: string | URL, args: string[] = [], options: ForkOptions = {}): ChildProcess {
+  const path = entry instanceof URL || entry.startsWith('file:') ? fileURLToPath(entry) : entry;
+  return track(
+    fork(bootPath, [path, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options }),
+  );
+}
 
 const live = new Set<ChildProcess>();
 

@@ -4,6 +4,25 @@
  * A child that exits on 'disconnect' can never be orphaned for long.
  */
 
+/** What boot.cts held while the entry module loaded. */
+interface Held {
+  messages: unknown[];
+  disconnected: boolean;
+  release(): void;
+}
+const held = (globalThis as Record<symbol, unknown>)[Symbol.for('concur.child-boot')] as Held | undefined;
+
+/**
+ * Receive the parent's messages, starting with any that arrived while this module was loading (when the
+ * child was started with `forkChild`). Call once, early, with the child's message handler.
+ */
+export function onParentMessage<T>(handler: (message: T) => void): void {
+  process.on('message', handler);
+  if (!held) return;
+  held.release();
+  for (const message of held.messages.splice(0)) handler(message as T);
+}
+
 /** PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`). */
 const guarded = new Set<number>();
 
@@ -31,9 +50,9 @@ function alive(pid: number): boolean {
  * guarded PIDs get SIGTERM and, if still there after `graceMs`, SIGKILL.
  */
 export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): void {
-  if (!process.send)
+  if (!process.send && !held)
     throw new Error('exitWithParent() needs a process started with fork() (an IPC channel).');
-  process.once('disconnect', () => {
+  const onGone = (): void => {
     cleanup();
     for (const pid of guarded) signal(pid, 'SIGTERM');
     if (guarded.size === 0) process.exit(0);
@@ -41,7 +60,10 @@ export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): v
       for (const pid of guarded) if (alive(pid)) signal(pid, 'SIGKILL');
       process.exit(0);
     }, graceMs);
-  });
+  };
+  // The parent may have died while this child was still loading: act on it, after held messages are handled.
+  if (held?.disconnected || !process.connected) setImmediate(onGone);
+  else process.once('disconnect', onGone);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
