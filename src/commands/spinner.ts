@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { say, stderrPolicy, writeLine } from '../output.js';
 import type { Progress } from '../patterns/spinner.js';
+import type { SpinnerStats } from '../protocol/spinner.js';
 import { countPrimes, DEFAULT_PRIME_LIMIT } from '../work/primes.js';
 import { parseCount } from './options.js';
 
@@ -75,7 +76,14 @@ async function runComputation(flags: SpinnerFlags): Promise<void> {
   const done = (seconds: number): string =>
     flags.classic ? 'Computation done' : `Computation done in ${(seconds / 1000).toFixed(1)} s`;
 
-  let result: { value: number; elapsedMs: number; mode: string; frames?: number; framesDue?: number };
+  let result: {
+    value: number;
+    elapsedMs: number;
+    mode: string;
+    frames?: number;
+    framesDue?: number;
+    spinner?: SpinnerStats;
+  };
   if (!flags.spinner) {
     const started = performance.now();
     const value = compute();
@@ -93,13 +101,37 @@ async function runComputation(flags: SpinnerFlags): Promise<void> {
       style: flags.classic ? 'classic' : 'ora',
       done: (_value, elapsedMs) => done(elapsedMs),
     });
-    result = { ...run, mode: 'child', frames: run.stats?.frames };
+    result = { ...run, mode: 'child', frames: run.stats?.frames, spinner: run.stats };
   }
 
   const elapsedMs = Math.round(result.elapsedMs);
   if (flags.json)
     await writeLine(
-      JSON.stringify({ result: result.value, elapsedMs, limit, mode: result.mode, frames: result.frames }),
+      JSON.stringify({
+        result: result.value,
+        elapsedMs,
+        limit,
+        mode: result.mode,
+        frames: result.frames,
+        framesDue: result.framesDue,
+        spinner: spinnerSummary(result.spinner),
+      }),
     );
   else await writeLine(String(result.value));
+}
+
+// The child's own measurements, rounded, for --json (the inbox list is for the demo, not for scripts).
+function spinnerSummary(stats: SpinnerStats | undefined): Record<string, number | boolean> | undefined {
+  if (!stats) return undefined;
+  const round = (n: number): number => Math.round(n * 10) / 10;
+  return {
+    animated: stats.animated,
+    frames: stats.frames,
+    intervalP50Ms: round(stats.intervalP50Ms),
+    intervalP95Ms: round(stats.intervalP95Ms),
+    intervalMaxMs: round(stats.intervalMaxMs),
+    firstFrameMs: round(stats.firstFrameMs),
+    cpuMs: round(stats.cpuMs),
+    spinCpuPercent: round(stats.spinCpuPercent),
+  };
 }

@@ -26,8 +26,10 @@ export interface Renderer {
 export class FrameClock {
   readonly startedAt = performance.now();
   readonly times: number[] = [];
+  private cpuAtFirstFrame: NodeJS.CpuUsage | undefined;
 
   tick(): void {
+    if (this.times.length === 0) this.cpuAtFirstFrame = process.cpuUsage();
     this.times.push(performance.now());
   }
 
@@ -37,6 +39,9 @@ export class FrameClock {
     gaps.sort((a, b) => a - b);
     const at = (q: number): number => gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))] ?? 0;
     const cpu = process.cpuUsage();
+    const now = performance.now();
+    const spinning = this.cpuAtFirstFrame ? process.cpuUsage(this.cpuAtFirstFrame) : undefined;
+    const spinWallMs = now - (this.times[0] ?? now);
     return {
       frames: this.times.length,
       animated,
@@ -45,7 +50,9 @@ export class FrameClock {
       intervalMaxMs: gaps.at(-1) ?? 0,
       firstFrameMs: (this.times[0] ?? this.startedAt) - this.startedAt,
       cpuMs: (cpu.user + cpu.system) / 1000,
-      wallMs: performance.now() - this.startedAt,
+      spinCpuPercent:
+        spinning && spinWallMs > 0 ? ((spinning.user + spinning.system) / 1000 / spinWallMs) * 100 : 0,
+      wallMs: now - this.startedAt,
       received,
     };
   }

@@ -44,6 +44,8 @@ export interface SpinnerStats {
   firstFrameMs: number;
   /** CPU time the child used (user + system), in milliseconds. */
   cpuMs: number;
+  /** CPU used while spinning (from the first frame on), as a percentage of one core. */
+  spinCpuPercent: number;
   /** Wall time from start to finish, in milliseconds. */
   wallMs: number;
   /** Every message the child received, by type, in order (for the narrated demo). */
