@@ -2,8 +2,8 @@
  * The one list of patterns. It feeds `concur demo` (the list and its choices), the help text, and the README.
  * Each entry loads its demo lazily, so starting concur costs the same however many patterns there are.
  */
-import type { Command } from 'commander';
-import { parseCount } from './commands/options.js';
+import { Option, type Command } from 'commander';
+import { parseCount, parseCountOrZero, parseSeconds } from './commands/options.js';
 import type { DemoContext } from './demos/context.js';
 
 /** A teachable pattern with a runnable demo. */
@@ -25,6 +25,23 @@ export const patterns: readonly Pattern[] = [
     summary: 'a forked child keeps a spinner turning while the parent blocks on CPU work',
     options: (command) => command.option('--size <n>', 'count primes below n', parseCount),
     run: async (context) => (await import('./demos/spinner.js')).default(context),
+  },
+  {
+    name: 'supervisor',
+    summary: 'a supervisor restarts crashing worker processes (one_for_one, one_for_all, rest_for_one)',
+    options: (command) =>
+      command
+        .addOption(
+          new Option('--strategy <name>', 'which workers restart when one dies')
+            .choices(['one_for_one', 'one_for_all', 'rest_for_one'])
+            .default('one_for_one'),
+        )
+        .option('--max-restarts <r>', 'restart intensity: at most r restarts...', parseCountOrZero, 1)
+        .option('--period <seconds>', '...in this many seconds (Erlang: 1 in 5 s)', parseSeconds, 5)
+        .option('--seed <n>', 'which crashes happen, and in what order', parseCountOrZero, 1)
+        .option('--workers <n>', 'how many workers to supervise', parseCount, 3)
+        .option('--crashes <n>', 'how many crashes to inject', parseCountOrZero, 3),
+    run: async (context) => (await import('./demos/supervisor.js')).default(context),
   },
 ];
 
