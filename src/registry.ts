@@ -43,6 +43,17 @@ export const patterns: readonly Pattern[] = [
         .option('--crashes <n>', 'how many crashes to inject', parseCountOrZero, 3),
     run: async (context) => (await import('./demos/supervisor.js')).default(context),
   },
+  {
+    name: 'queue',
+    summary: 'a worker/queue farm with a STOP sentinel: "worker 2 says that mul(3, 7) = 21"',
+    options: (command) =>
+      command
+        .option('--workers <n>', 'worker processes', parseCount, 4)
+        .option('--tasks <n>', 'mul tasks in the first batch (the plus batch is half as many)', parseCount, 20)
+        .option('--delay <ms>', 'longest pretend work per task, in ms', parseCountOrZero, 100)
+        .option('--seed <n>', 'seed for the pretend work times', parseCountOrZero, 1),
+    run: async (context) => (await import('./demos/queue.js')).default(context),
+  },
 ];
 
 /** Look a pattern up by name. */
