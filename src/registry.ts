@@ -44,12 +44,27 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./demos/supervisor.js')).default(context),
   },
   {
+    name: 'actors',
+    summary: 'a key-value manager process owns its data; client processes reach it only by messages',
+    options: (command) =>
+      command
+        .option('--clients <n>', 'client processes talking to the manager at once', parseCount, 3)
+        .option('--increments <n>', 'increments of the shared counter per client', parseCount, 3)
+        .option('--no-trace', 'do not print the message trace (for large runs)'),
+    run: async (context) => (await import('./demos/actors.js')).default(context),
+  },
+  {
     name: 'queue',
     summary: 'a worker/queue farm with a STOP sentinel: "worker 2 says that mul(3, 7) = 21"',
     options: (command) =>
       command
         .option('--workers <n>', 'worker processes', parseCount, 4)
-        .option('--tasks <n>', 'mul tasks in the first batch (the plus batch is half as many)', parseCount, 20)
+        .option(
+          '--tasks <n>',
+          'mul tasks in the first batch (the plus batch is half as many)',
+          parseCount,
+          20,
+        )
         .option('--delay <ms>', 'longest pretend work per task, in ms', parseCountOrZero, 100)
         .option('--seed <n>', 'seed for the pretend work times', parseCountOrZero, 1),
     run: async (context) => (await import('./demos/queue.js')).default(context),

@@ -89,7 +89,8 @@ export async function runFarm(
       monitor(child, ({ reason }) => {
         onEvent({ type: 'exited', worker, pid, reason });
         if (stopped && reason.kind === 'normal') resolve();
-        else reject(new Error(`worker ${worker} (pid ${pid}) died before its STOP: ${describeReason(reason)}`));
+        else
+          reject(new Error(`worker ${worker} (pid ${pid}) died before its STOP: ${describeReason(reason)}`));
       }),
     );
   });

@@ -20,5 +20,4 @@ export type ToQueueWorker = { type: 'task'; task: Task } | { type: 'STOP' };
 
 /** Sent by a worker: ask for the next item, or hand back a result. */
 export type FromQueueWorker =
-  | { type: 'get'; worker: number }
-  | { type: 'result'; worker: number; task: Task; result: number };
+  { type: 'get'; worker: number } | { type: 'result'; worker: number; task: Task; result: number };
