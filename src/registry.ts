@@ -54,6 +54,15 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./demos/actors.js')).default(context),
   },
   {
+    name: 'shared-memory',
+    summary: 'worker threads race on a SharedArrayBuffer; Atomics fix it; messages share nothing',
+    options: (command) =>
+      command
+        .option('--threads <n>', 'worker threads counting at once', parseCount, 4)
+        .option('--increments <n>', 'increments per thread', parseCount, 1_000_000),
+    run: async (context) => (await import('./demos/shared-memory.js')).default(context),
+  },
+  {
     name: 'queue',
     summary: 'a worker/queue farm with a STOP sentinel: "worker 2 says that mul(3, 7) = 21"',
     options: (command) =>
