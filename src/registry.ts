@@ -63,6 +63,30 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./demos/shared-memory.js')).default(context),
   },
   {
+    name: 'threads',
+    summary: 'the same CPU work on worker threads and forked processes: start-up, memory, throughput',
+    options: (command) =>
+      command
+        .option(
+          '--workers <n>',
+          'threads or processes of each kind (default: the number of cores)',
+          parseCount,
+        )
+        .option('--size <n>', 'count primes below n', parseCount, 3_000_000)
+        .option('--chunks <n>', 'pieces the work is cut into', parseCount, 40),
+    run: async (context) => (await import('./demos/threads.js')).default(context),
+  },
+  {
+    name: 'async',
+    summary: 'many waits overlapped on one event loop, and how a CPU-bound loop stalls them all',
+    options: (command) =>
+      command
+        .option('--waits <n>', 'timers started together', parseCount, 1000)
+        .option('--block <ms>', 'how long the CPU-bound loop holds the event loop', parseCount, 500)
+        .option('--seed <n>', 'seed for the timer durations', parseCountOrZero, 1),
+    run: async (context) => (await import('./demos/async.js')).default(context),
+  },
+  {
     name: 'queue',
     summary: 'a worker/queue farm with a STOP sentinel: "worker 2 says that mul(3, 7) = 21"',
     options: (command) =>
