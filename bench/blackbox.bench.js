@@ -2,6 +2,7 @@
 // counting), the supervisor's restart latency (DOWN to restarted child ready), and the shared counter's
 // cost per increment by method. Medians of several runs. Uses the built library in dist/.
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { median, table } from './lib.js';
 
