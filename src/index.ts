@@ -18,3 +18,37 @@ export type { ToSpinner, FromSpinner, SpinnerStats, SpinnerStyle } from './proto
 export { EventLog, type ConcurEvent, type EventKind } from './events.js';
 export { patterns, findPattern, type Pattern } from './registry.js';
 export { countPrimes, isPrime } from './work/primes.js';
+export {
+  monitor,
+  terminate,
+  describeReason,
+  reasonExitCode,
+  RestartIntensity,
+  type Down,
+  type ExitReason,
+} from './process/supervision.js';
+export {
+  Supervisor,
+  forkLinked,
+  strategies,
+  type ChildSpec,
+  type RestartType,
+  type Strategy,
+  type SupervisorEvent,
+  type SupervisorExit,
+  type SupervisorOptions,
+} from './patterns/supervisor.js';
+export { KvClient, startKvManager, type KvAddress, type KvManager } from './patterns/actors.js';
+export type { KvRequest, KvReply, KvValue } from './protocol/kv.js';
+export { WorkQueue, runFarm, STOP, type FarmEvent } from './patterns/work-queue.js';
+export type { Task, TaskFunction } from './protocol/queue.js';
+export {
+  countWithThreads,
+  probeProcessSharing,
+  type CountRun,
+  type ProbeResult,
+} from './patterns/shared-memory.js';
+export type { CountMode } from './protocol/shared-memory.js';
+export { runCpuWork, type CpuRun, type WorkerKind } from './patterns/threads.js';
+export { overlapWaits, measureLateness, type OverlapRun, type LatenessRun } from './patterns/event-loop.js';
+export { seededRandom } from './work/random.js';

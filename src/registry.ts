@@ -2,8 +2,8 @@
  * The one list of patterns. It feeds `concur demo` (the list and its choices), the help text, and the README.
  * Each entry loads its demo lazily, so starting concur costs the same however many patterns there are.
  */
-import type { Command } from 'commander';
-import { parseCount } from './commands/options.js';
+import { Option, type Command } from 'commander';
+import { parseCount, parseCountOrZero, parseSeconds } from './commands/options.js';
 import type { DemoContext } from './demos/context.js';
 
 /** A teachable pattern with a runnable demo. */
@@ -25,6 +25,82 @@ export const patterns: readonly Pattern[] = [
     summary: 'a forked child keeps a spinner turning while the parent blocks on CPU work',
     options: (command) => command.option('--size <n>', 'count primes below n', parseCount),
     run: async (context) => (await import('./demos/spinner.js')).default(context),
+  },
+  {
+    name: 'supervisor',
+    summary: 'a supervisor restarts crashing worker processes (one_for_one, one_for_all, rest_for_one)',
+    options: (command) =>
+      command
+        .addOption(
+          new Option('--strategy <name>', 'which workers restart when one dies')
+            .choices(['one_for_one', 'one_for_all', 'rest_for_one'])
+            .default('one_for_one'),
+        )
+        .option('--max-restarts <r>', 'restart intensity: at most r restarts...', parseCountOrZero, 1)
+        .option('--period <seconds>', '...in this many seconds (Erlang: 1 in 5 s)', parseSeconds, 5)
+        .option('--seed <n>', 'which crashes happen, and in what order', parseCountOrZero, 1)
+        .option('--workers <n>', 'how many workers to supervise', parseCount, 3)
+        .option('--crashes <n>', 'how many crashes to inject', parseCountOrZero, 3),
+    run: async (context) => (await import('./demos/supervisor.js')).default(context),
+  },
+  {
+    name: 'actors',
+    summary: 'a key-value manager process owns its data; client processes reach it only by messages',
+    options: (command) =>
+      command
+        .option('--clients <n>', 'client processes talking to the manager at once', parseCount, 3)
+        .option('--increments <n>', 'increments of the shared counter per client', parseCount, 3)
+        .option('--no-trace', 'do not print the message trace (for large runs)'),
+    run: async (context) => (await import('./demos/actors.js')).default(context),
+  },
+  {
+    name: 'shared-memory',
+    summary: 'worker threads race on a SharedArrayBuffer; Atomics fix it; messages share nothing',
+    options: (command) =>
+      command
+        .option('--threads <n>', 'worker threads counting at once', parseCount, 4)
+        .option('--increments <n>', 'increments per thread', parseCount, 1_000_000),
+    run: async (context) => (await import('./demos/shared-memory.js')).default(context),
+  },
+  {
+    name: 'threads',
+    summary: 'the same CPU work on worker threads and forked processes: start-up, memory, throughput',
+    options: (command) =>
+      command
+        .option(
+          '--workers <n>',
+          'threads or processes of each kind (default: the number of cores)',
+          parseCount,
+        )
+        .option('--size <n>', 'count primes below n', parseCount, 3_000_000)
+        .option('--chunks <n>', 'pieces the work is cut into', parseCount, 40),
+    run: async (context) => (await import('./demos/threads.js')).default(context),
+  },
+  {
+    name: 'async',
+    summary: 'many waits overlapped on one event loop, and how a CPU-bound loop stalls them all',
+    options: (command) =>
+      command
+        .option('--waits <n>', 'timers started together', parseCount, 1000)
+        .option('--block <ms>', 'how long the CPU-bound loop holds the event loop', parseCount, 500)
+        .option('--seed <n>', 'seed for the timer durations', parseCountOrZero, 1),
+    run: async (context) => (await import('./demos/async.js')).default(context),
+  },
+  {
+    name: 'queue',
+    summary: 'a worker/queue farm with a STOP sentinel: "worker 2 says that mul(3, 7) = 21"',
+    options: (command) =>
+      command
+        .option('--workers <n>', 'worker processes', parseCount, 4)
+        .option(
+          '--tasks <n>',
+          'mul tasks in the first batch (the plus batch is half as many)',
+          parseCount,
+          20,
+        )
+        .option('--delay <ms>', 'longest pretend work per task, in ms', parseCountOrZero, 100)
+        .option('--seed <n>', 'seed for the pretend work times', parseCountOrZero, 1),
+    run: async (context) => (await import('./demos/queue.js')).default(context),
   },
 ];
 

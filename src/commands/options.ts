@@ -17,3 +17,11 @@ export function parseCount(value: string): number {
 export function parseCountOrZero(value: string): number {
   return value.trim() === '0' ? 0 : parseCount(value);
 }
+
+/** A positive number of seconds, fractions allowed (`--period 5`, `--period 0.5`). */
+export function parseSeconds(value: string): number {
+  const number = /^\d+(\.\d+)?$|^\.\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number) || number <= 0)
+    throw new InvalidArgumentError(`expected a number of seconds above 0, like 5 or 0.5.`);
+  return number;
+}

@@ -116,3 +116,30 @@ export class RestartIntensity {
     return this.restarts.length;
   }
 }
+
+/**
+ * Stop `child` the way an Erlang supervisor does (shutdown = timeout): ask with SIGTERM, and if it is still
+ * there after `graceMs`, SIGKILL (brutal_kill when `graceMs` is 0). Resolves with the reason it went down;
+ * at once if it had already gone.
+ */
+export function terminate(child: ChildProcess, graceMs = 2000): Promise<ExitReason> {
+  if (child.exitCode !== null) return Promise.resolve(reasonOf(child.exitCode, null));
+  if (child.signalCode !== null) return Promise.resolve(reasonOf(null, child.signalCode));
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    monitor(child, (down) => {
+      clearTimeout(timer);
+      resolve(down.reason);
+    });
+    if (graceMs <= 0) child.kill('SIGKILL');
+    else {
+      child.kill('SIGTERM');
+      timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    }
+  });
+}
+
+function reasonOf(code: number | null, signal: NodeJS.Signals | null): ExitReason {
+  if (signal) return { kind: 'signal', signal };
+  return code === 0 ? { kind: 'normal' } : { kind: 'exit', code: code ?? 1 };
+}

@@ -1,0 +1,78 @@
+/**
+ * Demo: mp_workers in Node. Twenty mul tasks go on the queue and four workers pull them; the unordered
+ * results come back on the done queue; ten plus tasks follow; then one STOP per worker, and each leaves.
+ */
+import { exitOnSignals } from '../process/children.js';
+import { describeReason } from '../process/supervision.js';
+import { runFarm, STOP, WorkQueue } from '../patterns/work-queue.js';
+import type { Task, TaskFunction } from '../protocol/queue.js';
+import { seededRandom } from '../work/random.js';
+import type { DemoContext } from './context.js';
+
+export default async function queueDemo(context: DemoContext): Promise<number> {
+  const workers = (context.options.workers ?? 4) as number;
+  const first = (context.options.tasks ?? 20) as number;
+  const second = Math.max(1, Math.floor(first / 2));
+  const maxDelay = (context.options.delay ?? 100) as number;
+  const random = seededRandom((context.options.seed ?? 1) as number);
+  const { events } = context;
+  exitOnSignals();
+
+  let index = 0;
+  const task = (func: TaskFunction, a: number, b: number): Task => ({
+    index: index++,
+    func,
+    args: [a, b],
+    delayMs: Math.round(maxDelay * random()),
+  });
+  const queue = new WorkQueue<Task>();
+  context.step(`Worker/queue farm: ${workers} workers, ${first} mul tasks, then ${second} plus tasks`);
+  context.say(`  (each task sleeps up to ${maxDelay} ms, by seed, before answering, as in mp_workers)`);
+  for (let i = 0; i < first; i++) queue.put(task('mul', i, 7));
+
+  let results = 0;
+  let sendSecondBatch = true;
+  const pending: Promise<void>[] = [];
+  const farm = runFarm(queue, workers, (event) => {
+    switch (event.type) {
+      case 'started':
+        events.emit(`worker ${event.worker}`, event.pid, 'spawn');
+        context.say(`  worker ${event.worker} is pid ${event.pid}`);
+        if (event.worker === workers) context.say('Unordered results:');
+        return;
+      case 'sent':
+        events.emit('queue', process.pid, 'send', {
+          to: `worker ${event.worker}`,
+          item: event.item === STOP ? STOP : event.item,
+        });
+        if (event.item === STOP) context.say(`  queue → worker ${event.worker}: STOP`);
+        return;
+      case 'result': {
+        const { func, args } = event.task;
+        const line = `worker ${event.worker} says that ${func}(${args[0]}, ${args[1]}) = ${event.result}`;
+        const written = context.result(line, { worker: event.worker, func, args, result: event.result });
+        if (written) pending.push(written);
+        results++;
+        // As mp_workers does: once the first batch is in, queue the second, then one STOP per worker.
+        if (results === first && sendSecondBatch) {
+          sendSecondBatch = false;
+          for (let i = 0; i < second; i++) queue.put(task('plus', i, 8));
+          for (let i = 0; i < workers; i++) queue.put(STOP);
+        }
+        return;
+      }
+      case 'exited':
+        events.emit(`worker ${event.worker}`, event.pid, 'exit', { reason: event.reason });
+        context.say(`  worker ${event.worker} (pid ${event.pid}) took STOP: ${describeReason(event.reason)}`);
+        return;
+      default: {
+        const unknown: never = event;
+        throw new Error(`unknown farm event ${JSON.stringify(unknown)}`);
+      }
+    }
+  });
+  await farm;
+  await Promise.all(pending);
+  context.say(`${results} results from ${workers} workers; every worker left on its STOP.`);
+  return 0;
+}

@@ -1,0 +1,12 @@
+/**
+ * The conversation between the threads demo and its CPU workers. The same messages serve a worker thread
+ * (postMessage) and a forked process (IPC), so the only difference measured is the kind of worker.
+ */
+
+/** Sent to a worker: count the primes in [from, to), or stop. */
+export type ToCpuWorker = { type: 'job'; id: number; from: number; to: number } | { type: 'stop' };
+
+/** Sent by a worker: ready (with its memory), or a job's result. */
+export type FromCpuWorker =
+  /** `rss` is the resident memory of the worker's process (for a thread: the whole shared process). */
+  { type: 'ready'; rss: number } | { type: 'result'; id: number; count: number };
