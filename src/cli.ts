@@ -32,6 +32,9 @@ export function createProgram(): Command {
     .description('Process-based concurrency on Node.js, shown and made practical.')
     .version(version, '-V, --version')
     .option('--debug', 'print the full cause of errors (also: DEBUG=concur)')
+    .option('--events <file>', 'write every event of the run (spawns, messages, tasks, exits) as NDJSON')
+    .option('--trace <file>', 'write a Chrome/Perfetto trace: a track per process, arrows for messages')
+    .option('--timeline', 'after the run, draw a timeline of every process on stderr')
     .showSuggestionAfterError(true)
     .configureOutput({
       // One line, prefixed like every other concur error, with the way to learn more.
@@ -45,6 +48,8 @@ Examples:
   concur spinner -- make build   any command, with a spinner on stderr
   concur demo                    list the patterns, one per line
   concur demo spinner            the spinner pattern, narrated
+  concur spinner --timeline      ...and a chart of who was busy when, on stderr
+  concur demo spinner --trace t.json   open t.json in ui.perfetto.dev
 
 stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error,
 130 Ctrl-C, 143 SIGTERM, 128+n when a child dies of signal n.`,
@@ -52,11 +57,28 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
   registerSpinner(program);
   registerDemo(program);
 
+  // --events, --trace and --timeline belong to the program, so every command and demo has them (before or
+  // after its name). The sinks load only when asked for: recording is otherwise a no-op.
+  program.hook('preAction', async () => {
+    const { events, trace, timeline } = program.opts<{
+      events?: string;
+      trace?: string;
+      timeline?: boolean;
+    }>();
+    if (events === undefined && trace === undefined && timeline !== true) return;
+    const [{ startSinks }, { recorder }] = await Promise.all([
+      import('./trace/sinks.js'),
+      import('./events.js'),
+    ]);
+    startSinks(recorder, { events, trace, timeline, version });
+  });
+
   // Throw instead of exiting, in every subcommand, so main() alone decides the exit code.
   const throwAll = (command: Command): void => {
     command.exitOverride();
     command.configureOutput(program.configureOutput());
     command.showSuggestionAfterError(true);
+    command.configureHelp({ showGlobalOptions: true });
     command.commands.forEach(throwAll);
   };
   throwAll(program);

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { recorder } from '../events.js';
 import { say, stderrPolicy, writeLine } from '../output.js';
 import type { Progress } from '../patterns/spinner.js';
 import type { SpinnerStats } from '../protocol/spinner.js';
@@ -71,8 +72,12 @@ async function runComputation(flags: SpinnerFlags): Promise<void> {
   const { withInProcessSpinner, withSpinner } = await import('../patterns/spinner.js');
   const limit = flags.size;
   const text = 'Counting primes…';
-  const compute = (progress?: Progress): number =>
-    countPrimes(limit, progress && ((fraction) => progress({ fraction })));
+  const compute = (progress?: Progress): number => {
+    recorder.start(recorder.self, 'count primes', { limit });
+    const value = countPrimes(limit, progress && ((fraction) => progress({ fraction })));
+    recorder.end(recorder.self, 'count primes', { value });
+    return value;
+  };
   const done = (seconds: number): string =>
     flags.classic ? 'Computation done' : `Computation done in ${(seconds / 1000).toFixed(1)} s`;
 

@@ -2,7 +2,7 @@
  * What every demo gets: a way to narrate (stderr), to emit events (NDJSON on stdout with --json),
  * to write results (stdout), and its own parsed options.
  */
-import { EventLog, eventsToStdout } from '../events.js';
+import { eventsToStdout, recorder, type EventLog } from '../events.js';
 import { say, style, writeLine } from '../output.js';
 
 /** The demo's window on the world. */
@@ -11,7 +11,7 @@ export interface DemoContext {
   readonly json: boolean;
   /** The demo's own options, as commander parsed them. */
   readonly options: Record<string, unknown>;
-  /** The run's event log (demos emit into it; --json prints it). */
+  /** The run's event log, the process-wide recorder (demos emit into it; --json prints it). */
   readonly events: EventLog;
   /** Tell the person watching what is happening (stderr). */
   say(text: string): void;
@@ -24,7 +24,7 @@ export interface DemoContext {
 /** Build the context the CLI hands to a demo. */
 export function createDemoContext(options: Record<string, unknown>): DemoContext {
   const json = options.json === true;
-  const events = new EventLog();
+  const events = recorder;
   if (json) eventsToStdout(events);
   return {
     json,

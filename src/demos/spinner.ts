@@ -18,36 +18,28 @@ export default async function spinnerDemo(context: DemoContext): Promise<number>
   context.say(
     `parent ${me} forks a spinner child, then blocks counting primes below ${limit.toLocaleString('en')}.`,
   );
-  let childPid = 0;
   let updates = 0;
+  // The pattern records every message it sends and receives (and the child's spawn and exit) as events.
   const spinner = SpinnerProcess.start({
     text: 'Counting primes…',
     onMessage: (direction, message) => {
       if (message.type === 'update') updates++;
       else if (direction === 'sent') context.say(`  parent → child: ${message.type}`);
       else context.say(`  child → parent: ${message.type}`);
-      events.emit(
-        direction === 'sent' ? 'parent' : 'spinner',
-        direction === 'sent' ? me : childPid,
-        direction === 'sent' ? 'send' : 'receive',
-        { ...message },
-      );
     },
   });
-  childPid = spinner.pid ?? 0;
-  events.emit('parent', me, 'spawn', { role: 'spinner', pid: childPid });
+  const childPid = spinner.pid ?? 0;
   context.say(`  spinner child is pid ${childPid}`);
 
   const started = performance.now();
-  events.emit('parent', me, 'start', { task: 'countPrimes', limit });
+  events.start(events.self, 'count primes', { limit });
   const count = countPrimes(limit, (fraction) => spinner.update(undefined, fraction));
   const elapsedMs = performance.now() - started;
-  events.emit('parent', me, 'end', { task: 'countPrimes', elapsedMs });
+  events.end(events.self, 'count primes', { count, elapsedMs });
   context.say(
     `  parent was busy for ${(elapsedMs / 1000).toFixed(2)} s and sent ${updates} progress updates meanwhile`,
   );
   const stats = await spinner.finish('succeed', `Computation done in ${(elapsedMs / 1000).toFixed(1)} s`);
-  events.emit('spinner', childPid, 'exit', { ...stats });
   if (stats) {
     const drawn = stats.animated ? 'drew' : 'ticked (stderr is not a terminal, so nothing was drawn)';
     context.say(
@@ -65,14 +57,15 @@ export default async function spinnerDemo(context: DemoContext): Promise<number>
 
   context.step('2. The same spinner on a timer inside the busy parent');
   const small = Math.max(1, Math.floor(limit / 2));
-  const inProcess = await withInProcessSpinner(() => countPrimes(small), {
-    text: 'Counting primes (in-process)…',
-  });
-  events.emit('parent', me, 'end', {
-    task: 'in-process spinner',
-    frames: inProcess.stats?.frames,
-    due: inProcess.framesDue,
-  });
+  const inProcess = await withInProcessSpinner(
+    () => {
+      events.start(events.self, 'count primes', { limit: small });
+      const value = countPrimes(small);
+      events.end(events.self, 'count primes', { count: value });
+      return value;
+    },
+    { text: 'Counting primes (in-process)…' },
+  );
   context.say(
     `  it drew ${inProcess.stats?.frames ?? 0} frame(s) of the ${inProcess.framesDue} due in ` +
       `${(inProcess.elapsedMs / 1000).toFixed(2)} s: a timer cannot fire while the event loop is blocked.`,

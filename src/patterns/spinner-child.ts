@@ -4,12 +4,14 @@
  * It obeys messages from src/protocol/spinner.ts, cleans the terminal itself, and exits when its parent
  * goes away (IPC 'disconnect'), because a busy or killed parent cannot clean up after it.
  */
+import { epochNow } from '../clock.js';
 import { paint } from '../output.js';
 import type { FromSpinner, ToSpinner } from '../protocol/spinner.js';
 import { exitWithParent, guard, onParentMessage } from '../process/lifeline.js';
 import type { FrameClock, Renderer } from './spinner-render.js';
 
 const received: string[] = [];
+const receivedAt: number[] = [];
 let renderer: Renderer | undefined;
 let baseText = '';
 let animated = false;
@@ -32,8 +34,8 @@ function finish(kind: 'succeed' | 'fail' | undefined, text = ''): void {
     process.stderr.write(`${mark} ${text}\n`);
   }
   // Disconnect only once the stats are written: closing a channel drops writes still queued on it.
-  const stats = loadedRender.clock?.stats(animated, received);
-  if (stats) send({ type: 'stats', stats }, () => process.disconnect?.());
+  const stats = loadedRender.clock?.stats(animated, received, receivedAt);
+  if (stats) send({ type: 'stats', stats, at: epochNow() }, () => process.disconnect?.());
   else process.disconnect?.();
 }
 
@@ -45,6 +47,7 @@ const loadedRender: {
 
 function handle(message: ToSpinner): void {
   received.push(message.type);
+  receivedAt.push(epochNow());
   switch (message.type) {
     case 'start': {
       if (renderer) return;
@@ -114,4 +117,4 @@ loadedRender.clock = new render.FrameClock();
 loadedRender.createRenderer = render.createRenderer;
 loaded = true;
 for (const message of inbox.splice(0)) handle(message);
-send({ type: 'ready', pid: process.pid });
+send({ type: 'ready', pid: process.pid, at: epochNow() });

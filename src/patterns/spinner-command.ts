@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { ConcurError, signalExitCode } from '../errors.js';
+import { recorder } from '../events.js';
 import { terminalPolicy, type TerminalPolicy } from '../output.js';
 import { SpinnerProcess } from './spinner.js';
 
@@ -70,6 +71,8 @@ export async function spinCommand(
     stripFinalNewline: false,
   });
   if (command.pid !== undefined) spinner.guard(command.pid);
+  const commandRef = recorder.child(command, 'command', { file, args });
+  recorder.start(commandRef, file);
 
   const received = new Map<NodeJS.Signals, number>();
   const forward = (signal: NodeJS.Signals): void => {
@@ -87,6 +90,7 @@ export async function spinCommand(
       relayLines(animate ? command.stderr : null, spinner, 'stderr'),
     ]);
     const elapsedMs = performance.now() - started;
+    recorder.end(commandRef, file, { exitCode: result.exitCode, signal: result.signal });
     const failedToStart = result.failed && result.exitCode === undefined && result.signal === undefined;
     if (failedToStart) {
       await spinner.finish('stop');

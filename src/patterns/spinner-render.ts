@@ -34,7 +34,7 @@ export class FrameClock {
   }
 
   /** Frames drawn, gaps between them, first-frame latency and this process's CPU time. */
-  stats(animated: boolean, received: string[] = []): SpinnerStats {
+  stats(animated: boolean, received: string[] = [], receivedAt: number[] = []): SpinnerStats {
     const gaps = this.times.slice(1).map((t, i) => t - (this.times[i] ?? t));
     gaps.sort((a, b) => a - b);
     const at = (q: number): number => gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))] ?? 0;
@@ -54,7 +54,22 @@ export class FrameClock {
         spinning && spinWallMs > 0 ? ((spinning.user + spinning.system) / 1000 / spinWallMs) * 100 : 0,
       wallMs: now - this.startedAt,
       received,
+      receivedAt,
+      spinning: this.runs(at(0.5)),
     };
+  }
+
+  // Frames close together form one run; a gap of more than 2.5 typical intervals is a stall between runs.
+  private runs(typicalGapMs: number): [number, number][] {
+    const origin = performance.timeOrigin;
+    const runs: [number, number][] = [];
+    const stall = Math.max(typicalGapMs * 2.5, 1);
+    for (const time of this.times) {
+      const last = runs.at(-1);
+      if (last && time - (last[1] - origin) <= stall) last[1] = origin + time;
+      else runs.push([origin + time, origin + time]);
+    }
+    return runs;
   }
 }
 

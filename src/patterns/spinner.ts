@@ -11,6 +11,7 @@
  */
 import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { recorder, type ProcessRef } from '../events.js';
 import { terminalPolicy, type TerminalPolicy } from '../output.js';
 import { forkChild } from '../process/children.js';
 import type { FromSpinner, SpinnerStats, SpinnerStyle, ToSpinner } from '../protocol/spinner.js';
@@ -40,14 +41,20 @@ export const spinnerChildPath = fileURLToPath(new URL('./spinner-child.js', impo
 export class SpinnerProcess {
   private statsReceived: SpinnerStats | undefined;
   private readonly exited: Promise<void>;
+  /** How events name the child, and the numbers of the messages sent to it, in order. */
+  private readonly ref: ProcessRef;
+  private readonly sent: number[] = [];
 
   private constructor(
     readonly child: ChildProcess,
     private readonly onMessage: SpinnerOptions['onMessage'],
+    role: string,
   ) {
+    this.ref = recorder.child(child, role);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (message: FromSpinner) => {
       onMessage?.('received', message);
+      this.record(message);
       if (message.type === 'stats') this.statsReceived = message.stats;
     });
     // A dead child must never take the parent down: a failed send is simply dropped.
@@ -63,7 +70,7 @@ export class SpinnerProcess {
     const policy = options.policy ?? terminalPolicy(process.stderr);
     // stdin 'ignore': the child must never touch the terminal's input (or Ctrl-C could be swallowed).
     const child = fork(spinnerChildPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const spinner = new SpinnerProcess(child, options.onMessage);
+    const spinner = new SpinnerProcess(child, options.onMessage, options.hidden ? 'guardian' : 'spinner');
     const style = options.style ?? 'ora';
     if (options.hidden) return spinner;
     spinner.send({
@@ -86,7 +93,23 @@ export class SpinnerProcess {
   send(message: ToSpinner): void {
     if (!this.child.connected) return;
     this.onMessage?.('sent', message);
+    if (recorder.enabled) {
+      const { type, ...fields } = message;
+      this.sent.push(recorder.send(recorder.self, this.ref, type, fields));
+    }
     this.child.send(message, () => {});
+  }
+
+  // Record a message from the child; its final stats say when it handled each of ours and when it spun.
+  private record(message: FromSpinner): void {
+    if (!recorder.enabled) return;
+    recorder.message(this.ref, recorder.self, message.type, undefined, message.at);
+    if (message.type !== 'stats') return;
+    const { received, receivedAt, spinning, animated } = message.stats;
+    receivedAt.forEach((at, i) =>
+      recorder.receive(this.ref, recorder.self, this.sent[i] ?? 0, received[i] ?? 'message', undefined, at),
+    );
+    for (const [from, to] of spinning) recorder.task(this.ref, 'spinning', from, to, { animated });
   }
 
   /** Ask the child to kill `pid` if this process dies, even by SIGKILL. */
@@ -174,6 +197,9 @@ export async function withInProcessSpinner<T>(
   // Loaded here, not at the top: the parent of a forked spinner never needs ora itself.
   const { createRenderer, FrameClock } = await import('./spinner-render.js');
   const clock = new FrameClock();
+  // Traces show this timer as a row of its own inside the parent, to set beside the child's.
+  const timer = { role: 'spinner (in-process)', pid: process.pid };
+  recorder.emit(timer.role, timer.pid, 'note', { timer: 'started', intervalMs });
   const renderer = createRenderer(
     {
       type: 'start',
@@ -198,5 +224,12 @@ export async function withInProcessSpinner<T>(
     return { value, elapsedMs, stats: clock.stats(policy.animate), framesDue };
   } finally {
     renderer.clear();
+    if (recorder.enabled) {
+      const { spinning, frames } = clock.stats(policy.animate);
+      for (const [from, to] of spinning)
+        recorder.task(timer, 'spinning', from, to, { animated: policy.animate });
+      const due = Math.max(1, Math.floor((performance.now() - started) / intervalMs));
+      recorder.emit(timer.role, timer.pid, 'exit', { frames, due });
+    }
   }
 }

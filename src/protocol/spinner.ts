@@ -50,7 +50,12 @@ export interface SpinnerStats {
   wallMs: number;
   /** Every message the child received, by type, in order (for the narrated demo). */
   received: string[];
+  /** When the child handled each of those messages, in epoch ms (src/clock.ts), for traces. */
+  receivedAt: number[];
+  /** When the spinner was turning: runs of frames without a stall, as [from, to] in epoch ms. */
+  spinning: [number, number][];
 }
 
-/** Sent by the child. */
-export type FromSpinner = { type: 'ready'; pid: number } | { type: 'stats'; stats: SpinnerStats };
+/** Sent by the child; `at` is when, in epoch ms (src/clock.ts). */
+export type FromSpinner =
+  { type: 'ready'; pid: number; at: number } | { type: 'stats'; stats: SpinnerStats; at: number };
