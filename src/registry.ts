@@ -26,6 +26,11 @@ export const patterns: readonly Pattern[] = [
     options: (command) => command.option('--size <n>', 'count primes below n', parseCount),
     run: async (context) => (await import('./demos/spinner.js')).default(context),
   },
+  {
+    name: 'pipeline',
+    summary: 'three stage processes joined by OS pipes stream a text at the same time, with backpressure',
+    run: async (context) => (await import('./demos/pipeline.js')).default(context),
+  },
 ];
 
 /** Look a pattern up by name. */
