@@ -269,8 +269,10 @@ function exitWith(code: number, message: FromStage): void {
 }
 
 // Keep what the lines before the failure produced, then report the failing line and exit 1.
+let failing = false;
 function failWith(error: unknown): void {
-  if (finished) return;
+  if (finished || failing) return;
+  failing = true;
   const failure = error instanceof StageFailure ? error : new StageFailure(stats.linesIn || null, '', error);
   const cause = failure.cause;
   const message = cause instanceof Error ? cause.message : String(cause);
@@ -316,6 +318,8 @@ function handle(message: ToStage): void {
 }
 
 exitWithParent();
+// Ctrl-C reaches the whole process group; concur decides what happens to its stages (it stops them).
+process.on('SIGINT', () => {});
 // The reader of our stdout went away (`| head -1`, or the next stage died): tell concur and stop quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') exitWith(0, { type: 'output-closed' });
