@@ -60,6 +60,11 @@ export default async function pipelineDemo(context: DemoContext): Promise<number
     if (!window || !count) return;
     switch (message.type) {
       case 'ready':
+        events.emit('parent', me, 'spawn', {
+          role: `stage ${stage.index + 1}`,
+          module: stage.name,
+          pid: stage.pid,
+        });
         context.say(`  ${stageLabel(stage)} is pid ${stage.pid}: ready`);
         return;
       case 'progress':
@@ -88,6 +93,7 @@ export default async function pipelineDemo(context: DemoContext): Promise<number
   };
 
   context.step('2. Streaming: lines in → lines out, per stage, while it runs');
+  context.say('  (each stage reports its own counts every 50 ms, so a row mixes reports a few ms apart)');
   const output: Buffer[] = [];
   const result = await runPipeline(STAGES, {
     input: Readable.from(textLines()),
