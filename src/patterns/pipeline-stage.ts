@@ -32,6 +32,7 @@ let progressTimer: NodeJS.Timeout | undefined;
 let waitingForVerdict: ((verdict: 'flush' | 'abort') => void) | undefined;
 let finished = false;
 
+// Send to concur if it is still there; `then` runs once the message has left (or at once, if it cannot).
 function send(message: FromStage, then?: () => void): void {
   if (process.connected) process.send?.(message, () => then?.());
   else then?.();
@@ -72,6 +73,7 @@ function runLines(lines: readonly string[], out: string[]): void | Promise<void>
   }
 }
 
+// The slow path, taken only after a stage returned a promise: await each line's result, in order.
 async function finishAsync(
   pending: PromiseLike<StageResult>,
   lines: readonly string[],
@@ -97,6 +99,7 @@ async function finishAsync(
   }
 }
 
+// Append a result's lines to `out`; a result that is not a line is the stage's failure on this line.
 function collect(result: StageResult, line: string, out: string[]): void {
   try {
     for (const item of linesOf(result)) out.push(item);
@@ -216,6 +219,7 @@ async function pump(): Promise<void> {
     send({ type: 'eof' });
   });
   if (verdict === 'abort') return;
+  // Bytes after the last newline are a last line of their own (a truncated character becomes U+FFFD).
   const tail = Buffer.concat(carry).toString('utf8');
   const last: string[] = [];
   if (tail.length > 0) await runLines([tail], last);
@@ -235,6 +239,7 @@ async function pump(): Promise<void> {
   } else await write(joinLines(last));
 }
 
+// VmHWM is the kernel's own high-water mark of resident memory: the figure the bench compares at 5 and 500 MB.
 function memoryPeakKb(): number {
   try {
     const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -244,6 +249,7 @@ function memoryPeakKb(): number {
   }
 }
 
+// Everything the stage measured, completed with what only the end can tell (peak memory, CPU, wall time).
 function finalStats(): StageStats {
   const cpu = process.cpuUsage();
   return {
@@ -288,6 +294,8 @@ function failWith(error: unknown): void {
     .then(() => exitWith(1, report));
 }
 
+// `start` arrives only once every stage has loaded its module: until then stdin is not touched, so a broken
+// module further down the pipeline costs no input.
 function start(progressMs: number | undefined): void {
   startedAt = performance.now();
   if (progressMs)
@@ -300,6 +308,7 @@ function start(progressMs: number | undefined): void {
     .then(() => exitWith(0, { type: 'done', stats: finalStats() }), failWith);
 }
 
+// Every message concur can send; the exhaustive switch makes a new message type a compile error here.
 function handle(message: ToStage): void {
   switch (message.type) {
     case 'start':
