@@ -52,3 +52,22 @@ export type { CountMode } from './protocol/shared-memory.js';
 export { runCpuWork, type CpuRun, type WorkerKind } from './patterns/threads.js';
 export { overlapWaits, measureLateness, type OverlapRun, type LatenessRun } from './patterns/event-loop.js';
 export { seededRandom } from './work/random.js';
+  runPipeline,
+  StageError,
+  stageLabel,
+  stageChildPath,
+  type PipelineOptions,
+  type PipelineResult,
+  type StageInfo,
+  type StageReport,
+} from './patterns/pipeline.js';
+export type { ToStage, FromStage, StageStats } from './protocol/pipeline.js';
+export {
+  builtins,
+  linesOf,
+  loadStage,
+  resolveModule,
+  type Stage,
+  type StageFunction,
+  type StageResult,
+} from './contract.js';
