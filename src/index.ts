@@ -52,6 +52,7 @@ export type { CountMode } from './protocol/shared-memory.js';
 export { runCpuWork, type CpuRun, type WorkerKind } from './patterns/threads.js';
 export { overlapWaits, measureLateness, type OverlapRun, type LatenessRun } from './patterns/event-loop.js';
 export { seededRandom } from './work/random.js';
+export {
   runPipeline,
   StageError,
   stageLabel,

@@ -101,6 +101,8 @@ export const patterns: readonly Pattern[] = [
         .option('--delay <ms>', 'longest pretend work per task, in ms', parseCountOrZero, 100)
         .option('--seed <n>', 'seed for the pretend work times', parseCountOrZero, 1),
     run: async (context) => (await import('./demos/queue.js')).default(context),
+  },
+  {
     name: 'pipeline',
     summary: 'three stage processes joined by OS pipes stream a text at the same time, with backpressure',
     run: async (context) => (await import('./demos/pipeline.js')).default(context),

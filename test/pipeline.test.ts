@@ -6,7 +6,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 // The built library, as users import it: its stage child is the compiled dist/patterns/pipeline-stage.js.
 import { runPipeline, StageError, UsageError } from '../dist/index.js';
-import { concur, concurBin, concurCommand, fixture, isAlive, waitFor } from './helpers.js';
+import { concur, concurBin, concurBytes, concurCommand, fixture, isAlive, waitFor } from './helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'concur-pipeline-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -101,12 +101,8 @@ describe('concur pipeline: semantics', () => {
 
   it('keeps bytes faithful: empty lines, CRLF, non-ASCII, no final newline, and an empty input', async () => {
     const input = Buffer.from('é日本語\n\n\r\nlast line without newline ✓', 'utf8');
-    const result = await concur(['pipeline', '-s', 'identity', '-s', 'identity'], {
-      input,
-      encoding: 'buffer',
-      stripFinalNewline: false,
-    });
-    expect(Buffer.compare(Buffer.from(result.stdout as Uint8Array), input)).toBe(0);
+    const result = await concurBytes(['pipeline', '-s', 'identity', '-s', 'identity'], { input });
+    expect(Buffer.compare(Buffer.from(result.stdout), input)).toBe(0);
     const upper = await run(['pipeline', '-s', 'upper'], { input: 'abc' });
     expect(upper.stdout).toBe('ABC');
     const empty = await run(['pipeline', '-s', 'upper', '-s', 'count'], { input: '' });

@@ -13,13 +13,13 @@
  * modules run in one process as coroutines (`concur coroutine`).
  * Try: concur demo pipeline
  */
-import { fork as nodeFork, type ChildProcess, type ForkOptions, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, ForkOptions, StdioOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline as pipeStreams } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { resolveModule } from '../contract.js';
 import { ConcurError, ExitCode, UsageError } from '../errors.js';
-import { track } from '../process/children.js';
+import { forkChild, track } from '../process/children.js';
 import { describeReason, reasonExitCode, type ExitReason } from '../process/supervision.js';
 import type { FromStage, StageStats, ToStage } from '../protocol/pipeline.js';
 
@@ -43,7 +43,7 @@ export interface PipelineOptions {
   onMessage?: (stage: StageInfo, direction: 'sent' | 'received', message: ToStage | FromStage) => void;
   /** Stop the pipeline: every stage gets SIGTERM and the promise rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Dependency seam: how to fork a stage (defaults to node:child_process fork). */
+  /** Dependency seam: how to fork a stage (defaults to `forkChild`, which tracks it). */
   fork?: (modulePath: string, args: string[], options: ForkOptions) => ChildProcess;
 }
 
@@ -263,7 +263,7 @@ function isStream<T extends Readable | Writable>(value: T | number | 'inherit' |
 // Fork every stage in one synchronous run, wiring stdout to the next stdin. concur hands each pipe end to the
 // next child and closes its own copy before its event loop can read a byte, so the pipes are the stages' alone.
 function spawnChain(modules: readonly string[], options: PipelineOptions, cwd: string): Running[] {
-  const fork = options.fork ?? nodeFork;
+  const fork = options.fork ?? forkChild;
   const input = options.input ?? 'inherit';
   const output = options.output ?? 'inherit';
   const stages: Running[] = [];
