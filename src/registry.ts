@@ -26,6 +26,17 @@ export const patterns: readonly Pattern[] = [
     options: (command) => command.option('--size <n>', 'count primes below n', parseCount),
     run: async (context) => (await import('./demos/spinner.js')).default(context),
   },
+  {
+    name: 'coroutine',
+    summary:
+      'generators that receive values: priming, close/throw, push pipelines, broadcast, a child process',
+    run: async (context) => (await import('./demos/coroutine.js')).default(context),
+  },
+  {
+    name: 'scheduler',
+    summary: 'a cooperative scheduler where yield is a system call: task ids, new/kill/wait, sleep and I/O',
+    run: async (context) => (await import('./demos/scheduler.js')).default(context),
+  },
 ];
 
 /** Look a pattern up by name. */

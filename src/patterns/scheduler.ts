@@ -32,8 +32,11 @@ export type SystemCall =
   /** Resume with the promise's value, or with its rejection thrown at the `yield`. */
   | { type: 'await'; promise: PromiseLike<unknown> };
 
-/** A task: a generator that yields system calls (or nothing, to let others run). */
-export type TaskBody = Generator<SystemCall | undefined, unknown, unknown>;
+/**
+ * A task: a generator that yields system calls (or nothing, to let others run). `R` is what it returns;
+ * a helper that tasks call with `yield*` has the same type (`TaskBody<string[]>` for a line reader).
+ */
+export type TaskBody<R = unknown> = Generator<SystemCall | undefined, R, unknown>;
 
 /** How a task ended. */
 export type TaskExit =
@@ -102,13 +105,14 @@ interface Task {
   /** An error to throw in at the next resume, instead of sending a value. */
   throwValue?: { error: unknown };
   killed: boolean;
+  /** The deadline of the timer that just woke this task, until it yields again. */
+  clock?: number;
   /** Undo whatever the task is blocked on (a timer, a listener), when it is killed. */
   cancelWait?: () => void;
 }
 
 interface Timer {
   at: number;
-  seq: number;
   task: Task;
 }
 
@@ -122,7 +126,6 @@ export class Scheduler {
   private readonly waiting = new Map<TaskId, Task[]>();
   private timers: Timer[] = [];
   private nextTid = 0;
-  private seq = 0;
   private wake?: () => void;
   private readonly exits: TaskExit[] = [];
   private readonly slice: number;
@@ -151,7 +154,8 @@ export class Scheduler {
   async run(): Promise<TaskExit[]> {
     while (this.tasks.size > 0) {
       this.runSlice();
-      this.fireTimers();
+      // Timers fire one deadline at a time, in order, so wake-ups are deterministic even on a busy machine.
+      if (this.fireDueTimers()) continue;
       if (this.tasks.size === 0) break;
       if (this.ready.length > 0) {
         // Tasks are ready, but let the event loop deliver I/O first, so a busy task cannot starve it.
@@ -194,6 +198,8 @@ export class Scheduler {
   // Resume one task until its next yield, and act on what it yielded.
   private step(task: Task): void {
     let result: IteratorResult<SystemCall | undefined, unknown>;
+    const clock = task.clock;
+    task.clock = undefined;
     try {
       if (task.killed) result = { done: true, value: undefined };
       else if (task.throwValue) {
@@ -215,11 +221,11 @@ export class Scheduler {
         : { tid: task.tid, name: task.name, outcome: 'returned', value: result.value };
       this.exit(task, exit);
     } else if (result.value === undefined) this.schedule(task);
-    else this.trap(task, result.value);
+    else this.trap(task, result.value, clock);
   }
 
   // The trap handler: carry out one system call for `task`.
-  private trap(task: Task, call: SystemCall): void {
+  private trap(task: Task, call: SystemCall, clock: number | undefined): void {
     switch (call.type) {
       case 'getTid':
         return this.answer(task, task.tid);
@@ -236,7 +242,7 @@ export class Scheduler {
         return;
       }
       case 'sleep':
-        return this.addTimer(task, call.ms);
+        return this.addTimer(task, call.ms, clock);
       case 'readWait': {
         const { stream } = call;
         if (stream.readableLength > 0 || stream.readableEnded || stream.destroyed) return this.schedule(task);
@@ -309,22 +315,28 @@ export class Scheduler {
     wake?.();
   }
 
-  private addTimer(task: Task, ms: number): void {
-    const timer: Timer = { at: performance.now() + ms, seq: this.seq++, task };
-    // Keep timers sorted by deadline, then by the order they were set: wake-ups are deterministic.
+  private addTimer(task: Task, ms: number, clock: number | undefined): void {
+    // Measured from the deadline the task last woke at (if that was its last yield), not from "now":
+    // a periodic task does not drift, and its deadlines do not depend on how busy the machine is.
+    const timer: Timer = { at: (clock ?? performance.now()) + ms, task };
     let index = this.timers.length;
+    // Sorted by deadline; equal deadlines keep the order they were set in.
     while (index > 0 && this.timers[index - 1]!.at > timer.at) index--;
     this.timers.splice(index, 0, timer);
     task.cancelWait = () => (this.timers = this.timers.filter((t) => t !== timer));
   }
 
-  private fireTimers(): void {
-    const now = performance.now();
-    while (this.timers.length > 0 && this.timers[0]!.at <= now) {
-      const { task } = this.timers.shift()!;
+  // Wake the tasks whose timer is due, earliest deadline only; answers whether any woke.
+  private fireDueTimers(): boolean {
+    const first = this.timers[0];
+    if (!first || first.at > performance.now()) return false;
+    while (this.timers[0]?.at === first.at) {
+      const { task, at } = this.timers.shift()!;
       task.cancelWait = undefined;
+      task.clock = at;
       this.answer(task, undefined);
     }
+    return true;
   }
 
   // Close a task's generator now (its finally blocks run); it leaves at its next turn, as in pyos.
