@@ -22,17 +22,26 @@ export type Pending = PromiseLike<unknown> | undefined;
 /** A coroutine receiving lines; `next(line).value` is its Pending. */
 export type LineCoroutine = Generator<Pending, never, string>;
 
-/** A stage failed on a line (or at end of input): names the stage and the line, exits 1. */
+/** A stage failed on a line (or in flush): names the stage, the line and its text, exits 1. */
 export class StageError extends ConcurError {
   constructor(
     readonly stage: number,
     readonly stageName: string,
     readonly line: number | 'flush',
+    text: string,
     cause: unknown,
   ) {
-    const where = line === 'flush' ? 'at end of input (flush)' : `on line ${line}`;
+    const excerpt = text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    const where = line === 'flush' ? 'in flush()' : `on line ${line} (${JSON.stringify(excerpt)})`;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`stage ${stage} (${stageName}) failed ${where}: ${reason}`, ExitCode.failure, 'ESTAGE', { cause });
+    super(
+      `stage ${stage} (${stageName}) failed ${where}: ${reason.split('\n')[0]}`,
+      ExitCode.failure,
+      'ESTAGE',
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -77,7 +86,7 @@ export function chainStages(stages: readonly Stage[], write: ChunkWriter, highWa
         try {
           lines = linesOf(stage.flush ? await stage.flush() : undefined);
         } catch (error) {
-          throw new StageError(index + 1, stage.name, 'flush', error);
+          throw new StageError(index + 1, stage.name, 'flush', '', error);
         }
         await forward(lines, 0, next);
       }
@@ -96,12 +105,14 @@ function* stageCoroutine(stage: Stage, number: number, target: LineCoroutine): L
   const { transform, name } = stage;
   let pending: Pending;
   let lineNumber = 0;
-  const fail = (error: unknown, line: number): never => {
-    throw error instanceof StageError ? error : new StageError(number, name, line, error);
+  let text = '';
+  const fail = (error: unknown, line: number, failed = text): never => {
+    throw error instanceof StageError ? error : new StageError(number, name, line, failed, error);
   };
   for (;;) {
     const line: string = yield pending;
     lineNumber++;
+    text = line;
     let result: ReturnType<typeof transform>;
     try {
       result = transform(line);
@@ -113,18 +124,18 @@ function* stageCoroutine(stage: Stage, number: number, target: LineCoroutine): L
     else if (isThenable(result)) {
       const at = lineNumber;
       pending = Promise.resolve(result).then(
-        (value) => forward(checked(value, at), 0, target),
-        (error: unknown) => fail(error, at),
+        (value) => forward(checked(value, at, line), 0, target),
+        (error: unknown) => fail(error, at, line),
       );
     } else pending = forward(checked(result, lineNumber), 0, target);
   }
 
   // The lines of a stage's answer, or a StageError naming the line when the answer has the wrong shape.
-  function checked(result: StageResult, line: number): readonly string[] {
+  function checked(result: StageResult, line: number, failed = text): readonly string[] {
     try {
       return linesOf(result);
     } catch (error) {
-      return fail(error, line);
+      return fail(error, line, failed);
     }
   }
 }
