@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCoroutine } from './commands/coroutine.js';
 import { registerDemo } from './commands/demo.js';
+import { registerPipeline } from './commands/pipeline.js';
 import { registerSpinner } from './commands/spinner.js';
 import { ConcurError, ExitCode } from './errors.js';
 import { sayError } from './output.js';
@@ -51,6 +52,7 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
 130 Ctrl-C, 143 SIGTERM, 128+n when a child dies of signal n.`,
     );
   registerSpinner(program);
+  registerPipeline(program);
   registerCoroutine(program);
   registerDemo(program);
 

@@ -66,6 +66,11 @@ export interface LoadOptions {
 export const builtins: Readonly<Record<string, string>> = {
   identity: 'identity.js',
   upper: 'upper.js',
+  lower: 'lower.js',
+  words: 'words.js',
+  nonempty: 'nonempty.js',
+  count: 'count.js',
+  tally: 'tally.js',
 };
 
 /** Turn a stage's answer into the lines to emit (none, one or many). */

@@ -18,3 +18,23 @@ export type { ToSpinner, FromSpinner, SpinnerStats, SpinnerStyle } from './proto
 export { EventLog, type ConcurEvent, type EventKind } from './events.js';
 export { patterns, findPattern, type Pattern } from './registry.js';
 export { countPrimes, isPrime } from './work/primes.js';
+export {
+  runPipeline,
+  StageError,
+  stageLabel,
+  stageChildPath,
+  type PipelineOptions,
+  type PipelineResult,
+  type StageInfo,
+  type StageReport,
+} from './patterns/pipeline.js';
+export type { ToStage, FromStage, StageStats } from './protocol/pipeline.js';
+export {
+  builtins,
+  linesOf,
+  loadStage,
+  resolveModule,
+  type Stage,
+  type StageFunction,
+  type StageResult,
+} from './contract.js';
