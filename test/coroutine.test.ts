@@ -382,3 +382,49 @@ describe('concur coroutine', () => {
     expect(descendants(piped.pid ?? 0)).toEqual([]);
   });
 });
+
+describe('concur coroutine and concur pipeline', () => {
+  const stageSets = [
+    ['identity', 'identity', 'identity'],
+    ['words', 'lower', 'tally'],
+    ['upper', 'nonempty', 'count'],
+    [fixture('co-double.js'), 'upper', fixture('co-grep-gen.js')],
+    [fixture('co-async-upper.js'), 'words', 'count'],
+  ];
+  const inputs = [
+    'the python\nand the Python\n\n  \nünïcode python ✓\n',
+    Array.from({ length: 1000 }, (_, i) => `line ${i} python ${i % 3 === 0 ? '' : 'x'.repeat(i % 50)}`).join(
+      '\n',
+    ) + '\n',
+    '',
+    '\n\n\n',
+  ];
+  const args = (stages: string[]) => stages.flatMap((stage) => ['--stage', stage]);
+
+  it('give byte-identical output for the same stages and input', async () => {
+    for (const stages of stageSets)
+      for (const input of inputs) {
+        const [co, pipe] = await Promise.all([
+          concur(['coroutine', ...args(stages)], { input, stripFinalNewline: false }),
+          concur(['pipeline', ...args(stages)], { input, stripFinalNewline: false }),
+        ]);
+        expect(pipe.exitCode).toBe(0);
+        expect(co.exitCode).toBe(0);
+        expect(co.stdout, `${stages.join(' → ')} on ${JSON.stringify(input.slice(0, 30))}`).toBe(pipe.stdout);
+      }
+  }, 120_000);
+
+  it('fail with the same exit code and the same stage and line', async () => {
+    const stages = args([fixture('co-double.js'), fixture('co-fail-on-boom.js')]);
+    const input = 'ok\nboom\nnever\n';
+    const [co, pipe] = await Promise.all([
+      concur(['coroutine', ...stages], { input }),
+      concur(['pipeline', ...stages], { input }),
+    ]);
+    expect([co.exitCode, pipe.exitCode]).toEqual([1, 1]);
+    expect(co.stdout).toBe(pipe.stdout);
+    const where = /stage 2 \(.*\) failed on line 3 \("boom"\)/;
+    expect(String(co.stderr)).toMatch(where);
+    expect(String(pipe.stderr)).toMatch(where);
+  });
+});
