@@ -2,6 +2,7 @@
 // sink) against the same pipeline as Python generators driven by send(); (2) `concur coroutine` against
 // `concur pipeline` on the same three stages and the same input. Prints markdown tables.
 import { spawnSync, execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
