@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerCoroutine } from './commands/coroutine.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerSpinner } from './commands/spinner.js';
@@ -52,6 +53,7 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
     );
   registerSpinner(program);
   registerPipeline(program);
+  registerCoroutine(program);
   registerDemo(program);
 
   // Throw instead of exiting, in every subcommand, so main() alone decides the exit code.

@@ -72,3 +72,51 @@ export {
   type StageFunction,
   type StageResult,
 } from './contract.js';
+export {
+  isThenable,
+  type StageForm,
+  type StageGenerator,
+  type AsyncStageGenerator,
+  type LoadOptions,
+} from './contract.js';
+export {
+  prime,
+  coroutine,
+  pushAll,
+  filter,
+  map,
+  grep,
+  sink,
+  collect,
+  broadcast,
+  close,
+  throwInto,
+  type Coroutine,
+} from './patterns/coroutine.js';
+export {
+  chainStages,
+  runStages,
+  StageError as CoroutineStageError,
+  type StageChain,
+  type ChunkWriter,
+  type LineCoroutine,
+  type Pending,
+} from './patterns/coroutine-stages.js';
+export { sendTo, grepInChild, coroutineChildPath, type ChildRun } from './patterns/coroutine-process.js';
+export type { ToCoroutineChild, FromCoroutineChild } from './protocol/coroutine.js';
+export {
+  Scheduler,
+  getTid,
+  newTask,
+  killTask,
+  waitTask,
+  sleep,
+  readWait,
+  writeWait,
+  awaitPromise,
+  type SchedulerOptions,
+  type SystemCall,
+  type TaskBody,
+  type TaskExit,
+  type TaskId,
+} from './patterns/scheduler.js';
