@@ -68,6 +68,12 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
       const { WorkerPool } = await import('../patterns/fan-out.js');
       const { lineChunks } = await import('../lines.js');
       const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
+      const started: { pool?: WorkerPool } = {};
+      // Installed first, so Ctrl-C while the workers start is handled too.
+      exitOnSignals(() => {
+        progress?.clear();
+        return started.pool?.close();
+      });
       const pool = await WorkerPool.start({
         worker: flags.worker,
         jobs: flags.jobs,
@@ -75,10 +81,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         maxRestarts: flags.maxRestarts,
         onEvent: (event) => reportEvent(event, progress),
       });
-      exitOnSignals(() => {
-        progress?.clear();
-        return pool.close();
-      });
+      started.pool = pool;
       // `| head -1`: the reader has all it wants. Stop the workers now; output.ts then exits 0.
       onStdoutClosed(() => {
         progress?.clear();

@@ -67,7 +67,14 @@ async function drain(): Promise<void> {
     const started = performance.now();
     const { outputs, failures } = await runBatch(transform, batch.items);
     const busyMs = performance.now() - started;
-    send({ type: 'results', id: batch.id, outputs, failures, busyMs, rss: process.memoryUsage.rss() });
+    // Start the next batch only once these results are in the pipe: if an item of the next one kills this
+    // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
+    await new Promise<void>((resolve) =>
+      send(
+        { type: 'results', id: batch.id, outputs, failures, busyMs, rss: process.memoryUsage.rss() },
+        resolve,
+      ),
+    );
   }
   running = false;
 }
@@ -93,8 +100,11 @@ function handle(message: ToWorker): void {
       void drain();
       return;
     case 'stop':
-      // Closing the channel ends the process (exitWithParent), exactly as when the pool goes away.
-      process.disconnect?.();
+      // Closing the channel ends the process (exitWithParent), exactly as when the pool goes away. Not from
+      // inside this 'message' handler: Node 20 crashes if the channel closes while it is still delivering.
+      setImmediate(() => {
+        if (process.connected) process.disconnect?.();
+      });
       return;
     default: {
       const unknown: never = message;

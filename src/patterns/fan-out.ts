@@ -56,7 +56,10 @@ export interface PoolOptions {
   worker: string;
   /** Number of worker processes; defaults to the number of cores. */
   jobs?: number;
-  /** Extra attempts for an item whose worker died while running it (default 1). */
+  /**
+   * Extra attempts for an item whose worker died while running it on its own (default 1). The other items of
+   * a batch whose worker died are re-run one by one first; that isolation run is not counted as a retry.
+   */
   retries?: number;
   /** Restart intensity: at most this many worker restarts within `periodMs` (default 10 in 5000 ms). */
   maxRestarts?: number;
@@ -121,8 +124,10 @@ interface Task {
   id: number;
   indexes: number[];
   inputs: string[];
-  /** Times it has been charged: a worker died while running it. */
-  charged: number;
+  /** Times it was running on a worker that died (failed attempts). */
+  attempts: number;
+  /** Retries used: re-runs after its worker died while running it alone. */
+  retried: number;
   done: (results: ItemResult[]) => void;
   fail: (error: Error) => void;
 }
@@ -368,7 +373,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   private submit(indexes: number[], inputs: string[]): Promise<ItemResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((done, fail) => {
-      this.queue.push({ id: this.nextTaskId++, indexes, inputs, charged: 0, done, fail });
+      this.queue.push({ id: this.nextTaskId++, indexes, inputs, attempts: 0, retried: 0, done, fail });
       this.dispatch();
     });
   }
@@ -406,7 +411,8 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     // A send to a worker that just died fails; its monitor handles the death.
     child.on('error', () => {});
     child.on('message', (message: FromWorker) => this.receive(slot, message));
-    slot.demonitor = monitor(child, (down) => this.down(slot, down.reason));
+    // afterMessages: results a worker sent just before dying must count as answered, not be run again.
+    slot.demonitor = monitor(child, (down) => this.down(slot, down.reason), { afterMessages: true });
     if (previousPid === undefined) this.emitEvent({ type: 'spawn', worker: id, pid: slot.pid });
     else this.emitEvent({ type: 'restart', worker: id, pid: slot.pid, previousPid });
     child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToWorker);
@@ -438,7 +444,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
           rss: message.rss,
         });
         const results = new Array<ItemResult>(task.inputs.length);
-        const attempts = task.charged + 1;
+        const attempts = task.attempts + 1;
         for (let i = 0; i < results.length; i++) {
           const output = message.outputs[i];
           results[i] =
@@ -515,42 +521,44 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.spawn(slot.id, slot.pid);
   }
 
-  // The running batch of a dead worker: each item is charged one attempt. Items with attempts left are retried
-  // one by one (so one poison item cannot sink its neighbours again); the rest fail with the reason.
+  // The running batch of a dead worker. Which of its items killed it is unknown (the worker had no time to
+  // say), so a batch of several is split and each item re-run on its own: isolation, not yet a retry, so one
+  // bad item never fails its neighbours. An item that kills a worker on its own is retried `retries` times.
   private retry(task: Task, slot: Slot, reason: ExitReason): void {
-    const charged = task.charged + 1;
-    if (charged > this.retries) {
-      const error = `worker ${slot.id} (pid ${slot.pid}) died while running this item: ${describeReason(reason)}`;
-      task.done(
-        task.inputs.map((input, i) => ({
-          index: task.indexes[i] as number,
-          input,
-          error: charged > 1 ? `${error} (${charged} attempts)` : error,
-          worker: slot.id,
-          pid: slot.pid,
-          attempts: charged,
-        })),
-      );
+    const attempts = task.attempts + 1;
+    if (task.inputs.length > 1) {
+      const results = new Array<ItemResult>(task.inputs.length);
+      let left = task.inputs.length;
+      const singles: Task[] = task.inputs.map((input, i) => ({
+        id: this.nextTaskId++,
+        indexes: [task.indexes[i] as number],
+        inputs: [input],
+        attempts,
+        retried: task.retried,
+        done: ([result]) => {
+          results[i] = result as ItemResult;
+          if (--left === 0) task.done(results);
+        },
+        fail: task.fail,
+      }));
+      this.queue.unshift(...singles);
       return;
     }
-    if (task.inputs.length === 1) {
-      this.queue.unshift({ ...task, charged });
+    if (task.retried < this.retries) {
+      this.queue.unshift({ ...task, attempts, retried: task.retried + 1 });
       return;
     }
-    const results = new Array<ItemResult>(task.inputs.length);
-    let left = task.inputs.length;
-    const singles: Task[] = task.inputs.map((input, i) => ({
-      id: this.nextTaskId++,
-      indexes: [task.indexes[i] as number],
-      inputs: [input],
-      charged,
-      done: ([result]) => {
-        results[i] = result as ItemResult;
-        if (--left === 0) task.done(results);
+    const why = `worker ${slot.id} (pid ${slot.pid}) died while running this item: ${describeReason(reason)}`;
+    task.done([
+      {
+        index: task.indexes[0] as number,
+        input: task.inputs[0] as string,
+        error: attempts > 1 ? `${why} (${attempts} attempts)` : why,
+        worker: slot.id,
+        pid: slot.pid,
+        attempts,
       },
-      fail: task.fail,
-    }));
-    this.queue.unshift(...singles);
+    ]);
   }
 
   // Stop for good: reject outstanding and future work with `error`, and stop the workers.
