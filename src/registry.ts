@@ -26,6 +26,13 @@ export const patterns: readonly Pattern[] = [
     options: (command) => command.option('--size <n>', 'count primes below n', parseCount),
     run: async (context) => (await import('./demos/spinner.js')).default(context),
   },
+  {
+    name: 'fan-out',
+    summary: 'a pool of worker processes tests numbers for primality; speed-up, who did what, crash recovery',
+    options: (command) =>
+      command.option('-j, --jobs <n>', 'worker processes (default: one per core)', parseCount),
+    run: async (context) => (await import('./demos/fan-out.js')).default(context),
+  },
 ];
 
 /** Look a pattern up by name. */
