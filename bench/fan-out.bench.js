@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { concurBin, table, verdict } from './lib.js';
 
@@ -51,8 +52,20 @@ const expected = `${Array.from({ length: CPU_ITEMS }, () => 'true').join('\n')}\
 const cpuOk = readFileSync(j1.outPath, 'utf8') === expected && readFileSync(j2.outPath, 'utf8') === expected;
 const speedup = j1.seconds / j2.seconds;
 rows.push([`is-prime ×${CPU_ITEMS}, -j 1`, `${j1.seconds.toFixed(2)} s`, '', '', '']);
-rows.push([`is-prime ×${CPU_ITEMS}, -j 2`, `${j2.seconds.toFixed(2)} s`, '', '', cpuOk ? 'output ok' : 'WRONG OUTPUT']);
-rows.push(['speed-up -j 2 / -j 1', `${speedup.toFixed(2)}×`, '≥ 1.85×', (speedup / 1.85).toFixed(2), verdict(speedup >= 1.85 && cpuOk)]);
+rows.push([
+  `is-prime ×${CPU_ITEMS}, -j 2`,
+  `${j2.seconds.toFixed(2)} s`,
+  '',
+  '',
+  cpuOk ? 'output ok' : 'WRONG OUTPUT',
+]);
+rows.push([
+  'speed-up -j 2 / -j 1',
+  `${speedup.toFixed(2)}×`,
+  '≥ 1.85×',
+  (speedup / 1.85).toFixed(2),
+  verdict(speedup >= 1.85 && cpuOk),
+]);
 
 const python = `
 import sys
@@ -73,8 +86,20 @@ if __name__ == '__main__':
 `;
 const py = timed('python3', ['-c', python], cpuInput, 'python');
 const pyOk = readFileSync(py.outPath, 'utf8') === expected;
-rows.push([`Python Pool(2).map, same items`, `${py.seconds.toFixed(2)} s`, '', '', pyOk ? 'output ok' : 'WRONG OUTPUT']);
-rows.push(['concur -j 2 vs Python Pool(2)', `${(py.seconds / j2.seconds).toFixed(2)}× faster`, 'report', '', '']);
+rows.push([
+  `Python Pool(2).map, same items`,
+  `${py.seconds.toFixed(2)} s`,
+  '',
+  '',
+  pyOk ? 'output ok' : 'WRONG OUTPUT',
+]);
+rows.push([
+  'concur -j 2 vs Python Pool(2)',
+  `${(py.seconds / j2.seconds).toFixed(2)}× faster`,
+  'report',
+  '',
+  '',
+]);
 
 // 3: tiny items through the identity worker.
 const idInput = join(dir, 'lines.txt');
@@ -99,7 +124,13 @@ rows.push([
   (rate / 1e6).toFixed(2),
   verdict(rate >= 1e6 && same) + (same ? ', output identical' : ', OUTPUT DIFFERS'),
 ]);
-rows.push(['  ceiling: one node process, no workers', `${fmt(ceilingRate)} lines/s`, '', (rate / ceilingRate).toFixed(2), 'concur / ceiling']);
+rows.push([
+  '  ceiling: one node process, no workers',
+  `${fmt(ceilingRate)} lines/s`,
+  '',
+  (rate / ceilingRate).toFixed(2),
+  'concur / ceiling',
+]);
 rows.push(['  cat (the pipe itself)', `${fmt(LINES / catRun.seconds)} lines/s`, '', '', '']);
 
 // 4: worker memory over a long stream, fed from this process, sampled from /proc.
@@ -129,7 +160,9 @@ concur.stdout.on('data', (chunk) => (outBytes += chunk.length));
 const samples = []; // [fraction done, worker MiB (max of workers), parent MiB]
 let fed = 0;
 const sampler = setInterval(() => {
-  const workers = childrenOf(concur.pid).map(rssOf).filter((v) => v !== undefined);
+  const workers = childrenOf(concur.pid)
+    .map(rssOf)
+    .filter((v) => v !== undefined);
   if (workers.length > 0) samples.push([fed / STREAM_LINES, Math.max(...workers), rssOf(concur.pid) ?? 0]);
 }, 200);
 const streamStarted = performance.now();
@@ -163,5 +196,7 @@ rows.push([
 ]);
 
 table(['figure', 'measured', 'target', 'ratio', 'verdict'], rows);
-console.log(`\n(input sizes: ${fmt(statSync(idInput).size / 1e6, 1)} MB identity file; one run each, on a machine that may be shared)`);
+console.log(
+  `\n(input sizes: ${fmt(statSync(idInput).size / 1e6, 1)} MB identity file; one run each, on a machine that may be shared)`,
+);
 rmSync(dir, { recursive: true, force: true });
