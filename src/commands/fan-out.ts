@@ -110,12 +110,17 @@ async function fanOut(
   let first: ItemResult | undefined;
   for await (const batch of pool.stream(source, { ordered: !flags.unordered })) {
     total += batch.length;
+    progress?.advance(batch.length);
+    // The fast path: every item succeeded, so the worker's joined outputs are the lines to write.
+    if (batch.failed === 0 && !flags.json) {
+      if (batch.length > 0) await writeData(`${batch.outputText()}\n`);
+      continue;
+    }
     let text = '';
-    if (flags.json) for (const result of batch) text += `${JSON.stringify(result)}\n`;
-    const outputs: string[] = [];
-    for (const result of batch) {
+    for (const result of batch.results()) {
+      if (flags.json) text += `${JSON.stringify(result)}\n`;
       if (result.error === undefined) {
-        if (!flags.json) outputs.push(result.output as string);
+        if (!flags.json) text += `${result.output}\n`;
         continue;
       }
       failed++;
@@ -125,8 +130,6 @@ async function fanOut(
         say(style.red(`concur: line ${result.index + 1} failed: ${result.error}`));
       }
     }
-    if (!flags.json && outputs.length > 0) text = `${outputs.join('\n')}\n`;
-    progress?.advance(batch.length);
     if (text !== '') await writeData(text);
   }
   if (failed > 0) {
