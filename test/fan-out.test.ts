@@ -1,12 +1,22 @@
 // concur fan-out and the WorkerPool behind it, driven as a user would: the built CLI, real worker processes,
 // tiny fixture modules. Library tests import the built package.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { map, WorkerPool, type ItemResult, type PoolEvent } from '../dist/index.js';
-import { cleanEnv, concur, concurCommand, fixture, isAlive, waitFor } from './helpers.js';
+import {
+  cleanEnv,
+  concur,
+  concurCommand,
+  fixture,
+  hasEscapes,
+  inTerminal,
+  isAlive,
+  shq,
+  waitFor,
+} from './helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -90,6 +100,31 @@ describe('concur fan-out: output', () => {
     });
     expect(result.stdout).toBe('a\nb');
     expect(result.stderr).toMatch(/worker \d+ loaded/);
+  });
+});
+
+describe('concur fan-out: progress', () => {
+  it('draws done/total, rate and ETA on a terminal, and keeps it out of stdout', async () => {
+    const out = join(tempDir(), 'out.txt');
+    const items = Array.from({ length: 12 }, (_, i) => `150:r${i}`).join('\\n');
+    const run = await inTerminal(
+      `printf ${shq(items)} | ${concurCommand(['fan-out', '-j', '2', '--worker', fixture('sleep.js')])} > ${shq(out)}`,
+    );
+    expect(run.exitCode).toBe(0);
+    expect(String(run.stdout)).toMatch(/fan-out -j 2: \d+ \/ 12 items · ETA \d+s · [\d,]+\/s/);
+    expect(readFileSync(out, 'utf8')).toBe(`${Array.from({ length: 12 }, (_, i) => `r${i}`).join('\n')}\n`);
+  });
+
+  it('draws nothing when stderr is not a terminal, or under CI', async () => {
+    const input = Array.from({ length: 8 }, (_, i) => `100:r${i}`).join('\n');
+    const piped = await concur(['fan-out', '-j', '2', '--worker', fixture('sleep.js')], { input });
+    expect(piped.stderr).toBe('');
+    const ci = await inTerminal(
+      `printf ${shq(input.replaceAll('\n', '\\n'))} | ${concurCommand(['fan-out', '--worker', fixture('sleep.js')])} >/dev/null`,
+      { CI: 'true' },
+    );
+    expect(ci.exitCode).toBe(0);
+    expect(hasEscapes(String(ci.stdout))).toBe(false);
   });
 });
 
