@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCoroutine } from './commands/coroutine.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPipeline } from './commands/pipeline.js';
+import { registerFanOut } from './commands/fan-out.js';
 import { registerSpinner } from './commands/spinner.js';
 import { ConcurError, ExitCode } from './errors.js';
 import { sayError } from './output.js';
@@ -54,6 +55,7 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
   registerSpinner(program);
   registerPipeline(program);
   registerCoroutine(program);
+  registerFanOut(program);
   registerDemo(program);
 
   // Throw instead of exiting, in every subcommand, so main() alone decides the exit code.

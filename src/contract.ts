@@ -71,6 +71,8 @@ export const builtins: Readonly<Record<string, string>> = {
   nonempty: 'nonempty.js',
   count: 'count.js',
   tally: 'tally.js',
+  'is-prime': 'is-prime.js',
+  'count-primes': 'count-primes.js',
 };
 
 /** Turn a stage's answer into the lines to emit (none, one or many). */

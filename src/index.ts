@@ -84,7 +84,8 @@ export {
   coroutine,
   pushAll,
   filter,
-  map,
+  // `map` is the fan-out pool's; the coroutine stage that maps each value is exported under this name.
+  map as mapCoroutine,
   grep,
   sink,
   collect,
@@ -120,3 +121,16 @@ export {
   type TaskExit,
   type TaskId,
 } from './patterns/scheduler.js';
+export {
+  WorkerPool,
+  ResultBatch,
+  BatchSizer,
+  map,
+  type ItemResult,
+  type PoolEvent,
+  type PoolOptions,
+  type StreamOptions,
+  type MapOptions,
+} from './patterns/fan-out.js';
+export type { ToWorker, FromWorker, ItemFailure } from './protocol/fan-out.js';
+export { lineChunks, type LineCount } from './lines.js';

@@ -43,6 +43,13 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./demos/pipeline.js')).default(context),
   },
   {
+    name: 'fan-out',
+    summary: 'a pool of worker processes tests numbers for primality; speed-up, who did what, crash recovery',
+    options: (command) =>
+      command.option('-j, --jobs <n>', 'worker processes (default: one per core)', parseCount),
+    run: async (context) => (await import('./demos/fan-out.js')).default(context),
+  },
+  {
     name: 'supervisor',
     summary: 'a supervisor restarts crashing worker processes (one_for_one, one_for_all, rest_for_one)',
     options: (command) =>

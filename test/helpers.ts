@@ -21,6 +21,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
 export interface RunOptions {
   env?: Record<string, string | undefined>;
   input?: string | Uint8Array;
+  /** 'pipe' to keep stdin open (e.g. to prove concur fails before reading it). */
+  stdin?: 'pipe' | 'ignore';
   /** Keep a final newline on stdout (execa strips it by default). */
   stripFinalNewline?: boolean;
   maxBuffer?: number;
@@ -39,6 +41,7 @@ export function concur(args: string[], options: RunOptions = {}) {
     input: options.input,
     inputFile: options.inputFile,
     stripFinalNewline: options.stripFinalNewline,
+    ...(options.stdin && options.input === undefined ? { stdin: options.stdin } : {}),
     maxBuffer: options.maxBuffer,
     env: cleanEnv(options.env),
   });
