@@ -4,7 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerCoroutine } from './commands/coroutine.js';
 import { registerDemo } from './commands/demo.js';
+import { registerPipeline } from './commands/pipeline.js';
+import { registerFanOut } from './commands/fan-out.js';
 import { registerSpinner } from './commands/spinner.js';
 import { ConcurError, ExitCode } from './errors.js';
 import { sayError } from './output.js';
@@ -55,6 +58,9 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
 130 Ctrl-C, 143 SIGTERM, 128+n when a child dies of signal n.`,
     );
   registerSpinner(program);
+  registerPipeline(program);
+  registerCoroutine(program);
+  registerFanOut(program);
   registerDemo(program);
 
   // --events, --trace and --timeline belong to the program, so every command and demo has them (before or

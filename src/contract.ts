@@ -7,6 +7,19 @@
  *   // null or undefined: drop the line; an array of strings: emit each; or a promise of any of these
  *   export function flush() { return [`${count}`]; }                // optional: lines to emit at end of input
  *
+ * Or the default export is a generator function: a coroutine stage. concur calls it once, primes it (runs it
+ * to its first `yield`), then sends each line with `next(line)`; the value it yields next is that line's
+ * output (same rules as above). At end of input concur closes it with `return()`: whatever it yields in a
+ * `finally` block is emitted, as `flush()` would be. An `async function*` works the same way.
+ *
+ *   export default function* grep() {
+ *     let out;                                   // what to emit for the line just received
+ *     for (;;) {
+ *       const line = yield out;                  // the first yield (priming) emits nothing
+ *       out = line.includes('python') ? line : null;
+ *     }
+ *   }
+ *
  * "The coroutine is the implementation; the environment is whatever you choose" (Beazley).
  */
 import { existsSync } from 'node:fs';
@@ -28,12 +41,38 @@ export interface Stage {
   readonly url: string;
   readonly transform: StageFunction;
   readonly flush?: () => StageResult | Promise<StageResult>;
+  /** Which form the module used: a plain function, or a (possibly async) generator coroutine. */
+  readonly form: StageForm;
+}
+
+/** The shapes a stage module's default export may take. */
+export type StageForm = 'function' | 'generator' | 'async-generator';
+
+/** A coroutine stage: receives lines through `next(line)`, yields each line's output. */
+export type StageGenerator = Generator<StageResult, StageResult | void, string>;
+/** The same, as an `async function*`. */
+export type AsyncStageGenerator = AsyncGenerator<StageResult, StageResult | void, string>;
+
+/** Options for loadStage. */
+export interface LoadOptions {
+  /**
+   * Load a separate instance of the module (its own module-level state), as a stage in its own process
+   * would have. Use a different number for each place the same module appears in one process.
+   */
+  instance?: number;
 }
 
 /** The built-in modules, by name: each is a file in src/builtins/. */
 export const builtins: Readonly<Record<string, string>> = {
   identity: 'identity.js',
   upper: 'upper.js',
+  lower: 'lower.js',
+  words: 'words.js',
+  nonempty: 'nonempty.js',
+  count: 'count.js',
+  tally: 'tally.js',
+  'is-prime': 'is-prime.js',
+  'count-primes': 'count-primes.js',
 };
 
 /** Turn a stage's answer into the lines to emit (none, one or many). */
@@ -70,11 +109,16 @@ export function resolveModule(spec: string, cwd = process.cwd()): { name: string
  * Load a module by built-in name or path and check its shape. Any problem (missing file, syntax error,
  * no default function) is a UsageError (exit 2) whose one line says how to fix it.
  */
-export async function loadStage(spec: string, cwd = process.cwd()): Promise<Stage> {
+export async function loadStage(
+  spec: string,
+  cwd = process.cwd(),
+  options: LoadOptions = {},
+): Promise<Stage> {
   const { name, url } = resolveModule(spec, cwd);
+  const importUrl = options.instance ? `${url}?instance=${options.instance}` : url;
   let module: { default?: unknown; flush?: unknown };
   try {
-    module = (await import(url)) as typeof module;
+    module = (await import(importUrl)) as typeof module;
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new UsageError(`cannot load ${spec}: ${reason}`, 'EBADMODULE', { cause: error });
@@ -86,10 +130,67 @@ export async function loadStage(spec: string, cwd = process.cwd()): Promise<Stag
     );
   if (module.flush !== undefined && typeof module.flush !== 'function')
     throw new UsageError(`${spec} exports \`flush\`, but it is not a function.`, 'EBADMODULE');
+  const flush = module.flush as Stage['flush'];
+  const tag = Object.prototype.toString.call(module.default);
+  if (tag === '[object GeneratorFunction]')
+    return { name, url, form: 'generator', ...(await startCoroutine(spec, module.default, flush)) };
+  if (tag === '[object AsyncGeneratorFunction]')
+    return { name, url, form: 'async-generator', ...(await startCoroutine(spec, module.default, flush)) };
+  return { name, url, form: 'function', transform: module.default as StageFunction, flush };
+}
+
+/**
+ * Turn a generator-function stage into transform/flush: create it, prime it, send each line with
+ * next(line) and take what it yields; at the end, return() it and collect what its finally blocks yield.
+ * A coroutine that finishes early drops every later line (like `head`).
+ */
+async function startCoroutine(
+  spec: string,
+  generatorFunction: unknown,
+  exportedFlush: Stage['flush'],
+): Promise<Pick<Stage, 'transform' | 'flush'>> {
+  const create = generatorFunction as () => StageGenerator | AsyncStageGenerator;
+  const coroutine = create();
+  try {
+    await coroutine.next(); // prime: run to the first yield, whose value is not emitted
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`${spec} threw while starting (before its first yield): ${reason}`, 'EBADMODULE', {
+      cause: error,
+    });
+  }
+  if (Symbol.asyncIterator in coroutine) {
+    const asyncCoroutine = coroutine;
+    return {
+      transform: async (line) => (await asyncCoroutine.next(line)).value ?? undefined,
+      flush: async () => {
+        const out: string[] = [];
+        let step = await asyncCoroutine.return(undefined);
+        for (; !step.done; step = await asyncCoroutine.next('')) out.push(...linesOf(step.value));
+        out.push(...linesOf(step.value ?? undefined));
+        if (exportedFlush) out.push(...linesOf(await exportedFlush()));
+        return out;
+      },
+    };
+  }
+  const syncCoroutine = coroutine;
   return {
-    name,
-    url,
-    transform: module.default as StageFunction,
-    flush: module.flush as Stage['flush'],
+    transform: (line) => syncCoroutine.next(line).value ?? undefined,
+    flush: () => {
+      const out: string[] = [];
+      let step = syncCoroutine.return(undefined);
+      for (; !step.done; step = syncCoroutine.next('')) out.push(...linesOf(step.value));
+      out.push(...linesOf(step.value ?? undefined));
+      if (!exportedFlush) return out;
+      const more = exportedFlush();
+      return isThenable(more)
+        ? more.then((lines) => [...out, ...linesOf(lines)])
+        : [...out, ...linesOf(more)];
+    },
   };
+}
+
+/** True for a promise (or any thenable): the stage answered asynchronously. */
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

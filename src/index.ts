@@ -52,3 +52,85 @@ export type { CountMode } from './protocol/shared-memory.js';
 export { runCpuWork, type CpuRun, type WorkerKind } from './patterns/threads.js';
 export { overlapWaits, measureLateness, type OverlapRun, type LatenessRun } from './patterns/event-loop.js';
 export { seededRandom } from './work/random.js';
+export {
+  runPipeline,
+  StageError,
+  stageLabel,
+  stageChildPath,
+  type PipelineOptions,
+  type PipelineResult,
+  type StageInfo,
+  type StageReport,
+} from './patterns/pipeline.js';
+export type { ToStage, FromStage, StageStats } from './protocol/pipeline.js';
+export {
+  builtins,
+  linesOf,
+  loadStage,
+  resolveModule,
+  type Stage,
+  type StageFunction,
+  type StageResult,
+} from './contract.js';
+export {
+  isThenable,
+  type StageForm,
+  type StageGenerator,
+  type AsyncStageGenerator,
+  type LoadOptions,
+} from './contract.js';
+export {
+  prime,
+  coroutine,
+  pushAll,
+  filter,
+  // `map` is the fan-out pool's; the coroutine stage that maps each value is exported under this name.
+  map as mapCoroutine,
+  grep,
+  sink,
+  collect,
+  broadcast,
+  close,
+  throwInto,
+  type Coroutine,
+} from './patterns/coroutine.js';
+export {
+  chainStages,
+  runStages,
+  StageError as CoroutineStageError,
+  type StageChain,
+  type ChunkWriter,
+  type LineCoroutine,
+  type Pending,
+} from './patterns/coroutine-stages.js';
+export { sendTo, grepInChild, coroutineChildPath, type ChildRun } from './patterns/coroutine-process.js';
+export type { ToCoroutineChild, FromCoroutineChild } from './protocol/coroutine.js';
+export {
+  Scheduler,
+  getTid,
+  newTask,
+  killTask,
+  waitTask,
+  sleep,
+  readWait,
+  writeWait,
+  awaitPromise,
+  type SchedulerOptions,
+  type SystemCall,
+  type TaskBody,
+  type TaskExit,
+  type TaskId,
+} from './patterns/scheduler.js';
+export {
+  WorkerPool,
+  ResultBatch,
+  BatchSizer,
+  map,
+  type ItemResult,
+  type PoolEvent,
+  type PoolOptions,
+  type StreamOptions,
+  type MapOptions,
+} from './patterns/fan-out.js';
+export type { ToWorker, FromWorker, ItemFailure } from './protocol/fan-out.js';
+export { lineChunks, type LineCount } from './lines.js';

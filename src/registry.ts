@@ -27,6 +27,29 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./demos/spinner.js')).default(context),
   },
   {
+    name: 'coroutine',
+    summary:
+      'generators that receive values: priming, close/throw, push pipelines, broadcast, a child process',
+    run: async (context) => (await import('./demos/coroutine.js')).default(context),
+  },
+  {
+    name: 'scheduler',
+    summary: 'a cooperative scheduler where yield is a system call: task ids, new/kill/wait, sleep and I/O',
+    run: async (context) => (await import('./demos/scheduler.js')).default(context),
+  },
+  {
+    name: 'pipeline',
+    summary: 'three stage processes joined by OS pipes stream a text at the same time, with backpressure',
+    run: async (context) => (await import('./demos/pipeline.js')).default(context),
+  },
+  {
+    name: 'fan-out',
+    summary: 'a pool of worker processes tests numbers for primality; speed-up, who did what, crash recovery',
+    options: (command) =>
+      command.option('-j, --jobs <n>', 'worker processes (default: one per core)', parseCount),
+    run: async (context) => (await import('./demos/fan-out.js')).default(context),
+  },
+  {
     name: 'supervisor',
     summary: 'a supervisor restarts crashing worker processes (one_for_one, one_for_all, rest_for_one)',
     options: (command) =>
@@ -52,6 +75,22 @@ export const patterns: readonly Pattern[] = [
         .option('--increments <n>', 'increments of the shared counter per client', parseCount, 3)
         .option('--no-trace', 'do not print the message trace (for large runs)'),
     run: async (context) => (await import('./demos/actors.js')).default(context),
+  },
+  {
+    name: 'queue',
+    summary: 'a worker/queue farm with a STOP sentinel: "worker 2 says that mul(3, 7) = 21"',
+    options: (command) =>
+      command
+        .option('--workers <n>', 'worker processes', parseCount, 4)
+        .option(
+          '--tasks <n>',
+          'mul tasks in the first batch (the plus batch is half as many)',
+          parseCount,
+          20,
+        )
+        .option('--delay <ms>', 'longest pretend work per task, in ms', parseCountOrZero, 100)
+        .option('--seed <n>', 'seed for the pretend work times', parseCountOrZero, 1),
+    run: async (context) => (await import('./demos/queue.js')).default(context),
   },
   {
     name: 'shared-memory',
@@ -85,22 +124,6 @@ export const patterns: readonly Pattern[] = [
         .option('--block <ms>', 'how long the CPU-bound loop holds the event loop', parseCount, 500)
         .option('--seed <n>', 'seed for the timer durations', parseCountOrZero, 1),
     run: async (context) => (await import('./demos/async.js')).default(context),
-  },
-  {
-    name: 'queue',
-    summary: 'a worker/queue farm with a STOP sentinel: "worker 2 says that mul(3, 7) = 21"',
-    options: (command) =>
-      command
-        .option('--workers <n>', 'worker processes', parseCount, 4)
-        .option(
-          '--tasks <n>',
-          'mul tasks in the first batch (the plus batch is half as many)',
-          parseCount,
-          20,
-        )
-        .option('--delay <ms>', 'longest pretend work per task, in ms', parseCountOrZero, 100)
-        .option('--seed <n>', 'seed for the pretend work times', parseCountOrZero, 1),
-    run: async (context) => (await import('./demos/queue.js')).default(context),
   },
 ];
 

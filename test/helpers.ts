@@ -20,7 +20,12 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
 /** What a test may set when running concur: extra environment, stdin text or file, working directory. */
 export interface RunOptions {
   env?: Record<string, string | undefined>;
-  input?: string;
+  input?: string | Uint8Array;
+  /** 'pipe' to keep stdin open (e.g. to prove concur fails before reading it). */
+  stdin?: 'pipe' | 'ignore';
+  /** Keep a final newline on stdout (execa strips it by default). */
+  stripFinalNewline?: boolean;
+  maxBuffer?: number;
   inputFile?: string;
   cwd?: string;
   timeout?: number;
@@ -35,6 +40,25 @@ export function concur(args: string[], options: RunOptions = {}) {
     cwd: options.cwd,
     input: options.input,
     inputFile: options.inputFile,
+    stripFinalNewline: options.stripFinalNewline,
+    ...(options.stdin && options.input === undefined ? { stdin: options.stdin } : {}),
+    maxBuffer: options.maxBuffer,
+    env: cleanEnv(options.env),
+  });
+}
+
+/** Like `concur`, but stdout and stderr are Buffers, byte for byte. */
+export function concurBytes(args: string[], options: Omit<RunOptions, 'stripFinalNewline'> = {}) {
+  return execa('node', [concurBin, ...args], {
+    reject: false,
+    extendEnv: true,
+    timeout: options.timeout ?? 60_000,
+    cwd: options.cwd,
+    input: options.input,
+    inputFile: options.inputFile,
+    maxBuffer: options.maxBuffer,
+    encoding: 'buffer',
+    stripFinalNewline: false,
     env: cleanEnv(options.env),
   });
 }

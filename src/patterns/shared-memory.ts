@@ -9,7 +9,6 @@
  * threads, and prefer messages everywhere else. From multiprocessing's Value/Array, in Node's terms.
  * Try: concur demo shared-memory
  */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
@@ -21,7 +20,7 @@ import {
   type FromProbe,
   type ToProbe,
 } from '../protocol/shared-memory.js';
-import { track } from '../process/children.js';
+import { forkChild } from '../process/children.js';
 import { terminate } from '../process/supervision.js';
 
 /** The worker thread's entry point. */
@@ -113,7 +112,7 @@ export interface ProbeResult {
  */
 export async function probeProcessSharing(serialization: 'json' | 'advanced'): Promise<ProbeResult> {
   const buffer = new SharedArrayBuffer(4);
-  const child = track(fork(probePath, [], { serialization, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = forkChild(probePath, [], { serialization, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', () => {});
   const messages = (type: FromProbe['type']): Promise<FromProbe> =>
     new Promise((resolve) => {

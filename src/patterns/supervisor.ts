@@ -15,8 +15,8 @@
  * Use it for long-lived worker processes that must stay up. From Erlang/OTP's supervisor behaviour.
  * Try: concur demo supervisor
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { track } from '../process/children.js';
+import type { ChildProcess } from 'node:child_process';
+import { forkChild } from '../process/children.js';
 import {
   describeReason,
   monitor,
@@ -260,7 +260,7 @@ export function forkLinked(
   args: string[] = [],
   isReady: (message: unknown) => boolean = () => true,
 ): Promise<ChildProcess> {
-  const child = track(fork(modulePath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = forkChild(modulePath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   // A send to a child that just died raises 'error' on the child object; monitors report the death itself.
   child.on('error', () => {});
   return new Promise((resolve, reject) => {

@@ -9,11 +9,10 @@
  * other programs, or work that may need to be killed. From the chapter's "Processes, then threads".
  * Try: concur demo threads
  */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FromCpuWorker, ToCpuWorker } from '../protocol/cpu.js';
-import { track } from '../process/children.js';
+import { forkChild } from '../process/children.js';
 import { terminate } from '../process/supervision.js';
 
 /** The worker's entry point, for both kinds. */
@@ -43,7 +42,7 @@ function startWorker(kind: WorkerKind): CpuWorker {
       },
     };
   }
-  const child = track(fork(cpuWorkerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = forkChild(cpuWorkerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', () => {});
   return {
     send: (message) => void (child.connected && child.send(message, () => {})),

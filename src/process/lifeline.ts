@@ -4,23 +4,16 @@
  * A child that exits on 'disconnect' can never be orphaned for long.
  */
 
-/** What boot.cts held while the entry module loaded. */
-interface Held {
-  messages: unknown[];
-  disconnected: boolean;
-  release(): void;
-}
-const held = (globalThis as Record<symbol, unknown>)[Symbol.for('concur.child-boot')] as Held | undefined;
+/** What boot.cts saw while the entry module loaded (present when started with `forkChild`). */
+const held = (globalThis as Record<symbol, unknown>)[Symbol.for('concur.child-boot')] as
+  { disconnected: boolean } | undefined;
 
 /**
- * Receive the parent's messages, starting with any that arrived while this module was loading (when the
- * child was started with `forkChild`). Call once, early, with the child's message handler.
+ * Receive the parent's messages, typed. With `forkChild`, messages that arrived while this module was still
+ * loading are delivered first, in order (boot.cts holds them).
  */
 export function onParentMessage<T>(handler: (message: T) => void): void {
   process.on('message', handler);
-  if (!held) return;
-  held.release();
-  for (const message of held.messages.splice(0)) handler(message as T);
 }
 
 /** PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`). */

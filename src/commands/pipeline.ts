@@ -1,0 +1,147 @@
+/**
+ * `concur pipeline --stage <module> [--stage <module> ...]`: stdin, line by line, through each stage in its own
+ * process, in order; the last stage's output on stdout. `--json` turns stdout into NDJSON records (one per
+ * output line, then a summary); `--stats` prints each stage's figures on stderr at the end.
+ */
+import type { Command } from 'commander';
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { builtins } from '../contract.js';
+import { say, stderrPolicy, style, writeData, writeLine } from '../output.js';
+import type { PipelineResult, StageError } from '../patterns/pipeline.js';
+import { exitOnSignals } from '../process/children.js';
+
+interface PipelineFlags {
+  stage: string[];
+  json?: boolean;
+  stats?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Add `concur pipeline` to the program. */
+export function registerPipeline(program: Command): void {
+  program
+    .command('pipeline')
+    .description('stream stdin line by line through stage modules, each in its own process, to stdout')
+    .requiredOption(
+      '-s, --stage <module>',
+      `a stage: a path to a .js module, or a built-in (${Object.keys(builtins).join(', ')}); repeat, in order`,
+      collect,
+      [],
+    )
+    .option('--json', 'stdout as NDJSON: {"type":"line","text":...} per output line, then one summary record')
+    .option('--stats', 'print lines, bytes, peak memory and CPU of each stage on stderr at the end')
+    .addHelpText(
+      'after',
+      `
+A stage module's default export takes one line (without its newline) and returns a string (emit it),
+null/undefined (drop it), an array of strings (emit each), or a promise of one of these. An optional
+export flush() returns lines to emit at the end of input (for aggregates such as a count).
+
+Examples:
+  concur pipeline --stage upper < notes.txt
+  concur pipeline --stage words --stage lower --stage tally < book.txt | head
+  concur pipeline --stage ./parse.js --stage ./enrich.js --stats < log.txt > out.txt
+  concur pipeline --stage words --stage count --json | jq 'select(.type=="summary")'
+
+Lines are UTF-8 text split on \\n (a \\r stays part of its line). A last line without a newline comes out
+without one. Exit codes: 0 done (also when the reader of stdout goes away), 1 a stage failed (the message
+names the stage and the line), 2 a module is missing or unusable (before any input is read).`,
+    )
+    .action(async (flags: PipelineFlags) => {
+      const { runPipeline, StageError } = await import('../patterns/pipeline.js');
+      exitOnSignals();
+      if (process.stdin.isTTY && stderrPolicy.animate)
+        say(style.dim('concur: reading lines from the terminal; end with Ctrl-D.'));
+      const output = flags.json ? jsonLines() : 'inherit';
+      let result: PipelineResult;
+      try {
+        result = await runPipeline(flags.stage, { input: 'inherit', output });
+      } catch (error) {
+        if (error instanceof StageError) {
+          if (flags.json) await writeLine(JSON.stringify(summary(error.result, error)));
+          if (flags.stats) printStats(error.result);
+        }
+        throw error;
+      }
+      if (flags.json) await writeLine(JSON.stringify(summary(result)));
+      if (flags.stats) printStats(result);
+    });
+}
+
+// The last stage's output as NDJSON line records, written with stdout's backpressure.
+function jsonLines(): Writable {
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  const records = (lines: string[]): string =>
+    lines.map((text) => `${JSON.stringify({ type: 'line', text })}\n`).join('');
+  const send = (text: string, callback: () => void): void => {
+    const waiting = text.length > 0 ? writeData(text) : undefined;
+    if (waiting) void waiting.then(callback);
+    else callback();
+  };
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const lines = (carry + decoder.write(chunk)).split('\n');
+      carry = lines.pop() ?? '';
+      send(records(lines), callback);
+    },
+    final(callback) {
+      const tail = carry + decoder.end();
+      send(tail.length > 0 ? records([tail]) : '', callback);
+    },
+  });
+}
+
+// The run's figures as one JSON object (the last record of --json).
+function summary(result: PipelineResult, error?: StageError): Record<string, unknown> {
+  return {
+    type: 'summary',
+    ok: error === undefined,
+    outputClosed: result.outputClosed,
+    elapsedMs: Math.round(result.elapsedMs),
+    ...(error && {
+      error: {
+        stage: error.stage.index + 1,
+        module: error.stage.name,
+        line: error.line,
+        message: error.message,
+      },
+    }),
+    stages: result.stages.map((stage) => ({
+      stage: stage.index + 1,
+      module: stage.name,
+      pid: stage.pid,
+      ...stage.stats,
+      cpuMs: stage.stats && Math.round(stage.stats.cpuMs),
+      wallMs: stage.stats && Math.round(stage.stats.wallMs),
+      firstInputMs: stage.stats && Math.round(stage.stats.firstInputMs),
+      endOfInputMs: stage.stats && Math.round(stage.stats.endOfInputMs),
+      exit: stage.exit,
+    })),
+  };
+}
+
+// A small table on stderr: one row per stage.
+function printStats(result: PipelineResult): void {
+  const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
+  const rows = [['stage', 'module', 'pid', 'lines in', 'lines out', 'MB in', 'MB out', 'peak RSS', 'CPU s']];
+  for (const stage of result.stages) {
+    const s = stage.stats;
+    rows.push([
+      String(stage.index + 1),
+      stage.name,
+      String(stage.pid),
+      s ? String(s.linesIn) : '-',
+      s ? String(s.linesOut) : '-',
+      s ? mb(s.bytesIn) : '-',
+      s ? mb(s.bytesOut) : '-',
+      s ? `${(s.peakRssKb / 1024).toFixed(0)} MiB` : '-',
+      s ? (s.cpuMs / 1000).toFixed(2) : '-',
+    ]);
+  }
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  for (const row of rows) say(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
+  say(`${(result.elapsedMs / 1000).toFixed(2)} s${result.outputClosed ? ' (output closed early)' : ''}`);
+}
