@@ -65,9 +65,17 @@ export class EventLog {
   enabled = false;
   private readonly listeners: ((event: ConcurEvent) => void)[] = [];
   private lastMessage = 0;
+  private opening: ConcurEvent | undefined;
+  private exitRecorded = false;
 
-  /** `origin`: the epoch millisecond `t` counts from (default: now). */
-  constructor(origin?: number) {
+  /**
+   * `origin`: the epoch millisecond `t` counts from (default: now). `lifecycle`: open the stream with this
+   * process's own spawn (when it started, with its command line) and close it with its exit.
+   */
+  constructor(
+    origin?: number,
+    private readonly lifecycle = false,
+  ) {
     this.origin = origin ?? performance.timeOrigin + this.startedAt;
   }
 
@@ -81,10 +89,26 @@ export class EventLog {
     return event;
   }
 
-  /** Call `listener` for every event from now on. */
+  /** Call `listener` for every event from now on (and, with `lifecycle`, first for the run's opening event). */
   subscribe(listener: (event: ConcurEvent) => void): void {
     this.listeners.push(listener);
     this.enabled = true;
+    if (!this.lifecycle) return;
+    if (!this.opening) {
+      const ts = performance.timeOrigin;
+      const data = { ppid: process.ppid, argv: process.argv.slice(2) };
+      this.opening = { t: round(ts - this.origin), ts: round(ts), ...this.self, kind: 'spawn', data };
+      process.once('exit', (code) => this.recordExit({ code }));
+    }
+    // Every listener, however late, starts with the same first event.
+    listener(this.opening);
+  }
+
+  /** Record this process's own exit, once: on 'exit', or earlier when a signal is about to end it. */
+  recordExit(ending: { code: number; signal?: NodeJS.Signals }): void {
+    if (!this.lifecycle || !this.enabled || this.exitRecorded) return;
+    this.exitRecorded = true;
+    this.emit(this.self.role, this.self.pid, 'exit', ending);
   }
 
   /** `child` was started (by this process). */
@@ -165,7 +189,7 @@ export class EventLog {
 }
 
 /** The one log of this process: patterns and commands record into it; sinks subscribe to it. */
-export const recorder = new EventLog(performance.timeOrigin);
+export const recorder = new EventLog(performance.timeOrigin, true);
 
 /** Print every event of `log` as one JSON line on stdout. */
 export function eventsToStdout(log: EventLog): void {

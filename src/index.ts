@@ -15,7 +15,27 @@ export {
 } from './patterns/spinner.js';
 export { spinCommand, type SpinCommandOptions, type SpinCommandResult } from './patterns/spinner-command.js';
 export type { ToSpinner, FromSpinner, SpinnerStats, SpinnerStyle } from './protocol/spinner.js';
-export { EventLog, type ConcurEvent, type EventKind } from './events.js';
+export {
+  EventLog,
+  recorder,
+  type ConcurEvent,
+  type EventKind,
+  type EventData,
+  type ProcessRef,
+  type ChildLike,
+} from './events.js';
+export { epochNow } from './clock.js';
+export {
+  buildModel,
+  rowsOf,
+  type RunModel,
+  type Life,
+  type Span,
+  type Flow,
+  type Row,
+} from './trace/model.js';
+export { chromeTrace, type ChromeTrace, type TraceEvent } from './trace/chrome.js';
+export { renderTimeline, type TimelineOptions } from './trace/timeline.js';
 export { patterns, findPattern, type Pattern } from './registry.js';
 export { countPrimes, isPrime } from './work/primes.js';
 export {

@@ -23,24 +23,19 @@ const ITEMS = [...NUMBERS, ...NUMBERS].map((input, index) => ({ index, input }))
 export default async function fanOutDemo(context: DemoContext): Promise<number> {
   const jobs = context.options.jobs === undefined ? availableParallelism() : Number(context.options.jobs);
   const { events } = context;
+  // The pool records its own events (spawns, batches sent and answered, crashes, restarts); this only narrates.
   const narrate = (event: PoolEvent): void => {
     const role = `worker ${event.worker}`;
     switch (event.type) {
       case 'spawn':
-        events.emit('parent', process.pid, 'spawn', { role, pid: event.pid });
         context.say(`  forked ${role}: pid ${event.pid}`);
         return;
       case 'crash':
-        events.emit(role, event.pid, 'crash', {
-          reason: describeReason(event.reason),
-          inFlight: event.inFlight,
-        });
         context.say(
           `  ${role} (pid ${event.pid}) went down: ${describeReason(event.reason)}, ${event.inFlight} item(s) in flight`,
         );
         return;
       case 'restart':
-        events.emit(role, event.pid, 'restart', { previousPid: event.previousPid });
         context.say(
           `  the pool started a replacement ${role}: pid ${event.pid}; the lost items go back in the queue`,
         );
@@ -90,7 +85,7 @@ export default async function fanOutDemo(context: DemoContext): Promise<number> 
       `  all ${results.length} items answered once each; ${retried} ran twice (they were on the dead worker), ` +
         `${failed} failed.`,
     );
-    events.emit('parent', process.pid, 'end', { items: results.length, retried, failed });
+    events.emit('parent', process.pid, 'note', { items: results.length, retried, failed });
   } finally {
     await pool.close();
   }

@@ -4,12 +4,13 @@
  * It shares nothing with the pool and keeps nothing between batches, so its memory stays flat however long the
  * stream. It exits when its pool goes away (IPC 'disconnect'), even if the pool was SIGKILLed.
  */
+import { epochNow } from '../clock.js';
 import { loadStage, type StageFunction } from '../contract.js';
 import { exitWithParent } from '../process/lifeline.js';
 import type { FromWorker, ItemFailure, ToWorker } from '../protocol/fan-out.js';
 
 let transform: StageFunction | undefined;
-const queue: { id: number; items: string[]; text: boolean }[] = [];
+const queue: { id: number; items: string[]; text: boolean; receivedAt: number }[] = [];
 let running = false;
 
 function send(message: FromWorker, then?: () => void): void {
@@ -71,16 +72,18 @@ async function drain(): Promise<void> {
   while (queue.length > 0) {
     const batch = queue.shift()!;
     const started = performance.now();
+    const startedAt = epochNow();
     const { outputs, failures } = await runBatch(transform, batch.items);
     const busyMs = performance.now() - started;
+    const times = { receivedAt: batch.receivedAt, startedAt, endedAt: startedAt + busyMs };
     // Start the next batch only once these results are in the pipe: if an item of the next one kills this
     // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
     const rss = process.memoryUsage.rss();
     const text = batch.text && failures.length === 0 ? joined(outputs as string[]) : undefined;
     const message: FromWorker =
       text === undefined
-        ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss }
-        : { type: 'results-text', id: batch.id, text, busyMs, rss };
+        ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss, ...times }
+        : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
     await new Promise<void>((resolve) => send(message, resolve));
   }
   running = false;
@@ -103,11 +106,11 @@ function handle(message: ToWorker): void {
       void load(message.spec, message.cwd);
       return;
     case 'batch':
-      queue.push({ id: message.id, items: message.items, text: false });
+      queue.push({ id: message.id, items: message.items, text: false, receivedAt: epochNow() });
       void drain();
       return;
     case 'batch-text':
-      queue.push({ id: message.id, items: message.text.split('\n'), text: true });
+      queue.push({ id: message.id, items: message.text.split('\n'), text: true, receivedAt: epochNow() });
       void drain();
       return;
     case 'stop':

@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolveModule } from '../contract.js';
 import { ConcurError, UsageError } from '../errors.js';
+import { recorder, type ProcessRef } from '../events.js';
 import { forkChild, track } from '../process/children.js';
 import { describeReason, monitor, RestartIntensity, type ExitReason } from '../process/supervision.js';
 import type { FromWorker, ToWorker } from '../protocol/fan-out.js';
@@ -187,6 +188,8 @@ interface Task {
   retried: number;
   /** Items without newlines travel joined into one string. */
   plain: boolean;
+  /** The recorder's number for the message that carried it to its worker (0 when not recording). */
+  msg?: number;
   done: (batch: ResultBatch) => void;
   fail: (error: Error) => void;
 }
@@ -195,6 +198,8 @@ interface Slot {
   id: number;
   child: ChildProcess;
   pid: number;
+  /** How events name this worker: "worker 2" and its PID. */
+  ref: ProcessRef;
   ready: boolean;
   /** Batches sent and not yet answered, oldest (the running one) first. */
   inFlight: Task[];
@@ -408,8 +413,10 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
             resolve();
           });
           // An idle worker exits on 'stop'; a busy one cannot read it until its item ends, so it gets SIGTERM.
-          if (slot.inFlight.length === 0 && child.connected) child.send({ type: 'stop' } satisfies ToWorker);
-          else child.kill('SIGTERM');
+          if (slot.inFlight.length === 0 && child.connected) {
+            recorder.send(recorder.self, slot.ref, 'stop');
+            child.send({ type: 'stop' } satisfies ToWorker);
+          } else child.kill('SIGTERM');
         });
       }),
     );
@@ -460,6 +467,11 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       const message: ToWorker = task.plain
         ? { type: 'batch-text', id: task.id, text: task.inputs.join('\n') }
         : { type: 'batch', id: task.id, items: task.inputs };
+      if (recorder.enabled)
+        task.msg = recorder.send(recorder.self, best.ref, 'batch', {
+          batch: task.id,
+          items: task.inputs.length,
+        });
       best.child.send(message);
     }
   }
@@ -474,7 +486,17 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     const child = track(
       this.fork(workerPath, [], { stdio: ['ignore', 2, 'inherit', 'ipc'], serialization: 'advanced' }),
     );
-    const slot: Slot = { id, child, pid: child.pid ?? 0, ready: false, inFlight: [], demonitor: () => {} };
+    // Recorded as "worker <slot>": its spawn now, its exit (or crash) when it happens.
+    const ref = recorder.child(child, `worker ${id}`, { slot: id });
+    const slot: Slot = {
+      id,
+      child,
+      pid: child.pid ?? 0,
+      ref,
+      ready: false,
+      inFlight: [],
+      demonitor: () => {},
+    };
     this.slots[id - 1] = slot;
     // A send to a worker that just died fails; its monitor handles the death.
     child.on('error', () => {});
@@ -482,13 +504,18 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     // afterMessages: results a worker sent just before dying must count as answered, not be run again.
     slot.demonitor = monitor(child, (down) => this.down(slot, down.reason), { afterMessages: true });
     if (previousPid === undefined) this.emitEvent({ type: 'spawn', worker: id, pid: slot.pid });
-    else this.emitEvent({ type: 'restart', worker: id, pid: slot.pid, previousPid });
+    else {
+      this.emitEvent({ type: 'restart', worker: id, pid: slot.pid, previousPid });
+      recorder.emit(ref.role, ref.pid, 'restart', { previousPid });
+    }
+    recorder.send(recorder.self, ref, 'load', { spec: this.options.worker });
     child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToWorker);
   }
 
   private receive(slot: Slot, message: FromWorker): void {
     switch (message.type) {
       case 'ready':
+        recorder.message(slot.ref, recorder.self, 'ready');
         slot.ready = true;
         this.emitEvent({ type: 'ready', worker: slot.id, pid: slot.pid });
         if (this.startup && this.slots.every((s) => s.ready)) this.startup.resolve();
@@ -504,6 +531,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         if (at < 0) return;
         const [task] = slot.inFlight.splice(at, 1) as [Task];
         this.sizer.observe(task.inputs.length, message.busyMs);
+        if (recorder.enabled) this.record(slot, task, message);
         const { busyMs, rss } = message;
         this.emitEvent({
           type: 'batch',
@@ -529,6 +557,19 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         throw new Error(`fan-out pool: unknown message ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  // The worker's own times for a batch: when the batch reached it, the task itself, and the answer's flight.
+  private record(
+    slot: Slot,
+    task: Task,
+    message: Extract<FromWorker, { type: 'results' | 'results-text' }>,
+  ): void {
+    const batch = { batch: task.id, items: task.inputs.length };
+    recorder.receive(slot.ref, recorder.self, task.msg ?? 0, 'batch', batch, message.receivedAt);
+    recorder.task(slot.ref, 'batch', message.startedAt, message.endedAt, batch);
+    const failed = message.type === 'results' ? message.failures.length : 0;
+    recorder.message(slot.ref, recorder.self, 'results', { ...batch, failed }, message.endedAt);
   }
 
   // One ItemResult per item of a `results` message: the output, or the failure's message.
@@ -582,6 +623,10 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         periodMs: this.intensity.periodMs,
       });
       const seconds = this.intensity.periodMs / 1000;
+      recorder.emit(recorder.self.role, recorder.self.pid, 'note', {
+        gaveUp: slot.ref.role,
+        restarts: this.intensity.maxRestarts,
+      });
       const when = wasReady ? 'kept dying' : 'kept dying at start-up';
       this.giveUp(
         new ConcurError(

@@ -27,13 +27,20 @@ export interface ItemFailure {
   message: string;
 }
 
+/** When the worker got a batch, began it and finished it, in epoch ms (src/clock.ts): for traces. */
+export interface BatchTimes {
+  receivedAt: number;
+  startedAt: number;
+  endedAt: number;
+}
+
 /** Sent by the worker. */
 export type FromWorker =
   /** The module loaded and has a default export function: send work. */
   | { type: 'ready'; pid: number }
   /** The module cannot be used (missing, syntax error, no default function); the worker exits after this. */
   | { type: 'load-failed'; message: string }
-  | {
+  | ({
       type: 'results';
       id: number;
       /** One entry per item; `null` where the item failed (see `failures`). */
@@ -44,6 +51,6 @@ export type FromWorker =
       busyMs: number;
       /** The worker's resident memory after the batch, in bytes (to show it stays flat). */
       rss: number;
-    }
+    } & BatchTimes)
   /** Every item succeeded and no output has a newline: the outputs joined with '\n' (the fast path). */
-  | { type: 'results-text'; id: number; text: string; busyMs: number; rss: number };
+  | ({ type: 'results-text'; id: number; text: string; busyMs: number; rss: number } & BatchTimes);

@@ -66,16 +66,13 @@ export function startSinks(log: EventLog, options: SinkOptions): void {
       if (pending.length >= FLUSH_BYTES) flush();
     }
   });
-  // The first event says which process is recording, since when, and what it was asked to do.
-  log.emit(log.self.role, log.self.pid, 'spawn', { ppid: process.ppid, argv }, performance.timeOrigin);
-
   let finished = false;
   const finish = (ending: { code: number } | { signal: NodeJS.Signals }): void => {
     if (finished) return;
     finished = true;
     if (timer) clearInterval(timer);
     const code = 'code' in ending ? ending.code : signalExitCode(ending.signal);
-    log.emit(log.self.role, log.self.pid, 'exit', { ...ending, code });
+    log.recordExit('code' in ending ? { code } : { code, signal: ending.signal });
     try {
       flush();
       if (eventsFd !== undefined) closeSync(eventsFd);

@@ -1,0 +1,474 @@
+// Event streams (--events, demo --json), Chrome traces (--trace) and terminal timelines (--timeline), driven
+// through the built CLI with real processes. Each run is checked against what /proc saw while it ran.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildModel, renderTimeline, type ConcurEvent } from '../dist/index.js';
+import { concur, concurCommand, descendants, inTerminal, waitFor } from './helpers.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'concur-trace-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const KINDS = ['spawn', 'send', 'receive', 'start', 'end', 'crash', 'restart', 'exit', 'result', 'note'];
+const parseEvents = (text: string): ConcurEvent[] =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ConcurEvent);
+const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+
+// Run concur while watching /proc: every PID that was ever its descendant during the run.
+async function runWatching(args: string[], options: Parameters<typeof concur>[1] = {}) {
+  const run = concur(args, options);
+  const seen = new Set<number>();
+  const look = (): void => {
+    if (run.pid !== undefined) for (const pid of descendants(run.pid)) seen.add(pid);
+  };
+  const timer = setInterval(look, 10);
+  const result = await run;
+  clearInterval(timer);
+  return { result, seen, pid: run.pid ?? 0 };
+}
+
+// The schema, and the story's consistency: every start has an end, every received message was sent (by the
+// process the receiver names, to the receiver), and message numbers are unique.
+function checkStream(events: ConcurEvent[]): void {
+  expect(events.length).toBeGreaterThan(0);
+  for (const event of events) {
+    expect(typeof event.t).toBe('number');
+    expect(typeof event.ts).toBe('number');
+    expect(event.ts).toBeGreaterThan(1e12); // epoch milliseconds
+    expect(event.role).toMatch(/\S/);
+    expect(Number.isInteger(event.pid) && event.pid > 0).toBe(true);
+    expect(KINDS).toContain(event.kind);
+  }
+  const open = new Map<string, number>();
+  for (const event of [...events].sort((a, b) => a.ts - b.ts)) {
+    const key = `${event.pid}/${event.role}/${String(event.data?.task)}/${String(event.data?.span ?? '')}`;
+    if (event.kind === 'start') open.set(key, (open.get(key) ?? 0) + 1);
+    if (event.kind === 'end') {
+      expect(open.get(key) ?? 0, `end without a start: ${JSON.stringify(event)}`).toBeGreaterThan(0);
+      open.set(key, (open.get(key) ?? 0) - 1);
+    }
+  }
+  for (const [key, count] of open) expect(count, `start without an end: ${key}`).toBe(0);
+
+  const sends = new Map<number, ConcurEvent>();
+  for (const event of events.filter((e) => e.kind === 'send' && typeof e.data?.msg === 'number')) {
+    expect(sends.has(event.data?.msg as number)).toBe(false);
+    sends.set(event.data?.msg as number, event);
+  }
+  for (const receive of events.filter((e) => e.kind === 'receive')) {
+    const send = sends.get(receive.data?.msg as number);
+    expect(send, `received but never sent: ${JSON.stringify(receive)}`).toBeDefined();
+    expect(send?.data?.toPid).toBe(receive.pid);
+    expect(receive.data?.fromPid).toBe(send?.pid);
+    expect(receive.data?.type).toBe(send?.data?.type);
+  }
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  id?: number;
+  bp?: string;
+  args?: Record<string, unknown>;
+}
+
+// Valid Chrome Trace Event JSON: the object format, typed fields, names for every track, slices that nest on
+// each track, and flow arrows whose ends pair up and sit inside a slice of their track.
+function checkTrace(text: string): { traceEvents: TraceEvent[]; otherData: Record<string, unknown> } {
+  const trace = JSON.parse(text) as { traceEvents: TraceEvent[]; otherData: Record<string, unknown> };
+  expect(Array.isArray(trace.traceEvents)).toBe(true);
+  const processes = new Map<number, string>();
+  const threads = new Set<string>();
+  for (const event of trace.traceEvents) {
+    expect(typeof event.name).toBe('string');
+    expect(['X', 'i', 's', 'f', 'M']).toContain(event.ph);
+    expect(Number.isInteger(event.pid)).toBe(true);
+    expect(Number.isInteger(event.tid)).toBe(true);
+    if (event.ph === 'M') {
+      if (event.name === 'process_name') processes.set(event.pid, String(event.args?.name));
+      if (event.name === 'thread_name') threads.add(`${event.pid}/${event.tid}`);
+      continue;
+    }
+    expect(typeof event.ts).toBe('number');
+    expect(event.ts).toBeGreaterThanOrEqual(0);
+    if (event.ph === 'X') expect(event.dur).toBeGreaterThanOrEqual(0);
+  }
+  const body = trace.traceEvents.filter((e) => e.ph !== 'M');
+  for (const event of body) {
+    expect(processes.has(event.pid), `no process_name for pid ${event.pid}`).toBe(true);
+    expect(threads.has(`${event.pid}/${event.tid}`), `no thread_name for ${event.pid}/${event.tid}`).toBe(
+      true,
+    );
+  }
+
+  const tracks = new Map<string, TraceEvent[]>();
+  for (const slice of body.filter((e) => e.ph === 'X'))
+    tracks.set(`${slice.pid}/${slice.tid}`, [...(tracks.get(`${slice.pid}/${slice.tid}`) ?? []), slice]);
+  for (const slices of tracks.values()) {
+    const stack: number[] = [];
+    for (const slice of [...slices].sort((a, b) => a.ts! - b.ts! || b.dur! - a.dur!)) {
+      while (stack.length > 0 && stack.at(-1)! <= slice.ts!) stack.pop();
+      if (stack.length > 0)
+        expect(slice.ts! + slice.dur!, `slice overlaps its parent: ${slice.name}`).toBeLessThanOrEqual(
+          stack.at(-1)!,
+        );
+      stack.push(slice.ts! + slice.dur!);
+    }
+  }
+
+  const starts = body.filter((e) => e.ph === 's');
+  const finishes = new Map(body.filter((e) => e.ph === 'f').map((e) => [e.id, e]));
+  expect(finishes.size).toBe(body.filter((e) => e.ph === 'f').length);
+  expect(starts.length).toBe(finishes.size);
+  for (const start of starts) {
+    const finish = finishes.get(start.id);
+    expect(finish, `flow ${start.id} has no end`).toBeDefined();
+    expect(finish?.cat).toBe(start.cat);
+    expect(finish?.name).toBe(start.name);
+    expect(finish?.bp).toBe('e');
+    expect(finish!.ts!).toBeGreaterThanOrEqual(start.ts!);
+    for (const end of [start, finish!]) {
+      const enclosing = (tracks.get(`${end.pid}/${end.tid}`) ?? []).some(
+        (slice) => slice.ts! <= end.ts! && end.ts! <= slice.ts! + slice.dur!,
+      );
+      expect(enclosing, `flow ${end.id} (${end.ph}) is not inside a slice of its track`).toBe(true);
+    }
+  }
+  return trace;
+}
+
+// The rows of a --timeline chart ("label cells share%") between its title and its time axis, whose "0" marks
+// the column where the cells begin. Also checks that every line of the chart fits in `columns`.
+function timelineRows(stderr: string, columns = 80): { label: string; cells: string }[] {
+  const lines = stripAnsi(stderr).split(/\r?\n/);
+  const title = lines.findIndex((line) => line.startsWith('timeline: '));
+  expect(title).toBeGreaterThanOrEqual(0);
+  const axis = lines.findIndex((line, i) => i > title && /^ +0 /.test(line));
+  expect(axis).toBeGreaterThan(title);
+  for (const line of lines.slice(title, axis + 1)) expect(line.length).toBeLessThanOrEqual(columns);
+  const start = lines[axis]!.indexOf('0');
+  return lines.slice(title + 1, axis).map((line) => ({
+    label: line.slice(0, start).trim(),
+    cells: line.slice(start, -5),
+  }));
+}
+
+const busy = (cell: string | undefined): boolean => cell !== undefined && /[#+▁▂▃▄▅▆▇█]/.test(cell);
+
+describe('concur spinner: its events, trace and timeline', () => {
+  it('records the parent and its spinner child: real PIDs, paired tasks, every message sent and received', async () => {
+    const dir = tempDir();
+    const eventsFile = join(dir, 'run.ndjson');
+    const traceFile = join(dir, 'run.json');
+    const { result, seen, pid } = await runWatching([
+      'spinner',
+      '--size',
+      '3000000',
+      '--events',
+      eventsFile,
+      '--trace',
+      traceFile,
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('216816'); // the result alone: nothing of the trace reaches stdout
+    const events = parseEvents(readFileSync(eventsFile, 'utf8'));
+    checkStream(events);
+
+    const [self] = events;
+    expect(self).toMatchObject({ role: 'parent', pid, kind: 'spawn' });
+    const spawns = events.filter((e) => e.kind === 'spawn' && e.role === 'spinner');
+    expect(spawns).toHaveLength(1);
+    expect(spawns[0]?.data?.parentPid).toBe(pid);
+    expect(seen.has(spawns[0]!.pid)).toBe(true);
+    const child = spawns[0]!.pid;
+    expect(events.some((e) => e.kind === 'exit' && e.pid === child)).toBe(true);
+    expect(events.filter((e) => e.kind === 'start' && e.pid === pid).map((e) => e.data?.task)).toEqual([
+      'count primes',
+    ]);
+    const received = events.filter((e) => e.kind === 'receive' && e.pid === child).map((e) => e.data?.type);
+    expect(received[0]).toBe('start');
+    expect(received.at(-1)).toBe('succeed');
+    expect(events.some((e) => e.kind === 'receive' && e.pid === pid && e.data?.type === 'stats')).toBe(true);
+
+    const trace = checkTrace(readFileSync(traceFile, 'utf8'));
+    const names = trace.traceEvents.filter((e) => e.name === 'process_name');
+    expect(names.map((e) => [e.pid, e.args?.name])).toEqual([
+      [pid, 'parent'],
+      [child, 'spinner'],
+    ]);
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'count primes' && e.pid === pid)).toBe(
+      true,
+    );
+    expect(trace.traceEvents.filter((e) => e.ph === 's').length).toBeGreaterThan(2);
+    expect(trace.otherData.exitCode).toBe(0);
+  });
+
+  it('--timeline: the spinner child keeps turning while the parent computes; --in-process it stalls', async () => {
+    const args = ['spinner', '--size', '6000000', '--timeline'];
+    const [child, inProcess] = await Promise.all([concur(args), concur([...args, '--in-process'])]);
+    for (const run of [child, inProcess]) {
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toBe('412849');
+    }
+    // While the parent is busy (its '#' columns), how many columns of the spinner's row are busy too?
+    const overlapWithParent = (stderr: string, role: RegExp): number => {
+      const rows = timelineRows(stderr);
+      expect(rows).toHaveLength(2);
+      const parent = rows.find((row) => row.label.startsWith('parent '))!;
+      const spinner = rows.find((row) => role.test(row.label))!;
+      expect(parent).toBeDefined();
+      expect(spinner).toBeDefined();
+      const parentBusy = [...parent.cells].flatMap((cell, i) => (cell === '#' ? [i] : []));
+      expect(parentBusy.length).toBeGreaterThan(10);
+      return parentBusy.filter((i) => busy(spinner.cells[i])).length / parentBusy.length;
+    };
+    expect(overlapWithParent(child.stderr, /^spinner \d+$/)).toBeGreaterThan(0.3);
+    expect(overlapWithParent(inProcess.stderr, /^spinner \(in-process\)/)).toBe(0);
+  });
+
+  it('draws within the terminal width, in colour on a terminal and without colour under NO_COLOR', async () => {
+    const command = concurCommand(['spinner', '--size', '2000000', '--no-spinner', '--timeline']);
+    const run = await inTerminal(`stty cols 50; ${command}`);
+    const screen = String(run.stdout);
+    expect(screen).toMatch(/\u001b\[3\dm/);
+    const rows = timelineRows(screen, 50);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.label).toMatch(/^parent \d+$/);
+    expect(rows[0]?.cells).toMatch(/^[─▁▂▃▄▅▆▇█]+$/);
+
+    const plain = await inTerminal(command, { NO_COLOR: '1' });
+    expect(String(plain.stdout)).not.toMatch(/\u001b\[3\dm/);
+  });
+});
+
+describe('concur fan-out: its events, trace and timeline', () => {
+  it('-j 2: two worker tracks that overlap in time; --json keeps meaning the results', async () => {
+    const dir = tempDir();
+    const eventsFile = join(dir, 'run.ndjson');
+    const traceFile = join(dir, 'run.json');
+    const input = Array.from({ length: 24 }, (_, i) => String(300_000 + i * 1000)).join('\n');
+    const { result, seen, pid } = await runWatching(
+      [
+        'fan-out',
+        '-j',
+        '2',
+        '--worker',
+        'count-primes',
+        '--json',
+        '--events',
+        eventsFile,
+        '--trace',
+        traceFile,
+        '--timeline',
+      ],
+      { input },
+    );
+    expect(result.exitCode).toBe(0);
+    const outputs = result.stdout
+      .split('\n')
+      .map((line) => JSON.parse(line) as { index: number; pid: number; kind?: string });
+    expect(outputs).toHaveLength(24);
+    for (const output of outputs) expect(output.kind).toBeUndefined();
+
+    const events = parseEvents(readFileSync(eventsFile, 'utf8'));
+    checkStream(events);
+    const workers = events.filter((e) => e.kind === 'spawn' && /^worker \d$/.test(e.role));
+    expect(workers.map((e) => e.role).sort()).toEqual(['worker 1', 'worker 2']);
+    for (const worker of workers) {
+      expect(worker.data?.parentPid).toBe(pid);
+      expect(seen.has(worker.pid)).toBe(true);
+      expect(events.some((e) => e.kind === 'exit' && e.pid === worker.pid)).toBe(true);
+    }
+    // The PIDs the pool reported with each result are the PIDs in the events.
+    expect(new Set(outputs.map((o) => o.pid))).toEqual(new Set(workers.map((w) => w.pid)));
+
+    // Real parallelism: some batch of worker 1 overlaps some batch of worker 2.
+    const model = buildModel(events, {
+      from: events[0]!.ts,
+      to: events.at(-1)!.ts,
+      self: { role: 'parent', pid },
+    });
+    const spans = (role: string) => model.lives.filter((l) => l.role === role).flatMap((l) => l.spans);
+    const overlapping = spans('worker 1').some((a) =>
+      spans('worker 2').some((b) => a.from < b.to && b.from < a.to),
+    );
+    expect(overlapping).toBe(true);
+
+    const trace = checkTrace(readFileSync(traceFile, 'utf8'));
+    const names = new Map(
+      trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args?.name]),
+    );
+    for (const worker of workers) expect(names.get(worker.pid)).toBe(worker.role);
+    expect(trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'batch').length).toBeGreaterThanOrEqual(
+      2,
+    );
+
+    const rows = timelineRows(result.stderr);
+    expect(rows.map((row) => row.label)).toEqual([
+      `parent ${pid}`,
+      `worker 1 ${workers.find((w) => w.role === 'worker 1')!.pid}`,
+      `worker 2 ${workers.find((w) => w.role === 'worker 2')!.pid}`,
+    ]);
+    const [, one, two] = rows;
+    const both = [...one!.cells].filter((cell, i) => busy(cell) && busy(two!.cells[i])).length;
+    expect(both).toBeGreaterThan(3);
+  });
+
+  it('Ctrl-C mid-run: exit 130, and the trace is complete, valid JSON', async () => {
+    const dir = tempDir();
+    const eventsFile = join(dir, 'run.ndjson');
+    const traceFile = join(dir, 'run.json');
+    const input = Array.from({ length: 6 }, (_, i) => `5000:${i}`).join('\n');
+    const run = concur(
+      ['fan-out', '-j', '2', '--worker', fixtureSleep(), '--events', eventsFile, '--trace', traceFile],
+      {
+        input,
+      },
+    );
+    // The events file is written as the run goes: wait until both workers have a batch.
+    await waitFor(
+      () => {
+        try {
+          return (
+            parseEvents(readFileSync(eventsFile, 'utf8')).filter(
+              (e) => e.kind === 'send' && e.data?.type === 'batch',
+            ).length >= 2
+          );
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'two batches sent',
+    );
+    run.kill('SIGINT');
+    const result = await run;
+    expect(result.exitCode).toBe(130);
+    expect(result.stdout).toBe('');
+    const trace = checkTrace(readFileSync(traceFile, 'utf8'));
+    expect(trace.otherData.exitCode).toBe(130);
+    const names = trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => e.args?.name);
+    expect(names).toEqual(['parent', 'worker 1', 'worker 2']);
+    // The batches were cut short: their slices are marked unfinished, not dropped.
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.cat === 'process' && e.name === 'worker 1')).toBe(
+      true,
+    );
+    checkStream(parseEvents(readFileSync(eventsFile, 'utf8')));
+  });
+});
+
+const fixtureSleep = (): string => new URL('./fixtures/sleep.js', import.meta.url).pathname;
+
+describe('demos: --json is the event stream', () => {
+  it('demo spinner --json prints exactly the events --events writes, and nothing else', async () => {
+    const dir = tempDir();
+    const eventsFile = join(dir, 'run.ndjson');
+    const json = await concur(['demo', 'spinner', '--size', '500000', '--json', '--events', eventsFile]);
+    expect(json.exitCode).toBe(0);
+    const fromStdout = parseEvents(json.stdout);
+    checkStream(fromStdout);
+    expect(fromStdout).toEqual(parseEvents(readFileSync(eventsFile, 'utf8')));
+    expect(fromStdout.filter((e) => e.kind === 'result')).toHaveLength(2);
+
+    const plain = await concur([
+      'demo',
+      'spinner',
+      '--size',
+      '500000',
+      '--timeline',
+      '--trace',
+      join(dir, 't.json'),
+    ]);
+    expect(plain.exitCode).toBe(0);
+    expect(plain.stdout.split('\n')).toEqual(['primes below 500000: 41538', 'primes below 250000: 22044']);
+    expect(timelineRows(plain.stderr).map((row) => row.label.replace(/ [\d,…]+$/, ''))).toEqual([
+      'parent',
+      'spinner',
+      'spinner (in-process)',
+    ]);
+  });
+});
+
+describe('options and errors', () => {
+  it('every command and demo takes --events, --trace and --timeline', async () => {
+    const help = await concur(['--help']);
+    const section = help.stdout.slice(help.stdout.indexOf('Commands:'));
+    const commands = [...section.slice(0, section.indexOf('\n\n')).matchAll(/^ {2}([a-z][a-z-]*) /gm)]
+      .map((m) => m[1]!)
+      .filter((c) => c !== 'help');
+    expect(commands).toContain('spinner');
+    const demos = (await concur(['demo'])).stdout.split('\n').map((line) => ['demo', line.split('\t')[0]!]);
+    const all = [...commands.map((c) => [c]), ...demos];
+    const helps = await Promise.all(all.map((args) => concur([...args, '--help'])));
+    for (const [i, run] of helps.entries()) {
+      expect(run.exitCode, all[i]!.join(' ')).toBe(0);
+      for (const option of ['--events <file>', '--trace <file>', '--timeline'])
+        expect(run.stdout).toContain(option);
+    }
+  });
+
+  it('a trace file that cannot be written is a usage error, before any work', async () => {
+    const run = await concur(['spinner', '--size', '1000', '--trace', '/nonexistent-dir/t.json']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/cannot write the --trace file '\/nonexistent-dir\/t.json' \(ENOENT\)/);
+  });
+});
+
+describe('renderTimeline', () => {
+  // A worker that crashes and is restarted, beside a parent that is busy at the start.
+  const t0 = 1_700_000_000_000;
+  const at = (ms: number): number => t0 + ms;
+  const events: ConcurEvent[] = [
+    { t: 0, ts: at(0), role: 'parent', pid: 10, kind: 'start', data: { task: 'plan' } },
+    { t: 0, ts: at(100), role: 'parent', pid: 10, kind: 'end', data: { task: 'plan' } },
+    { t: 0, ts: at(0), role: 'worker 1', pid: 11, kind: 'spawn' },
+    { t: 0, ts: at(100), role: 'worker 1', pid: 11, kind: 'start', data: { task: 'batch' } },
+    { t: 0, ts: at(400), role: 'worker 1', pid: 11, kind: 'end', data: { task: 'batch' } },
+    { t: 0, ts: at(500), role: 'worker 1', pid: 11, kind: 'crash', data: { code: 1 } },
+    { t: 0, ts: at(700), role: 'worker 1', pid: 12, kind: 'spawn' },
+    { t: 0, ts: at(700), role: 'worker 1', pid: 12, kind: 'restart', data: { previousPid: 11 } },
+    { t: 0, ts: at(800), role: 'worker 1', pid: 12, kind: 'start', data: { task: 'batch' } },
+    { t: 0, ts: at(1000), role: 'worker 1', pid: 12, kind: 'end', data: { task: 'batch' } },
+  ];
+  const model = buildModel(events, { from: at(0), to: at(1000), self: { role: 'parent', pid: 10 } });
+
+  it('fits any width, one row per role, a restart continuing its row after a crash and dead time', () => {
+    for (const columns of [30, 40, 80, 133, 200]) {
+      const lines = renderTimeline(model, { columns, color: false, unicode: false });
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(columns);
+      expect(lines).toHaveLength(4); // title, 2 rows, axis
+      if (columns < 40) continue; // labels are cut short on very narrow terminals
+      expect(lines[1]).toMatch(/^parent 10 +[#+]+-+ +10%$/);
+      // alive, busy, crash (X), dead (.), then the replacement: idle, busy. Busy 500 of 800 ms alive.
+      expect(lines[2]).toMatch(/^worker 1 11,12 +-*[#+]+-*X\.+-*[#+]+ +63%$/);
+    }
+  });
+
+  it('colours only when asked, and uses block characters on terminals', () => {
+    const plain = renderTimeline(model, { columns: 80, color: false, unicode: true }).join('\n');
+    expect(plain).not.toContain('\u001b');
+    expect(plain).toMatch(/█+/);
+    expect(plain).toContain('✕');
+    const coloured = renderTimeline(model, { columns: 80, color: true, unicode: true }).join('\n');
+    expect(coloured).toContain('\u001b[');
+    expect(stripAnsi(coloured)).toBe(plain);
+  });
+});
