@@ -319,13 +319,17 @@ describe('concur fan-out: its events, trace and timeline', () => {
       2,
     );
 
+    // One row per process: concur, the guardian it starts for guarded children (see README), the workers.
+    const guardian = events.find((e) => e.kind === 'spawn' && e.role === 'guardian')!;
+    expect(seen.has(guardian.pid)).toBe(true);
     const rows = timelineRows(result.stderr);
     expect(rows.map((row) => row.label)).toEqual([
       `parent ${pid}`,
+      `guardian ${guardian.pid}`,
       `worker 1 ${workers.find((w) => w.role === 'worker 1')!.pid}`,
       `worker 2 ${workers.find((w) => w.role === 'worker 2')!.pid}`,
     ]);
-    const [, one, two] = rows;
+    const [, , one, two] = rows;
     const both = [...one!.cells].filter((cell, i) => busy(cell) && busy(two!.cells[i])).length;
     expect(both).toBeGreaterThan(3);
   });
@@ -364,7 +368,7 @@ describe('concur fan-out: its events, trace and timeline', () => {
     const trace = checkTrace(readFileSync(traceFile, 'utf8'));
     expect(trace.otherData.exitCode).toBe(130);
     const names = trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => e.args?.name);
-    expect(names).toEqual(['parent', 'worker 1', 'worker 2']);
+    expect(names).toEqual(['parent', 'guardian', 'worker 1', 'worker 2']);
     // The batches were cut short: their slices are marked unfinished, not dropped.
     expect(trace.traceEvents.some((e) => e.ph === 'X' && e.cat === 'process' && e.name === 'worker 1')).toBe(
       true,

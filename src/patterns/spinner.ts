@@ -9,11 +9,11 @@
  * Use it when a CLI runs blocking work it cannot break up, or wraps another command that takes a while.
  * Try: concur demo spinner
  */
-import type { ChildProcess, ForkOptions } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { recorder, type ProcessRef } from '../events.js';
 import { terminalPolicy, type TerminalPolicy } from '../output.js';
-import { forkChild } from '../process/children.js';
+import { forkChild, type ForkChildOptions } from '../process/children.js';
 import type { FromSpinner, SpinnerStats, SpinnerStyle, ToSpinner } from '../protocol/spinner.js';
 
 /** How to start a spinner. */
@@ -31,7 +31,7 @@ export interface SpinnerOptions {
   /** Start the child without drawing anything: it then only guards (see `guard`). */
   hidden?: boolean;
   /** Dependency seam: how to fork the child (defaults to `forkChild`, which tracks it). */
-  fork?: (modulePath: string, args: string[], options: ForkOptions) => ChildProcess;
+  fork?: (modulePath: string, args: string[], options: ForkChildOptions) => ChildProcess;
 }
 
 /** The child's entry point, next to this file once built. */
@@ -69,8 +69,12 @@ export class SpinnerProcess {
     const fork = options.fork ?? forkChild;
     const policy = options.policy ?? terminalPolicy(process.stderr);
     // stdin 'ignore': the child must never touch the terminal's input (or Ctrl-C could be swallowed).
-    const child = fork(spinnerChildPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const spinner = new SpinnerProcess(child, options.onMessage, options.hidden ? 'guardian' : 'spinner');
+    // Not guarded: the spinner's event loop is never busy, so it notices its parent's death by itself.
+    const child = fork(spinnerChildPath, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      guarded: false,
+    });
+    const spinner = new SpinnerProcess(child, options.onMessage, options.hidden ? 'watcher' : 'spinner');
     const style = options.style ?? 'ora';
     if (options.hidden) return spinner;
     spinner.send({

@@ -6,19 +6,66 @@
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { signalExitCode } from '../errors.js';
+import { recorder, type ProcessRef } from '../events.js';
+import type { ToGuardian } from '../protocol/guardian.js';
 
 const bootPath = fileURLToPath(new URL('./boot.cjs', import.meta.url));
+const guardianPath = fileURLToPath(new URL('./guardian.js', import.meta.url));
+
+/** Options for `forkChild`: Node's, plus whether the guardian should watch this child. */
+export interface ForkChildOptions extends ForkOptions {
+  /**
+   * Have the guardian kill this child if concur dies (default true). A child whose event loop is never busy
+   * (a spinner) notices its parent's death by itself and may opt out.
+   */
+  guarded?: boolean;
+}
 
 /**
  * Fork an ES module as a child process, tracked, through boot.cjs so that no early message or parent death is
- * missed while the module loads. The child reads messages with lifeline.ts `onParentMessage` and calls
- * `exitWithParent`. `entry` is a path or file: URL.
+ * missed while the module loads. The child calls `exitWithParent` (lifeline.ts). Unless `guarded: false`, the
+ * guardian also watches it, so even a child stuck in a long computation dies with concur. `entry` is a path or
+ * file: URL.
  */
-export function forkChild(entry: string | URL, args: string[] = [], options: ForkOptions = {}): ChildProcess {
+export function forkChild(
+  entry: string | URL,
+  args: string[] = [],
+  options: ForkChildOptions = {},
+): ChildProcess {
+  const { guarded = true, ...forkOptions } = options;
   const path = entry instanceof URL || entry.startsWith('file:') ? fileURLToPath(entry) : entry;
-  return track(
-    fork(bootPath, [path, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options }),
+  const child = track(
+    fork(bootPath, [path, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...forkOptions }),
   );
+  if (guarded && child.pid !== undefined) guardChild(child.pid, child);
+  return child;
+}
+
+let guardian: ChildProcess | undefined;
+let guardianRef: ProcessRef | undefined;
+
+// One guardian per concur process, started with the first guarded child. It must not keep concur alive:
+// both the process and its channel are unref'd, and concur's exit hook kills it like any other child.
+function guardChild(pid: number, child: ChildProcess): void {
+  if (!guardian || !guardian.connected) {
+    const started = fork(bootPath, [guardianPath], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    started.on('error', () => {});
+    started.unref();
+    started.channel?.unref();
+    track(started);
+    guardian = started;
+    guardianRef = recorder.child(started, 'guardian');
+  }
+  const watcher = guardian;
+  const ref = guardianRef;
+  const send = (message: ToGuardian): void => {
+    if (!watcher.connected) return;
+    if (ref) recorder.send(recorder.self, ref, message.type, { pid: message.pid });
+    watcher.send(message, () => {});
+  };
+  send({ type: 'guard', pid });
+  // Forget a PID once its process has gone, so a reused PID is never killed by mistake.
+  child.once('exit', () => send({ type: 'unguard', pid }));
 }
 
 const live = new Set<ChildProcess>();
