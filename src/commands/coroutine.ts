@@ -45,6 +45,13 @@ Exit codes: 0 ok, 1 a stage failed (stage and line named), 2 bad module or usage
         stages.push(await loadStage(spec, process.cwd(), { instance: index }));
       if (process.stdin.isTTY && stderrPolicy.animate)
         say('concur coroutine: reading lines from the terminal; end with Ctrl-D.');
-      await runStages(process.stdin, stages, writeData);
+      // One process: the whole push pipeline is one task of the parent's (stages run line by line, in turn).
+      const { recorder } = await import('../events.js');
+      recorder.start(recorder.self, 'coroutine stages', { stages: flags.stage });
+      try {
+        await runStages(process.stdin, stages, writeData);
+      } finally {
+        recorder.end(recorder.self, 'coroutine stages');
+      }
     });
 }

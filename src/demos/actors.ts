@@ -2,6 +2,7 @@
  * Demo: a key-value manager process, several client processes talking to it at once, and the trace of every
  * message (who sent what to whom). The shared counter ends exact, because only the manager touches it.
  */
+import type { ProcessRef } from '../events.js';
 import { fileURLToPath } from 'node:url';
 import { exitOnSignals } from '../process/children.js';
 import { KvClient, startKvManager } from '../patterns/actors.js';
@@ -43,16 +44,18 @@ export default async function actorsDemo(context: DemoContext): Promise<number> 
   exitOnSignals();
 
   context.step('1. A manager process owns the data');
-  const pids = new Map<string, number>([['concur', process.pid]]);
+  // Every process by the name messages use; concur itself reads the result as the client "concur".
+  const refs = new Map<string, ProcessRef>([['concur', events.self]]);
+  const ref = (name: string): ProcessRef => refs.get(name) ?? { role: name, pid: 0 };
   const manager = await startKvManager(({ direction, peer, message }) => {
     const [from, to] = direction === 'in' ? [peer, 'manager'] : ['manager', peer];
-    events.emit(from, pids.get(from) ?? 0, 'send', { to, message });
+    // The manager reports each message as it handles it: sent and received are recorded at that moment.
+    events.message(ref(from), ref(to), message.type, { id: message.id, message });
     if (!quiet)
       context.say(`  ${`#${message.id}`.padStart(4)} ${from.padEnd(8)} → ${to.padEnd(8)} ${brief(message)}`);
   });
   const managerPid = manager.process.pid ?? 0;
-  pids.set('manager', managerPid);
-  events.emit('manager', managerPid, 'spawn', { address: manager.address });
+  refs.set('manager', events.child(manager.process, 'manager', { address: manager.address }));
   context.say(
     `  manager is pid ${managerPid}, listening on ${manager.address.host}:${manager.address.port}; ` +
       'it holds a Map no other process can touch.',
@@ -67,8 +70,7 @@ export default async function actorsDemo(context: DemoContext): Promise<number> 
       const name = `client-${i + 1}`;
       const args = [name, manager.address.host, String(manager.address.port), String(increments)];
       const child = await forkLinked(clientPath, args, (m) => (m as FromKvClient).type === 'ready');
-      pids.set(name, child.pid ?? 0);
-      events.emit(name, child.pid ?? 0, 'spawn');
+      refs.set(name, events.child(child, name));
       context.say(`  ${name} is pid ${child.pid}`);
       return { name, child };
     }),
@@ -98,7 +100,6 @@ export default async function actorsDemo(context: DemoContext): Promise<number> 
   }
   reader.close();
   await manager.stop();
-  events.emit('manager', managerPid, 'exit');
   const expected = clients * increments;
   context.say(
     `  hits = ${hits}, expected ${clients} × ${increments} = ${expected}: ` +

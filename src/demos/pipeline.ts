@@ -43,16 +43,7 @@ export default async function pipelineDemo(context: DemoContext): Promise<number
     direction: 'sent' | 'received',
     message: ToStage | FromStage,
   ): void => {
-    const role = `stage ${stage.index + 1}`;
-    events.emit(
-      direction === 'sent' ? 'parent' : role,
-      direction === 'sent' ? me : stage.pid,
-      direction === 'sent' ? 'send' : 'receive',
-      {
-        stage: stage.index + 1,
-        ...message,
-      },
-    );
+    // The pipeline records its own events (spawns, messages, each stage's streaming span); this narrates.
     if (direction === 'sent') return;
     const now = performance.now() - started;
     const window = active[stage.index];
@@ -60,11 +51,6 @@ export default async function pipelineDemo(context: DemoContext): Promise<number
     if (!window || !count) return;
     switch (message.type) {
       case 'ready':
-        events.emit('parent', me, 'spawn', {
-          role: `stage ${stage.index + 1}`,
-          module: stage.name,
-          pid: stage.pid,
-        });
         context.say(`  ${stageLabel(stage)} is pid ${stage.pid}: ready`);
         return;
       case 'progress':
@@ -117,7 +103,7 @@ export default async function pipelineDemo(context: DemoContext): Promise<number
         `${s.linesOut.toLocaleString('en')} out; reading from ${fmt(window?.from)} to ${fmt(window?.to)}; ` +
         `peak memory ${(s.peakRssKb / 1024).toFixed(0)} MiB`,
     );
-    events.emit(`stage ${stage.index + 1}`, stage.pid, 'exit', { ...s, module: stage.name });
+    events.emit('parent', me, 'note', { stage: stageLabel(stage), pid: stage.pid, ...s });
   }
   const start = Math.max(...active.map((w) => w.from));
   const end = Math.min(...active.map((w) => w.to));

@@ -2,6 +2,8 @@
  * Demo: mp_workers in Node. Twenty mul tasks go on the queue and four workers pull them; the unordered
  * results come back on the done queue; ten plus tasks follow; then one STOP per worker, and each leaves.
  */
+import { epochNow } from '../clock.js';
+import type { ProcessRef } from '../events.js';
 import { exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
 import { runFarm, STOP, WorkQueue } from '../patterns/work-queue.js';
@@ -33,22 +35,36 @@ export default async function queueDemo(context: DemoContext): Promise<number> {
   let results = 0;
   let sendSecondBatch = true;
   const pending: Promise<void>[] = [];
+  // Recorded from what the parent sees: a task's span runs from handing it out to its result (the worker asked
+  // for it and starts at once; its pretend work dwarfs the IPC).
+  const refs = new Map<number, ProcessRef>();
+  const handedOut = new Map<number, { msg: number; at: number; item: string }>();
   const farm = runFarm(queue, workers, (event) => {
     switch (event.type) {
       case 'started':
-        events.emit(`worker ${event.worker}`, event.pid, 'spawn');
+        refs.set(event.worker, { role: `worker ${event.worker}`, pid: event.pid });
+        events.spawn({ role: `worker ${event.worker}`, pid: event.pid });
         context.say(`  worker ${event.worker} is pid ${event.pid}`);
         if (event.worker === workers) context.say('Unordered results:');
         return;
-      case 'sent':
-        events.emit('queue', process.pid, 'send', {
-          to: `worker ${event.worker}`,
-          item: event.item === STOP ? STOP : event.item,
-        });
+      case 'sent': {
+        const worker = refs.get(event.worker) ?? { role: `worker ${event.worker}`, pid: 0 };
+        const item = event.item === STOP ? STOP : `${event.item.func}(${event.item.args.join(', ')})`;
+        const msg = events.send(events.self, worker, event.item === STOP ? 'STOP' : 'task', { item });
+        const at = epochNow();
+        events.receive(worker, events.self, msg, event.item === STOP ? 'STOP' : 'task', { item }, at);
+        handedOut.set(event.worker, { msg, at, item });
         if (event.item === STOP) context.say(`  queue → worker ${event.worker}: STOP`);
         return;
+      }
       case 'result': {
         const { func, args } = event.task;
+        const worker = refs.get(event.worker);
+        const given = handedOut.get(event.worker);
+        if (worker && given) {
+          events.task(worker, 'task', given.at, epochNow(), { item: given.item });
+          events.message(worker, events.self, 'result', { item: given.item, result: event.result });
+        }
         const line = `worker ${event.worker} says that ${func}(${args[0]}, ${args[1]}) = ${event.result}`;
         const written = context.result(line, { worker: event.worker, func, args, result: event.result });
         if (written) pending.push(written);

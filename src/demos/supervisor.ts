@@ -96,7 +96,7 @@ export default async function supervisorDemo(context: DemoContext): Promise<numb
     const child = supervisor.child(id);
     if (!child) break;
     context.say(`\n  crash ${n + 1}: ${id} (pid ${child.pid}) is told to ${describeCrash(crash)}`);
-    events.emit('parent', me, 'send', { to: id, pid: child.pid, message: { type: 'crash', crash } });
+    events.send(events.self, { role: id, pid: child.pid ?? 0 }, 'crash', { crash });
     const down = new Promise<unknown>((resolve) => downs.set(id, resolve));
     child.send({ type: 'crash', crash } satisfies ToWorker, () => {});
     await down;
@@ -132,18 +132,22 @@ async function isDone(supervisor: Supervisor): Promise<boolean> {
 
 // One line on stderr (with PIDs) and one result line on stdout (without, so a seed pins it) per event.
 function narrate(context: DemoContext, event: SupervisorEvent): void {
-  const me = process.pid;
-  const kindOf = {
-    started: 'spawn',
-    down: 'crash',
-    restarting: 'restart',
-    terminated: 'exit',
-    'not-restarted': 'note',
-    intensity: 'note',
-    'start-failed': 'crash',
-    stopped: 'end',
-  } as const;
-  context.events.emit('supervisor', me, kindOf[event.type], { ...event });
+  const { events } = context;
+  // Events about a child name the child (its id and PID); the supervisor's decisions are notes of its own.
+  switch (event.type) {
+    case 'started':
+      events.spawn({ role: event.id, pid: event.pid }, { ...event });
+      if (event.restarts > 0) events.emit(event.id, event.pid, 'restart', { ...event });
+      break;
+    case 'down':
+      events.emit(event.id, event.pid, 'crash', { ...event, reasonText: describeReason(event.reason) });
+      break;
+    case 'terminated':
+      events.emit(event.id, event.pid, 'exit', { ...event, reasonText: describeReason(event.reason) });
+      break;
+    default:
+      events.emit(events.self.role, events.self.pid, 'note', { ...event });
+  }
   let line: string;
   switch (event.type) {
     case 'started':
@@ -198,11 +202,11 @@ async function linksAndMonitors(context: DemoContext): Promise<void> {
     return ready.type === 'ready';
   });
   if (!ready) throw new Error('sub-supervisor: no ready message');
-  context.events.emit('parent', me, 'spawn', {
-    role: 'sub-supervisor',
-    pid: ready.pid,
-    workers: ready.workers,
-  });
+  const { events } = context;
+  const subRef = events.child(sub, 'sub-supervisor', { workers: ready.workers });
+  // The linked workers are the sub-supervisor's children, not concur's.
+  for (const worker of ready.workers)
+    events.emit(worker.id, worker.pid, 'spawn', { parent: subRef.role, parentPid: subRef.pid });
   context.say(`  concur ${me}`);
   context.say(`  └─ sub-supervisor ${ready.pid}`);
   for (const [i, worker] of ready.workers.entries())
@@ -212,7 +216,7 @@ async function linksAndMonitors(context: DemoContext): Promise<void> {
   sub.kill('SIGKILL');
   const { reason, pid } = await down;
   context.say(`  monitor: ${downTuple({ pid, reason })}`);
-  context.events.emit('parent', me, 'receive', { message: 'DOWN', pid, reason });
+  events.emit(events.self.role, me, 'note', { monitor: 'DOWN', pid, reason });
   await context.result(`monitor: sub-supervisor down: ${describeReason(reason)}`, { pid, reason });
   for (const worker of ready.workers) {
     const gone = await waitGone(worker.pid, 3000);
@@ -221,7 +225,7 @@ async function linksAndMonitors(context: DemoContext): Promise<void> {
         ? `  link: ${worker.id} (pid ${worker.pid}) went down with its parent`
         : `  link: ${worker.id} (pid ${worker.pid}) is STILL RUNNING after 3 s`,
     );
-    context.events.emit(worker.id, worker.pid, 'exit', { linked: true, gone });
+    events.emit(worker.id, worker.pid, 'exit', { linked: true, gone });
     await context.result(`link: ${worker.id} ${gone ? 'went down with its parent' : 'outlived its parent'}`, {
       gone,
     });

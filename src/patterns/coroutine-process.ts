@@ -11,6 +11,7 @@
  */
 import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { recorder } from '../events.js';
 import { forkChild, track } from '../process/children.js';
 import type { FromCoroutineChild, ToCoroutineChild } from '../protocol/coroutine.js';
 import { coroutine, type Coroutine } from './coroutine.js';
@@ -52,9 +53,16 @@ export function grepInChild(
   const fork = options.fork ?? forkChild;
   const child = track(fork(coroutineChildPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const send = child.send.bind(child);
-  // Narrate what crosses the boundary without changing what is sent.
+  const ref = recorder.child(child, 'coroutine');
+  // Narrate (and record) what crosses the boundary without changing what is sent.
   child.send = ((message: ToCoroutineChild, ...rest: never[]) => {
     options.onMessage?.('sent', message);
+    recorder.send(
+      recorder.self,
+      ref,
+      message.type,
+      message.type === 'send' ? { value: message.value } : undefined,
+    );
     return send(message, ...rest);
   }) as typeof child.send;
   const output: string[] = [];
@@ -66,6 +74,12 @@ export function grepInChild(
     child.on('message', (raw) => {
       const message = raw as FromCoroutineChild;
       options.onMessage?.('received', message);
+      recorder.message(
+        ref,
+        recorder.self,
+        message.type,
+        message.type === 'output' ? { value: message.value } : undefined,
+      );
       switch (message.type) {
         case 'ready': {
           child.send({ type: 'start', pattern } satisfies ToCoroutineChild);

@@ -10,6 +10,7 @@
  * argv: [node, this file, module] (a built-in name or a path, as the user gave it).
  */
 import { readFileSync } from 'node:fs';
+import { epochNow } from '../clock.js';
 import { linesOf, loadStage, type Stage, type StageResult } from '../contract.js';
 import type { FromStage, StageStats, ToStage } from '../protocol/pipeline.js';
 import { exitWithParent } from '../process/lifeline.js';
@@ -25,6 +26,7 @@ const stats: StageStats = {
   wallMs: 0,
   firstInputMs: -1,
   endOfInputMs: -1,
+  startedAt: 0,
 };
 let stage: Stage;
 let startedAt = 0;
@@ -298,6 +300,7 @@ function failWith(error: unknown): void {
 // module further down the pipeline costs no input.
 function start(progressMs: number | undefined): void {
   startedAt = performance.now();
+  stats.startedAt = epochNow();
   if (progressMs)
     progressTimer = setInterval(
       () => send({ type: 'progress', linesIn: stats.linesIn, linesOut: stats.linesOut }),

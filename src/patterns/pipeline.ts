@@ -19,6 +19,7 @@ import { pipeline as pipeStreams } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { resolveModule } from '../contract.js';
 import { ConcurError, ExitCode, UsageError } from '../errors.js';
+import { recorder, type ProcessRef } from '../events.js';
 import { forkChild, track } from '../process/children.js';
 import { describeReason, reasonExitCode, type ExitReason } from '../process/supervision.js';
 import type { FromStage, StageStats, ToStage } from '../protocol/pipeline.js';
@@ -86,6 +87,9 @@ export class StageError extends ConcurError {
 // One stage's process and what concur knows about it.
 interface Running extends StageReport {
   child: ChildProcess;
+  /** How events name the stage, and the recorder's number for the `start` message sent to it. */
+  ref: ProcessRef;
+  startMsg?: number;
   ready: boolean;
   /** Stopped on purpose by concur (upstream of a failure, or after the output closed). */
   stopped: boolean;
@@ -130,6 +134,8 @@ export async function runPipeline(
   const send = (stage: Running, message: ToStage): void => {
     if (!stage.child.connected) return;
     options.onMessage?.(stage, 'sent', message);
+    const msg = recorder.send(recorder.self, stage.ref, message.type);
+    if (message.type === 'start') stage.startMsg = msg;
     stage.child.send(message, () => {});
   };
   const stop = (stage: Running): void => {
@@ -146,6 +152,7 @@ export async function runPipeline(
 
   const handle = async (stage: Running, message: FromStage): Promise<void> => {
     options.onMessage?.(stage, 'received', message);
+    if (recorder.enabled) record(stage, message);
     switch (message.type) {
       case 'ready':
         stage.ready = true;
@@ -253,6 +260,24 @@ export async function runPipeline(
   return result();
 }
 
+// Record a message from a stage. Its final stats say when it got `start` and when it was streaming: from its
+// first input line to the end of its output (a stage waits on its pipes in between, so that is an upper bound).
+function record(stage: Running, message: FromStage): void {
+  if (message.type !== 'done') {
+    recorder.message(stage.ref, recorder.self, message.type);
+    return;
+  }
+  const { startedAt, firstInputMs, wallMs, linesIn, linesOut, cpuMs } = message.stats;
+  recorder.receive(stage.ref, recorder.self, stage.startMsg ?? 0, 'start', undefined, startedAt);
+  if (firstInputMs >= 0)
+    recorder.task(stage.ref, 'stream', startedAt + firstInputMs, startedAt + wallMs, {
+      linesIn,
+      linesOut,
+      cpuMs,
+    });
+  recorder.message(stage.ref, recorder.self, 'done', { linesIn, linesOut }, startedAt + wallMs);
+}
+
 // One entry of fork's stdio array: 'pipe', 'inherit', a file descriptor, or a stream to hand over.
 type StdioSpec = Extract<StdioOptions, unknown[]>[number];
 
@@ -283,6 +308,7 @@ function spawnChain(modules: readonly string[], options: PipelineOptions, cwd: s
         name,
         pid: child.pid ?? 0,
         child,
+        ref: recorder.child(child, stageLabel({ index, name, pid: child.pid ?? 0 })),
         ready: false,
         stopped: false,
         clean: false,

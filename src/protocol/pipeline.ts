@@ -41,6 +41,8 @@ export interface StageStats {
   /** Milliseconds after `start` when its first input arrived and when its input ended (for the demo). */
   firstInputMs: number;
   endOfInputMs: number;
+  /** When `start` arrived, in epoch ms (src/clock.ts): the times above count from it (for traces). */
+  startedAt: number;
 }
 
 /** Sent by a stage to concur. */
