@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerFanOut } from './commands/fan-out.js';
 import { registerSpinner } from './commands/spinner.js';
 import { ConcurError, ExitCode } from './errors.js';
 import { sayError } from './output.js';
@@ -50,6 +51,7 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
 130 Ctrl-C, 143 SIGTERM, 128+n when a child dies of signal n.`,
     );
   registerSpinner(program);
+  registerFanOut(program);
   registerDemo(program);
 
   // Throw instead of exiting, in every subcommand, so main() alone decides the exit code.

@@ -34,6 +34,8 @@ export interface Stage {
 export const builtins: Readonly<Record<string, string>> = {
   identity: 'identity.js',
   upper: 'upper.js',
+  'is-prime': 'is-prime.js',
+  'count-primes': 'count-primes.js',
 };
 
 /** Turn a stage's answer into the lines to emit (none, one or many). */

@@ -18,3 +18,16 @@ export type { ToSpinner, FromSpinner, SpinnerStats, SpinnerStyle } from './proto
 export { EventLog, type ConcurEvent, type EventKind } from './events.js';
 export { patterns, findPattern, type Pattern } from './registry.js';
 export { countPrimes, isPrime } from './work/primes.js';
+export {
+  WorkerPool,
+  BatchSizer,
+  map,
+  type ItemResult,
+  type PoolEvent,
+  type PoolOptions,
+  type StreamOptions,
+  type MapOptions,
+} from './patterns/fan-out.js';
+export type { ToWorker, FromWorker, ItemFailure } from './protocol/fan-out.js';
+export { lineChunks, type LineCount } from './lines.js';
+export { builtins, loadStage, resolveModule } from './contract.js';

@@ -1,0 +1,204 @@
+/**
+ * `concur fan-out`: run every line of stdin through a worker module in a pool of forked processes and write one
+ * line per item to stdout, in input order (or as finished with --unordered). Failures go to stderr and make the
+ * exit code 1; worker crashes are retried and reported; progress shows on stderr when it is a terminal.
+ */
+import type { Command } from 'commander';
+import { ConcurError } from '../errors.js';
+import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../output.js';
+import type { ItemResult, PoolEvent, WorkerPool } from '../patterns/fan-out.js';
+import { killAll, exitOnSignals } from '../process/children.js';
+import { describeReason } from '../process/supervision.js';
+import { parseCount, parseCountOrZero } from './options.js';
+
+interface FanOutFlags {
+  jobs?: number;
+  worker: string;
+  unordered?: boolean;
+  retries: number;
+  maxRestarts: number;
+  json?: boolean;
+  progress: boolean;
+}
+
+// Past this many, failed items are counted but no longer listed one by one on stderr (--json has them all).
+const LISTED_FAILURES = 100;
+
+/** Add `concur fan-out` to the program. */
+export function registerFanOut(program: Command): void {
+  program
+    .command('fan-out')
+    .description(
+      'run each line of stdin through a worker module in a pool of processes; one output line each',
+    )
+    .option('-j, --jobs <n>', 'worker processes (default: one per core)', parseCount)
+    .option(
+      '--worker <module>',
+      'a path to a .js module, or a built-in: identity, upper, is-prime, count-primes',
+      'identity',
+    )
+    .option('--unordered', 'write results as they finish instead of in input order')
+    .option(
+      '--retries <n>',
+      'extra attempts for an item whose worker died while running it',
+      parseCountOrZero,
+      1,
+    )
+    .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
+    .option('--json', 'one JSON object per item: {index, input, output|error, worker, pid, attempts}')
+    .option('--no-progress', 'no progress line on stderr (it is only drawn on a terminal anyway)')
+    .addHelpText(
+      'after',
+      `
+Worker module: its default export takes a line (string) and returns a string, or a promise of one:
+  export default function (line) { return line.split('').reverse().join(''); }
+
+Examples:
+  seq 1000000 | concur fan-out -j 2                  the identity worker: output = input, in order
+  seq 1e14 1e14+50 | concur fan-out --worker is-prime  CPU-bound: true/false per line, on every core
+  concur fan-out --worker ./hash.js < urls.txt       your own module
+  cat items | concur fan-out --json | jq -c 'select(.error)'   only the failures
+
+Output: one line per input line, in input order (--unordered: as they finish). A failed item writes no stdout
+line (with --json it writes {"error": ...}); it is reported on stderr and concur exits 1 at the end. An item
+whose worker process dies is retried on a fresh worker (--retries, default 1); a worker that keeps dying stops
+concur (exit 1). A bad module exits 2 before any input is read.`,
+    )
+    .action(async (flags: FanOutFlags) => {
+      const { WorkerPool } = await import('../patterns/fan-out.js');
+      const { lineChunks } = await import('../lines.js');
+      const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
+      const pool = await WorkerPool.start({
+        worker: flags.worker,
+        jobs: flags.jobs,
+        retries: flags.retries,
+        maxRestarts: flags.maxRestarts,
+        onEvent: (event) => reportEvent(event, progress),
+      });
+      exitOnSignals(() => {
+        progress?.clear();
+        return pool.close();
+      });
+      // `| head -1`: the reader has all it wants. Stop the workers now; output.ts then exits 0.
+      onStdoutClosed(() => {
+        progress?.clear();
+        killAll('SIGTERM');
+      });
+      const count = { lines: 0, ended: false };
+      progress?.start(pool, count);
+      try {
+        await fanOut(pool, lineChunks(process.stdin, count), flags, progress);
+      } finally {
+        progress?.stop();
+        await pool.close();
+      }
+    });
+}
+
+// The fan-in loop: format each delivered batch and write it with backpressure (a slow reader slows the pool).
+async function fanOut(
+  pool: WorkerPool,
+  source: AsyncIterable<string[]>,
+  flags: FanOutFlags,
+  progress: ProgressLine | undefined,
+): Promise<void> {
+  let failed = 0;
+  let total = 0;
+  let first: ItemResult | undefined;
+  for await (const batch of pool.stream(source, { ordered: !flags.unordered })) {
+    total += batch.length;
+    let text = '';
+    if (flags.json) for (const result of batch) text += `${JSON.stringify(result)}\n`;
+    const outputs: string[] = [];
+    for (const result of batch) {
+      if (result.error === undefined) {
+        if (!flags.json) outputs.push(result.output as string);
+        continue;
+      }
+      failed++;
+      first ??= result;
+      if (failed <= LISTED_FAILURES) {
+        progress?.clear();
+        say(style.red(`concur: line ${result.index + 1} failed: ${result.error}`));
+      }
+    }
+    if (!flags.json && outputs.length > 0) text = `${outputs.join('\n')}\n`;
+    progress?.advance(batch.length);
+    if (text !== '') await writeData(text);
+  }
+  if (failed > 0) {
+    const more = failed > LISTED_FAILURES ? ` (only the first ${LISTED_FAILURES} are listed above)` : '';
+    throw new ConcurError(
+      `${failed} of ${total} items failed${more}; first: line ${(first?.index ?? 0) + 1}.`,
+      1,
+    );
+  }
+}
+
+// Crashes and restarts are news for the person watching, whatever the output mode.
+function reportEvent(event: PoolEvent, progress: ProgressLine | undefined): void {
+  if (event.type === 'crash') {
+    progress?.clear();
+    const items = event.inFlight === 1 ? '1 item' : `${event.inFlight} items`;
+    say(
+      style.yellow(
+        `concur: worker ${event.worker} (pid ${event.pid}) died (${describeReason(event.reason)}); ${items} in flight`,
+      ),
+    );
+  } else if (event.type === 'restart') {
+    progress?.clear();
+    say(style.yellow(`concur: worker ${event.worker} restarted as pid ${event.pid}`));
+  }
+}
+
+/** "done / total items · rate/s · ETA", redrawn on one stderr line at most ten times a second. */
+class ProgressLine {
+  private done = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = performance.now();
+  private shown = false;
+  private count: { lines: number; ended: boolean } = { lines: 0, ended: false };
+  private jobs = 1;
+
+  start(pool: WorkerPool, count: { lines: number; ended: boolean }): void {
+    this.count = count;
+    this.jobs = pool.jobs;
+    this.startedAt = performance.now();
+    this.timer = setInterval(() => this.draw(), 100);
+    this.timer.unref();
+  }
+
+  advance(items: number): void {
+    this.done += items;
+  }
+
+  clear(): void {
+    if (this.shown) process.stderr.write('\r\u001b[K');
+    this.shown = false;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.clear();
+  }
+
+  private draw(): void {
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const rate = seconds > 0 ? this.done / seconds : 0;
+    const n = (value: number): string => Math.round(value).toLocaleString('en');
+    let text = `fan-out -j ${this.jobs}: ${n(this.done)}`;
+    if (this.count.ended) {
+      text += ` / ${n(this.count.lines)} items`;
+      if (rate > 0) text += ` · ETA ${formatSeconds((this.count.lines - this.done) / rate)}`;
+    } else text += ` items (${n(this.count.lines)} read)`;
+    text += ` · ${n(rate)}/s`;
+    process.stderr.write(`\r\u001b[K${style.dim(text.slice(0, stderrPolicy.columns - 1))}`);
+    this.shown = true;
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}m${String(Math.ceil(seconds % 60)).padStart(2, '0')}s`;
+}
