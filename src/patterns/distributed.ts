@@ -22,7 +22,7 @@ import {
   type BrokerAddress,
   type BrokerTimeouts,
 } from '../broker/redis.js';
-import { UsageError } from '../errors.js';
+import { ConcurError, UsageError } from '../errors.js';
 import {
   DEFAULT_QUEUE,
   KEY_PREFIX,
@@ -74,6 +74,8 @@ export interface DistributedMapOptions {
   window?: number;
   /** Called with what happens on the way (for progress and narration). */
   onEvent?: (event: CoordinatorEvent) => void;
+  /** Stop early (Ctrl-C): the run rejects with the signal's reason and takes back the batches not yet started. */
+  signal?: AbortSignal;
   timeouts?: BrokerTimeouts;
 }
 
@@ -143,7 +145,8 @@ class Coordinator {
   private readonly outstanding = new Map<string, Outstanding>();
   private readonly events: QueueEvent[] = [];
   private readonly sizer: BatchSizer;
-  private fatal: Error | undefined;
+  fatal: Error | undefined;
+  private lost = false;
   // The result loop and the producer each sleep on their own wake-up.
   private wakeConsumer: (() => void) | undefined;
   private wakeProducer: (() => void) | undefined;
@@ -169,10 +172,12 @@ class Coordinator {
     const address = parseBrokerUrl(options.broker);
     const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
     const timeouts = options.timeouts ?? defaultTimeouts;
+    // BullMQ takes a moment to load: load it while the broker is checked.
+    const bullmq = import('bullmq');
     const client = await connectBroker(address, 'concur-coordinator', timeouts);
     const eventsClient = client.duplicate();
     eventsClient.on('error', () => {});
-    const { Queue, QueueEvents } = await import('bullmq');
+    const { Queue, QueueEvents } = await bullmq;
     const queue = new Queue(queueName, { connection: client, prefix: KEY_PREFIX });
     queue.on('error', () => {});
     // Read the event stream from its current end, taken before the first job exists: no event of ours is
@@ -193,6 +198,10 @@ class Coordinator {
       queueEvents,
     );
     coordinator.listen(timeouts);
+    options.signal?.addEventListener('abort', () => {
+      coordinator.fatal ??= new ConcurError('stopped.', 1, 'EABORT', { cause: options.signal?.reason });
+      coordinator.wakeUp();
+    });
     await Promise.all([queue.waitUntilReady(), queueEvents.waitUntilReady()]);
     options.onEvent?.({
       type: 'connected',
@@ -220,6 +229,7 @@ class Coordinator {
     });
     for (const client of this.clients)
       client.once('end', () => {
+        this.lost = true;
         this.fatal ??= brokerLost(this.address, timeouts);
         this.wakeUp();
       });
@@ -244,7 +254,7 @@ class Coordinator {
     this.wakeUp();
   }
 
-  private wakeUp(): void {
+  wakeUp(): void {
     const consumer = this.wakeConsumer;
     const producer = this.wakeProducer;
     this.wakeConsumer = this.wakeProducer = undefined;
@@ -391,7 +401,7 @@ class Coordinator {
   /** Take back batches nobody has started (a run cut short), stop listening and disconnect. */
   async close(): Promise<void> {
     clearInterval(this.watchdog);
-    if (!this.fatal)
+    if (!this.lost)
       await Promise.allSettled([...this.outstanding.keys()].map((jobId) => this.queue.remove(jobId)));
     await Promise.allSettled([this.queueEvents.close(), this.queue.close()]);
     for (const client of this.clients) client.disconnect();
@@ -407,26 +417,29 @@ function expand(job: Outstanding, result: FromHost): DistributedItemResult[] | u
     result.type !== 'results' ||
     !Array.isArray(result.outputs) ||
     result.outputs.length !== n ||
-    !Array.isArray(result.failures)
+    !Array.isArray(result.failures) ||
+    !Array.isArray(result.runs)
   )
     return undefined;
   const errors = new Map(result.failures.map((failure) => [failure.offset, failure.message]));
   const list: DistributedItemResult[] = new Array<DistributedItemResult>(n);
-  for (let k = 0; k < n; k++) {
-    const output = result.outputs[k];
-    const item: DistributedItemResult = {
-      index: job.first + k,
-      input: job.inputs[k] as string,
-      worker: result.workers[k] ?? 0,
-      pid: result.pids[k] ?? 0,
-      attempts: result.attempts[k] ?? 1,
-      host: String(result.host),
-    };
-    if (typeof output === 'string') item.output = output;
-    else item.error = errors.get(k) ?? 'no output';
-    list[k] = item;
+  const host = String(result.host);
+  let k = 0;
+  for (const [count, worker, pid, attempts] of result.runs) {
+    for (const end = Math.min(n, k + count); k < end; k++) {
+      const output = result.outputs[k];
+      // Same fields in the same order as local fan-out's records, then the host.
+      const item = { index: job.first + k, input: job.inputs[k] as string } as DistributedItemResult;
+      if (typeof output === 'string') item.output = output;
+      else item.error = errors.get(k) ?? 'no output';
+      item.worker = worker;
+      item.pid = pid;
+      item.attempts = attempts;
+      item.host = host;
+      list[k] = item;
+    }
   }
-  return list;
+  return k === n ? list : undefined;
 }
 
 function failAll(job: Outstanding, reason: string): DistributedItemResult[] {
@@ -456,6 +469,8 @@ export interface WorkerHostOptions {
   jobs?: number;
   /** How many times an item is retried when a pool process dies under it (default 1). */
   retries?: number;
+  /** The pool's restart intensity: at most this many restarts within 5 s (default 10). */
+  maxRestarts?: number;
   /** This host's name in results and narration (default `<hostname>-<pid>`). */
   name?: string;
   /** How long a batch's lock lasts without renewal before other hosts may take the batch (ms). */
@@ -492,10 +507,12 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
   const timeouts = options.timeouts ?? defaultTimeouts;
   const name = options.name ?? `${hostname()}-${process.pid}`;
+  const bullmq = import('bullmq');
   const pool = await WorkerPool.start({
     worker: options.worker,
     jobs: options.jobs,
     retries: options.retries ?? 1,
+    maxRestarts: options.maxRestarts,
   });
   let client: Redis;
   try {
@@ -504,7 +521,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     await pool.close();
     throw error;
   }
-  const { Worker, WaitingError, UnrecoverableError } = await import('bullmq');
+  const { Worker, WaitingError, UnrecoverableError } = await bullmq;
   const counts = { batches: 0, items: 0, failed: 0 };
   let failure: Error | undefined;
   let stopping: Promise<void> | undefined;
@@ -514,12 +531,14 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   });
   done.catch(() => {});
   let handedBack = 0;
+  let active = 0;
 
   // One batch: run it through the pool, unless this host is stopping, in which case it goes back to the queue.
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<FromHost> => {
     const batch = checkBatch(job.data);
     if (typeof batch === 'string') throw new UnrecoverableError(batch);
     const started = performance.now();
+    active++;
     const aborted = new Promise<'aborted'>((resolve) => {
       if (signal?.aborted) resolve('aborted');
       signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
@@ -536,12 +555,14 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
       void stop();
       results = 'aborted';
     }
+    const sharing = active--;
     if (results === 'aborted') {
       await job.moveToWait(token);
       handedBack++;
       throw new WaitingError();
     }
-    const elapsedMs = performance.now() - started;
+    // The pool ran `sharing` batches side by side: this batch's own cost is its share of the time.
+    const elapsedMs = (performance.now() - started) / Math.max(1, sharing);
     const result = columns(name, results, elapsedMs);
     counts.batches++;
     counts.items += results.length;
@@ -616,22 +637,15 @@ function checkBatch(data: unknown): BatchJob | string {
 
 // The pool's per-item results as the columns the protocol sends.
 function columns(host: string, results: ItemResult[], elapsedMs: number): FromHost {
-  const result: FromHost = {
-    type: 'results',
-    host,
-    outputs: new Array<string | null>(results.length),
-    failures: [],
-    workers: new Array<number>(results.length),
-    pids: new Array<number>(results.length),
-    attempts: new Array<number>(results.length),
-    elapsedMs,
-  };
+  const outputs = new Array<string | null>(results.length);
+  const failures: FromHost['failures'] = [];
+  const runs: FromHost['runs'] = [];
+  let run: FromHost['runs'][number] | undefined;
   results.forEach((item, offset) => {
-    result.outputs[offset] = item.output ?? null;
-    if (item.output === undefined) result.failures.push({ offset, message: item.error ?? 'failed' });
-    result.workers[offset] = item.worker;
-    result.pids[offset] = item.pid;
-    result.attempts[offset] = item.attempts;
+    outputs[offset] = item.output ?? null;
+    if (item.output === undefined) failures.push({ offset, message: item.error ?? 'failed' });
+    if (run && run[1] === item.worker && run[2] === item.pid && run[3] === item.attempts) run[0]++;
+    else runs.push((run = [1, item.worker, item.pid, item.attempts]));
   });
-  return result;
+  return { type: 'results', host, outputs, failures, runs, elapsedMs };
 }

@@ -42,11 +42,12 @@ export interface BatchResult {
   outputs: (string | null)[];
   /** The items that failed: position in the batch and a one-line reason (as local fan-out reports them). */
   failures: { offset: number; message: string }[];
-  /** Which of the host's pool processes ran each item (1-based), and its PID. */
-  workers: number[];
-  pids: number[];
-  /** How many times each item was started (more than 1 after a pool process crashed under it). */
-  attempts: number[];
+  /**
+   * Who ran the items, run-length encoded in batch order: `[count, worker, pid, attempts]` says the next `count`
+   * items ran on pool process `worker` (1-based) with that PID, each started `attempts` times (more than 1 after
+   * a pool process crashed under it). A pool runs a batch in a few consecutive parts, so this stays short.
+   */
+  runs: [count: number, worker: number, pid: number, attempts: number][];
   /** Milliseconds the host spent on the batch: the coordinator sizes the next batches from it. */
   elapsedMs: number;
 }
