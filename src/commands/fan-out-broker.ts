@@ -24,12 +24,12 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
   const { lineChunks } = await import('../lines.js');
   const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
   const abort = new AbortController();
-  let running: Promise<void> | undefined;
+  const run: { writing?: Promise<void> } = {};
   exitOnSignals(async () => {
     progress?.clear();
     abort.abort();
     // Give the run a moment to take its waiting batches back from the queue.
-    await Promise.race([running?.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    await Promise.race([run.writing?.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))]);
   });
   onStdoutClosed(() => progress?.clear());
   const count = { lines: 0, ended: false };
@@ -42,9 +42,9 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
     onEvent: (event) => report(event, progress),
   });
   progress?.start(`fan-out --broker`, count);
-  running = writeResults(results, flags, progress);
+  run.writing = writeResults(results, flags, progress);
   try {
-    await running;
+    await run.writing;
   } finally {
     progress?.stop();
   }

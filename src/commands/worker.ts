@@ -66,12 +66,13 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
     .action(async (flags: WorkerFlags) => {
       const { serveQueue } = await import('../patterns/distributed.js');
       const status = new HostStatus();
-      let host: WorkerHost | undefined;
+      const state: { host?: WorkerHost; how: 'stopped' | 'ended' } = { how: 'ended' };
       exitOnSignals(async () => {
-        await host?.stop();
-        status.finish(host, 'stopped');
+        state.how = 'stopped';
+        await state.host?.stop();
+        status.finish(state.host, 'stopped');
       });
-      host = await serveQueue({
+      const host = (state.host = await serveQueue({
         broker: flags.broker,
         queue: flags.queue,
         worker: flags.worker,
@@ -81,11 +82,11 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
         name: flags.name,
         lockMs: flags.lockMs,
         onEvent: (event) => status.on(event),
-      });
+      }));
       try {
         await host.done;
       } finally {
-        status.finish(host, 'ended');
+        status.finish(host, state.how);
       }
     });
 }
