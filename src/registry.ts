@@ -26,6 +26,15 @@ export const patterns: readonly Pattern[] = [
     options: (command) => command.option('--size <n>', 'count primes below n', parseCount),
     run: async (context) => (await import('./demos/spinner.js')).default(context),
   },
+  {
+    name: 'distributed',
+    summary: 'the same fan-out over Redis (BullMQ): two worker hosts, one killed mid-run, nothing lost',
+    options: (command) =>
+      command
+        .option('--broker <url>', 'use this Redis instead of starting a throwaway redis-server')
+        .option('--items <n>', 'how many items to fan out (default 240)', parseCount),
+    run: async (context) => (await import('./demos/distributed.js')).default(context),
+  },
 ];
 
 /** Look a pattern up by name. */

@@ -40,7 +40,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
   let client: Redis;
 
   beforeAll(async () => {
-    redis = await startLocalRedis();
+    redis = await startLocalRedis({ guard: true });
     client = new Redis(redis.url);
   });
   afterAll(async () => {
@@ -203,7 +203,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
   });
 
   it('ends with a clear error when Redis dies mid-run: no hang, nothing written twice', async () => {
-    const own = await startLocalRedis();
+    const own = await startLocalRedis({ guard: true });
     const queue = newQueue();
     const host = await startHost(own.url, queue, 'A', ['--worker', fixture('slow-upper.js')]);
     try {

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { say, stderrPolicy, style } from '../output.js';
 import type { HostEvent, WorkerHost } from '../patterns/distributed.js';
 import { exitOnSignals } from '../process/children.js';
+import { exitWithParent } from '../process/lifeline.js';
 import { parseCount, parseCountOrZero } from './options.js';
 
 interface WorkerFlags {
@@ -64,6 +65,8 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
 1 when the broker is unreachable or lost, 2 for bad options or an unusable module.`,
     )
     .action(async (flags: WorkerFlags) => {
+      // Started by another concur (the demo) with an IPC channel: go when it goes, even if it is SIGKILLed.
+      if (process.send) exitWithParent();
       const { serveQueue } = await import('../patterns/distributed.js');
       const status = new HostStatus();
       const state: { host?: WorkerHost; how: 'stopped' | 'ended' } = { how: 'ended' };
