@@ -31,3 +31,18 @@ export {
 export type { ToWorker, FromWorker, ItemFailure } from './protocol/fan-out.js';
 export { lineChunks, type LineCount } from './lines.js';
 export { builtins, loadStage, resolveModule } from './contract.js';
+export {
+  map as distributedMap,
+  stream as distributedStream,
+  serveQueue,
+  checkQueueName,
+  DEFAULT_LOCK_MS,
+  type DistributedItemResult,
+  type DistributedMapOptions,
+  type CoordinatorEvent,
+  type WorkerHost,
+  type WorkerHostOptions,
+  type HostEvent,
+} from './patterns/distributed.js';
+export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './protocol/distributed.js';
+export { parseBrokerUrl, type BrokerAddress } from './broker/redis.js';
