@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { ResultPromise } from 'execa';
-import { hasRedisServer, freePort, startLocalRedis, type LocalRedis } from '../src/broker/local-redis.js';
+import { hasRedisServer, freePort, startLocalRedis, type LocalRedis } from '../dist/broker/local-redis.js';
 import { concur, descendants, fixture, isAlive, waitFor, waitForLine } from './helpers.js';
 
 const available = hasRedisServer();

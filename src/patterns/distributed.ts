@@ -403,7 +403,11 @@ class Coordinator {
     clearInterval(this.watchdog);
     if (!this.lost)
       await Promise.allSettled([...this.outstanding.keys()].map((jobId) => this.queue.remove(jobId)));
-    await Promise.allSettled([this.queueEvents.close(), this.queue.close()]);
+    // A broker gone mid-close must not hold the run open.
+    await Promise.race([
+      Promise.allSettled([this.queueEvents.close(), this.queue.close()]),
+      delay(this.lost ? 500 : 5000),
+    ]);
     for (const client of this.clients) client.disconnect();
   }
 }
@@ -593,9 +597,12 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      const closing = worker.close();
+      // Without a broker nothing can be handed back: close at once. Otherwise give the hand-back a few seconds;
+      // a close that still hangs (a broker gone mid-close) must not keep the host alive.
+      const lost = client.status === 'end';
+      const closing = worker.close(lost).catch(() => {});
       worker.cancelAllJobs('host stopping');
-      await closing.catch(() => {});
+      await Promise.race([closing, delay(lost ? 500 : timeouts.connectMs + timeouts.reconnectForMs)]);
       if (handedBack > 0) options.onEvent?.({ type: 'handed-back', jobs: handedBack });
       await pool.close();
       client.disconnect();
@@ -617,6 +624,10 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     processes: pool.jobs,
   });
   return { name, counts, done, stop };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 // Job data comes from whoever can write to the queue: check its shape before trusting any of it.
