@@ -20,6 +20,7 @@ export { patterns, findPattern, type Pattern } from './registry.js';
 export { countPrimes, isPrime } from './work/primes.js';
 export {
   WorkerPool,
+  ResultBatch,
   BatchSizer,
   map,
   type ItemResult,

@@ -27,6 +27,13 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./demos/spinner.js')).default(context),
   },
   {
+    name: 'fan-out',
+    summary: 'a pool of worker processes tests numbers for primality; speed-up, who did what, crash recovery',
+    options: (command) =>
+      command.option('-j, --jobs <n>', 'worker processes (default: one per core)', parseCount),
+    run: async (context) => (await import('./demos/fan-out.js')).default(context),
+  },
+  {
     name: 'distributed',
     summary: 'the same fan-out over Redis (BullMQ): two worker hosts, one killed mid-run, nothing lost',
     options: (command) =>

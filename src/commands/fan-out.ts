@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { ConcurError } from '../errors.js';
 import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../output.js';
-import type { ItemResult, PoolEvent } from '../patterns/fan-out.js';
+import type { ItemResult, PoolEvent, ResultBatch, WorkerPool } from '../patterns/fan-out.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
 import { parseCount, parseCountOrZero } from './options.js';
@@ -76,6 +76,12 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
       const { WorkerPool } = await import('../patterns/fan-out.js');
       const { lineChunks } = await import('../lines.js');
       const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
+      const started: { pool?: WorkerPool } = {};
+      // Installed first, so Ctrl-C while the workers start is handled too.
+      exitOnSignals(() => {
+        progress?.clear();
+        return started.pool?.close();
+      });
       const pool = await WorkerPool.start({
         worker: flags.worker,
         jobs: flags.jobs,
@@ -83,10 +89,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         maxRestarts: flags.maxRestarts,
         onEvent: (event) => reportEvent(event, progress),
       });
-      exitOnSignals(() => {
-        progress?.clear();
-        return pool.close();
-      });
+      started.pool = pool;
       // `| head -1`: the reader has all it wants. Stop the workers now; output.ts then exits 0.
       onStdoutClosed(() => {
         progress?.clear();
@@ -112,7 +115,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
  * backpressure (a slow reader slows the workers). Failed items are listed on stderr; any failure ends in exit 1.
  */
 export async function writeResults(
-  results: AsyncIterable<ItemResult[]>,
+  results: AsyncIterable<ResultBatch>,
   flags: Pick<FanOutFlags, 'json'>,
   progress: ProgressLine | undefined,
 ): Promise<void> {
@@ -121,12 +124,17 @@ export async function writeResults(
   let first: ItemResult | undefined;
   for await (const batch of results) {
     total += batch.length;
+    progress?.advance(batch.length);
+    // The fast path: every item succeeded, so the worker's joined outputs are the lines to write.
+    if (batch.failed === 0 && !flags.json) {
+      if (batch.length > 0) await writeData(`${batch.outputText()}\n`);
+      continue;
+    }
     let text = '';
-    if (flags.json) for (const result of batch) text += `${JSON.stringify(result)}\n`;
-    const outputs: string[] = [];
-    for (const result of batch) {
+    for (const result of batch.results()) {
+      if (flags.json) text += `${JSON.stringify(result)}\n`;
       if (result.error === undefined) {
-        if (!flags.json) outputs.push(result.output as string);
+        if (!flags.json) text += `${result.output}\n`;
         continue;
       }
       failed++;
@@ -136,8 +144,6 @@ export async function writeResults(
         say(style.red(`concur: line ${result.index + 1} failed: ${result.error}`));
       }
     }
-    if (!flags.json && outputs.length > 0) text = `${outputs.join('\n')}\n`;
-    progress?.advance(batch.length);
     if (text !== '') await writeData(text);
   }
   if (failed > 0) {

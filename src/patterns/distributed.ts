@@ -31,7 +31,7 @@ import {
   type QueueEvent,
   type ToHost,
 } from '../protocol/distributed.js';
-import { BatchSizer, WorkerPool, type ItemResult } from './fan-out.js';
+import { BatchSizer, ResultBatch, WorkerPool, type ItemResult } from './fan-out.js';
 
 /** One item's result, as local fan-out reports it, plus the host that ran it. */
 export interface DistributedItemResult extends ItemResult {
@@ -106,21 +106,26 @@ export async function* map(
   items: Iterable<string> | AsyncIterable<string>,
   options: DistributedMapOptions,
 ): AsyncGenerator<DistributedItemResult, void, undefined> {
-  for await (const batch of stream(chunked(items), options)) yield* batch;
+  for await (const batch of stream(chunked(items), options))
+    yield* batch.results() as DistributedItemResult[];
 }
 
 /**
- * The streaming form that `concur fan-out --broker` uses: chunks of lines in (one array per read), one array of
- * results out per finished batch, like `WorkerPool.stream`. Connects first: an unusable broker rejects before
- * any input is read.
+ * The streaming form that `concur fan-out --broker` uses: chunks of lines in (one array per read), one
+ * ResultBatch out per finished batch, as `WorkerPool.stream` gives them (its results are DistributedItemResults).
+ * Connects first: an unusable broker rejects before any input is read.
  */
 export async function* stream(
   source: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
   options: DistributedMapOptions,
-): AsyncGenerator<DistributedItemResult[], void, undefined> {
+): AsyncGenerator<ResultBatch, void, undefined> {
   const coordinator = await Coordinator.open(options);
   try {
-    yield* coordinator.run(source);
+    for await (const list of coordinator.run(source)) {
+      const indexes = list.map((result) => result.index);
+      const inputs = list.map((result) => result.input);
+      yield new ResultBatch(indexes, inputs, { results: list });
+    }
   } finally {
     await coordinator.close();
   }

@@ -9,7 +9,7 @@ import { exitWithParent } from '../process/lifeline.js';
 import type { FromWorker, ItemFailure, ToWorker } from '../protocol/fan-out.js';
 
 let transform: StageFunction | undefined;
-const queue: Extract<ToWorker, { type: 'batch' }>[] = [];
+const queue: { id: number; items: string[]; text: boolean }[] = [];
 let running = false;
 
 function send(message: FromWorker, then?: () => void): void {
@@ -58,6 +58,12 @@ async function runBatch(
   return { outputs, failures };
 }
 
+// The outputs as one string, if none of them contains a newline (which would make the split ambiguous).
+function joined(outputs: string[]): string | undefined {
+  for (const output of outputs) if (output.includes('\n')) return undefined;
+  return outputs.join('\n');
+}
+
 // Work through the queue one batch at a time: the pool counts on "oldest unanswered batch = the running one".
 async function drain(): Promise<void> {
   if (running || !transform) return;
@@ -67,7 +73,15 @@ async function drain(): Promise<void> {
     const started = performance.now();
     const { outputs, failures } = await runBatch(transform, batch.items);
     const busyMs = performance.now() - started;
-    send({ type: 'results', id: batch.id, outputs, failures, busyMs, rss: process.memoryUsage.rss() });
+    // Start the next batch only once these results are in the pipe: if an item of the next one kills this
+    // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
+    const rss = process.memoryUsage.rss();
+    const text = batch.text && failures.length === 0 ? joined(outputs as string[]) : undefined;
+    const message: FromWorker =
+      text === undefined
+        ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss }
+        : { type: 'results-text', id: batch.id, text, busyMs, rss };
+    await new Promise<void>((resolve) => send(message, resolve));
   }
   running = false;
 }
@@ -89,12 +103,19 @@ function handle(message: ToWorker): void {
       void load(message.spec, message.cwd);
       return;
     case 'batch':
-      queue.push(message);
+      queue.push({ id: message.id, items: message.items, text: false });
+      void drain();
+      return;
+    case 'batch-text':
+      queue.push({ id: message.id, items: message.text.split('\n'), text: true });
       void drain();
       return;
     case 'stop':
-      // Closing the channel ends the process (exitWithParent), exactly as when the pool goes away.
-      process.disconnect?.();
+      // Closing the channel ends the process (exitWithParent), exactly as when the pool goes away. Not from
+      // inside this 'message' handler: Node 20 crashes if the channel closes while it is still delivering.
+      setImmediate(() => {
+        if (process.connected) process.disconnect?.();
+      });
       return;
     default: {
       const unknown: never = message;

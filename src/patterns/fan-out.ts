@@ -56,7 +56,10 @@ export interface PoolOptions {
   worker: string;
   /** Number of worker processes; defaults to the number of cores. */
   jobs?: number;
-  /** Extra attempts for an item whose worker died while running it (default 1). */
+  /**
+   * Extra attempts for an item whose worker died while running it on its own (default 1). The other items of
+   * a batch whose worker died are re-run one by one first; that isolation run is not counted as a retry.
+   */
   retries?: number;
   /** Restart intensity: at most this many worker restarts within `periodMs` (default 10 in 5000 ms). */
   maxRestarts?: number;
@@ -117,13 +120,74 @@ export class BatchSizer {
   }
 }
 
+/**
+ * The answers for one batch, as they crossed the process boundary. ItemResult objects are made only when asked
+ * for: a stream of tiny items that all succeed is passed on as one joined string, with nothing per item.
+ */
+export class ResultBatch {
+  private items: ItemResult[] | undefined;
+
+  /** @internal Built by the pool from a worker's answer. */
+  constructor(
+    readonly indexes: readonly number[],
+    readonly inputs: readonly string[],
+    answer: { results: ItemResult[] } | { text: string; worker: number; pid: number; attempts: number },
+  ) {
+    if ('results' in answer) {
+      this.items = answer.results;
+      this.failed = answer.results.reduce((sum, result) => sum + (result.error === undefined ? 0 : 1), 0);
+    } else {
+      this.joined = answer;
+      this.failed = 0;
+    }
+  }
+
+  private readonly joined: { text: string; worker: number; pid: number; attempts: number } | undefined;
+  /** How many items of the batch failed. */
+  readonly failed: number;
+
+  /** Number of items in the batch. */
+  get length(): number {
+    return this.inputs.length;
+  }
+
+  /** The outputs of the items that succeeded, joined with '\n' (no trailing newline). */
+  outputText(): string {
+    if (this.joined) return this.joined.text;
+    return this.results()
+      .filter((result) => result.error === undefined)
+      .map((result) => result.output)
+      .join('\n');
+  }
+
+  /** One ItemResult per item, in the batch's order. */
+  results(): ItemResult[] {
+    if (this.items) return this.items;
+    const { text, worker, pid, attempts } = this.joined as NonNullable<ResultBatch['joined']>;
+    const outputs = text.split('\n');
+    this.items = this.inputs.map((input, i) => ({
+      index: this.indexes[i] as number,
+      input,
+      output: outputs[i] as string,
+      worker,
+      pid,
+      attempts,
+    }));
+    return this.items;
+  }
+}
+
 interface Task {
   id: number;
   indexes: number[];
   inputs: string[];
-  /** Times it has been charged: a worker died while running it. */
-  charged: number;
-  done: (results: ItemResult[]) => void;
+  /** Times it was running on a worker that died (failed attempts). */
+  attempts: number;
+  /** Retries used: re-runs after its worker died while running it alone. */
+  retried: number;
+  /** Items without newlines travel joined into one string. */
+  plain: boolean;
+  done: (batch: ResultBatch) => void;
   fail: (error: Error) => void;
 }
 
@@ -202,7 +266,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
    * the pool gives up (restart intensity) or is closed.
    */
   async run(batch: readonly { index: number; input: string }[]): Promise<ItemResult[]> {
-    const parts: Promise<ItemResult[]>[] = [];
+    const parts: Promise<ResultBatch>[] = [];
     for (let start = 0; start < batch.length;) {
       const size = this.sizer.next({ remaining: batch.length - start, workers: this.jobs });
       const end = this.cut(batch, start, size, (item) => item.input.length);
@@ -215,7 +279,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       );
       start = end;
     }
-    return (await Promise.all(parts)).flat();
+    return (await Promise.all(parts)).flatMap((part) => part.results());
   }
 
   /**
@@ -226,12 +290,12 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   async *stream(
     source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
     options: StreamOptions = {},
-  ): AsyncGenerator<ItemResult[], void, undefined> {
+  ): AsyncGenerator<ResultBatch, void, undefined> {
     const ordered = options.ordered ?? true;
     const window = options.window ?? 16 * this.jobs;
-    type Entry = { chars: number; promise: Promise<ItemResult[]> };
+    type Entry = { chars: number; promise: Promise<ResultBatch> };
     const sent: Entry[] = []; // ordered: every undelivered batch, in input order
-    const finished: { chars: number; results: ItemResult[] }[] = []; // unordered: answered, undelivered
+    const finished: { chars: number; results: ResultBatch }[] = []; // unordered: answered, undelivered
     let outstanding = 0;
     let outstandingChars = 0;
     let producerDone = false;
@@ -365,10 +429,16 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   }
 
   // Queue one batch; resolves with its results once a worker has answered for every item.
-  private submit(indexes: number[], inputs: string[]): Promise<ItemResult[]> {
+  private submit(indexes: number[], inputs: string[]): Promise<ResultBatch> {
     if (this.failure) return Promise.reject(this.failure);
+    let plain = true;
+    for (const input of inputs)
+      if (input.includes('\n')) {
+        plain = false;
+        break;
+      }
     return new Promise((done, fail) => {
-      this.queue.push({ id: this.nextTaskId++, indexes, inputs, charged: 0, done, fail });
+      this.queue.push({ id: this.nextTaskId++, indexes, inputs, attempts: 0, retried: 0, plain, done, fail });
       this.dispatch();
     });
   }
@@ -387,7 +457,10 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       if (!best) return;
       const task = this.queue.shift() as Task;
       best.inFlight.push(task);
-      best.child.send({ type: 'batch', id: task.id, items: task.inputs } satisfies ToWorker);
+      const message: ToWorker = task.plain
+        ? { type: 'batch-text', id: task.id, text: task.inputs.join('\n') }
+        : { type: 'batch', id: task.id, items: task.inputs };
+      best.child.send(message);
     }
   }
 
@@ -406,7 +479,8 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     // A send to a worker that just died fails; its monitor handles the death.
     child.on('error', () => {});
     child.on('message', (message: FromWorker) => this.receive(slot, message));
-    slot.demonitor = monitor(child, (down) => this.down(slot, down.reason));
+    // afterMessages: results a worker sent just before dying must count as answered, not be run again.
+    slot.demonitor = monitor(child, (down) => this.down(slot, down.reason), { afterMessages: true });
     if (previousPid === undefined) this.emitEvent({ type: 'spawn', worker: id, pid: slot.pid });
     else this.emitEvent({ type: 'restart', worker: id, pid: slot.pid, previousPid });
     child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToWorker);
@@ -424,47 +498,29 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         // The module loaded in the checks of `start` but not here (or not on restart): a usage error.
         this.giveUp(new UsageError(message.message, 'EBADMODULE'));
         return;
-      case 'results': {
+      case 'results':
+      case 'results-text': {
         const at = slot.inFlight.findIndex((task) => task.id === message.id);
         if (at < 0) return;
         const [task] = slot.inFlight.splice(at, 1) as [Task];
         this.sizer.observe(task.inputs.length, message.busyMs);
+        const { busyMs, rss } = message;
         this.emitEvent({
           type: 'batch',
           worker: slot.id,
           pid: slot.pid,
           items: task.inputs.length,
-          busyMs: message.busyMs,
-          rss: message.rss,
+          busyMs,
+          rss,
         });
-        const results = new Array<ItemResult>(task.inputs.length);
-        const attempts = task.charged + 1;
-        for (let i = 0; i < results.length; i++) {
-          const output = message.outputs[i];
-          results[i] =
-            output === null || output === undefined
-              ? {
-                  index: task.indexes[i] as number,
-                  input: task.inputs[i] as string,
-                  error: 'no result',
-                  worker: slot.id,
-                  pid: slot.pid,
-                  attempts,
-                }
-              : {
-                  index: task.indexes[i] as number,
-                  input: task.inputs[i] as string,
-                  output,
-                  worker: slot.id,
-                  pid: slot.pid,
-                  attempts,
-                };
-        }
-        for (const failure of message.failures) {
-          const result = results[failure.offset];
-          if (result) result.error = failure.message;
-        }
-        task.done(results);
+        const attempts = task.attempts + 1;
+        if (message.type === 'results-text') {
+          const answer = { text: message.text, worker: slot.id, pid: slot.pid, attempts };
+          task.done(new ResultBatch(task.indexes, task.inputs, answer));
+        } else
+          task.done(
+            new ResultBatch(task.indexes, task.inputs, { results: this.itemResults(task, slot, message) }),
+          );
         this.dispatch();
         return;
       }
@@ -473,6 +529,31 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         throw new Error(`fan-out pool: unknown message ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  // One ItemResult per item of a `results` message: the output, or the failure's message.
+  private itemResults(
+    task: Task,
+    slot: Slot,
+    message: Extract<FromWorker, { type: 'results' }>,
+  ): ItemResult[] {
+    const attempts = task.attempts + 1;
+    const results = task.inputs.map((input, i): ItemResult => ({
+      index: task.indexes[i] as number,
+      input,
+      output: message.outputs[i] ?? undefined,
+      worker: slot.id,
+      pid: slot.pid,
+      attempts,
+    }));
+    for (const failure of message.failures) {
+      const result = results[failure.offset];
+      if (result) {
+        delete result.output;
+        result.error = failure.message;
+      }
+    }
+    return results;
   }
 
   // A monitor fired: requeue what the dead worker held, charge the batch it was running, and restart it.
@@ -515,42 +596,44 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.spawn(slot.id, slot.pid);
   }
 
-  // The running batch of a dead worker: each item is charged one attempt. Items with attempts left are retried
-  // one by one (so one poison item cannot sink its neighbours again); the rest fail with the reason.
+  // The running batch of a dead worker. Which of its items killed it is unknown (the worker had no time to
+  // say), so a batch of several is split and each item re-run on its own: isolation, not yet a retry, so one
+  // bad item never fails its neighbours. An item that kills a worker on its own is retried `retries` times.
   private retry(task: Task, slot: Slot, reason: ExitReason): void {
-    const charged = task.charged + 1;
-    if (charged > this.retries) {
-      const error = `worker ${slot.id} (pid ${slot.pid}) died while running this item: ${describeReason(reason)}`;
-      task.done(
-        task.inputs.map((input, i) => ({
-          index: task.indexes[i] as number,
-          input,
-          error: charged > 1 ? `${error} (${charged} attempts)` : error,
-          worker: slot.id,
-          pid: slot.pid,
-          attempts: charged,
-        })),
-      );
+    const attempts = task.attempts + 1;
+    if (task.inputs.length > 1) {
+      const results = new Array<ItemResult>(task.inputs.length);
+      let left = task.inputs.length;
+      const singles: Task[] = task.inputs.map((input, i) => ({
+        id: this.nextTaskId++,
+        indexes: [task.indexes[i] as number],
+        inputs: [input],
+        attempts,
+        retried: task.retried,
+        plain: task.plain,
+        done: (single) => {
+          results[i] = single.results()[0] as ItemResult;
+          if (--left === 0) task.done(new ResultBatch(task.indexes, task.inputs, { results }));
+        },
+        fail: task.fail,
+      }));
+      this.queue.unshift(...singles);
       return;
     }
-    if (task.inputs.length === 1) {
-      this.queue.unshift({ ...task, charged });
+    if (task.retried < this.retries) {
+      this.queue.unshift({ ...task, attempts, retried: task.retried + 1 });
       return;
     }
-    const results = new Array<ItemResult>(task.inputs.length);
-    let left = task.inputs.length;
-    const singles: Task[] = task.inputs.map((input, i) => ({
-      id: this.nextTaskId++,
-      indexes: [task.indexes[i] as number],
-      inputs: [input],
-      charged,
-      done: ([result]) => {
-        results[i] = result as ItemResult;
-        if (--left === 0) task.done(results);
-      },
-      fail: task.fail,
-    }));
-    this.queue.unshift(...singles);
+    const why = `worker ${slot.id} (pid ${slot.pid}) died while running this item: ${describeReason(reason)}`;
+    const result: ItemResult = {
+      index: task.indexes[0] as number,
+      input: task.inputs[0] as string,
+      error: attempts > 1 ? `${why} (${attempts} attempts)` : why,
+      worker: slot.id,
+      pid: slot.pid,
+      attempts,
+    };
+    task.done(new ResultBatch(task.indexes, task.inputs, { results: [result] }));
   }
 
   // Stop for good: reject outstanding and future work with `error`, and stop the workers.
@@ -585,7 +668,7 @@ export async function* map(
 ): AsyncGenerator<ItemResult, void, undefined> {
   const pool = await WorkerPool.start({ ...options, worker });
   try {
-    for await (const batch of pool.stream(chunks(items), options)) yield* batch;
+    for await (const batch of pool.stream(chunks(items), options)) yield* batch.results();
   } finally {
     await pool.close();
   }

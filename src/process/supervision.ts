@@ -56,12 +56,27 @@ export function reasonExitCode(reason: ExitReason): number {
   }
 }
 
+/** How a monitor reports. */
+export interface MonitorOptions {
+  /**
+   * Deliver `down` only once the child's IPC channel has closed too, so every message the child wrote before
+   * dying has been received first ('exit' can overtake them). Falls back after `drainMs` (default 1000).
+   */
+  afterMessages?: boolean;
+  drainMs?: number;
+}
+
 /**
  * Watch `child`; call `onDown` once when it exits or fails to start. Returns a function that stops watching
  * (Erlang's demonitor). A monitor never kills anything: it only tells.
  */
-export function monitor(child: ChildProcess, onDown: (down: Down) => void): () => void {
+export function monitor(
+  child: ChildProcess,
+  onDown: (down: Down) => void,
+  options: MonitorOptions = {},
+): () => void {
   let fired = false;
+  let drainTimer: NodeJS.Timeout | undefined;
   const fire = (reason: ExitReason): void => {
     if (fired) return;
     fired = true;
@@ -69,15 +84,23 @@ export function monitor(child: ChildProcess, onDown: (down: Down) => void): () =
     onDown({ type: 'down', pid: child.pid ?? 0, reason });
   };
   const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-    if (signal) fire({ kind: 'signal', signal });
-    else if (code === 0) fire({ kind: 'normal' });
-    else fire({ kind: 'exit', code: code ?? 1 });
+    let reason: ExitReason;
+    if (signal) reason = { kind: 'signal', signal };
+    else if (code === 0) reason = { kind: 'normal' };
+    else reason = { kind: 'exit', code: code ?? 1 };
+    if (!options.afterMessages || !child.connected) return fire(reason);
+    // Messages still in the pipe are read before the channel reports its end: wait for that.
+    const drained = (): void => fire(reason);
+    child.once('disconnect', drained);
+    drainTimer = setTimeout(drained, options.drainMs ?? 1000);
+    drainTimer.unref();
   };
   const onError = (error: Error): void => {
     // 'error' without a pid means the process never started; with one, 'exit' follows and tells more.
     if (child.pid === undefined) fire({ kind: 'error', message: error.message });
   };
   const cleanup = (): void => {
+    clearTimeout(drainTimer);
     child.off('exit', onExit);
     child.off('error', onError);
   };

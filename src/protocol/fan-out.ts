@@ -2,7 +2,9 @@
  * The whole conversation between a fan-out pool and one of its worker processes, in one place.
  *
  *   pool → worker: load (which module), batch (items to run), stop (exit)
- *   worker → pool: ready (module loaded), load-failed (bad module: a usage error), results (one per batch)
+ *   pool → worker: batch-text is a batch whose items are joined into one string (none has a newline)
+ *   worker → pool: ready (module loaded), load-failed (bad module: a usage error), results (one per batch),
+ *                  or results-text when every item succeeded and the outputs can travel joined
  *
  * A worker runs its batches one at a time, in the order they arrive; the pool relies on that to know which batch
  * was running when a worker died. Both sides import these types only; nothing else is shared.
@@ -14,6 +16,8 @@ export type ToWorker =
   | { type: 'load'; spec: string; cwd: string }
   /** Run `items` through the module, in order, and answer with one `results` message carrying the same `id`. */
   | { type: 'batch'; id: number; items: string[] }
+  /** The same, for items without newlines, joined with '\n': one string crosses instead of thousands. */
+  | { type: 'batch-text'; id: number; text: string }
   /** No more batches: exit. The pool sends it only when no batch of this worker is unanswered. */
   | { type: 'stop' };
 
@@ -40,4 +44,6 @@ export type FromWorker =
       busyMs: number;
       /** The worker's resident memory after the batch, in bytes (to show it stays flat). */
       rss: number;
-    };
+    }
+  /** Every item succeeded and no output has a newline: the outputs joined with '\n' (the fast path). */
+  | { type: 'results-text'; id: number; text: string; busyMs: number; rss: number };

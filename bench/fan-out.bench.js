@@ -1,0 +1,202 @@
+// Fan-out benchmarks (issue 3): the figures it names, side by side, one run each.
+//   1. CPU-bound speed-up: `-j 2` against `-j 1` on a ~10 s job (is-prime on large primes). Target ≥ 1.85×.
+//   2. The same job in Python: multiprocessing.Pool(2).map with the same trial-division algorithm.
+//   3. Tiny items: identity worker through `-j 2`, lines/s, output checked byte for byte. Target ≥ 1,000,000.
+//      Beside it, the ceiling: one Node process doing the same read/split/join/write with no workers.
+//   4. Worker memory over a long stream: RSS of every worker sampled from /proc. Target: flat.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { concurBin, table, verdict } from './lib.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'concur-bench-fan-out-'));
+const PRIME = '112272535095293'; // prime: the full trial division runs (about 0.1 s in Node)
+const CPU_ITEMS = Number(process.env.CPU_ITEMS ?? 100);
+const LINES = Number(process.env.LINES ?? 5_000_000);
+const STREAM_LINES = Number(process.env.STREAM_LINES ?? 20_000_000);
+
+// Time a command whose stdin is a file and whose stdout goes to a file; returns seconds and the output path.
+function timed(command, args, inputPath, name) {
+  const outPath = join(dir, `${name}.out`);
+  const started = performance.now();
+  const result = spawnSync('bash', ['-c', `"$0" "$@" < ${inputPath} > ${outPath}`, command, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) throw new Error(`${name} failed: exit ${result.status}`);
+  return { seconds, outPath };
+}
+
+async function writeLines(path, count, line) {
+  const out = createWriteStream(path);
+  const block = 10_000;
+  for (let i = 0; i < count; i += block) {
+    let text = '';
+    for (let j = i; j < Math.min(count, i + block); j++) text += `${line(j)}\n`;
+    if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+  }
+  await new Promise((resolve) => out.end(resolve));
+}
+
+const rows = [];
+const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits });
+
+// 1 and 2: CPU-bound work.
+const cpuInput = join(dir, 'primes.txt');
+await writeLines(cpuInput, CPU_ITEMS, () => PRIME);
+const j1 = timed('node', [concurBin, 'fan-out', '-j', '1', '--worker', 'is-prime'], cpuInput, 'j1');
+const j2 = timed('node', [concurBin, 'fan-out', '-j', '2', '--worker', 'is-prime'], cpuInput, 'j2');
+const expected = `${Array.from({ length: CPU_ITEMS }, () => 'true').join('\n')}\n`;
+const cpuOk = readFileSync(j1.outPath, 'utf8') === expected && readFileSync(j2.outPath, 'utf8') === expected;
+const speedup = j1.seconds / j2.seconds;
+rows.push([`is-prime ×${CPU_ITEMS}, -j 1`, `${j1.seconds.toFixed(2)} s`, '', '', '']);
+rows.push([
+  `is-prime ×${CPU_ITEMS}, -j 2`,
+  `${j2.seconds.toFixed(2)} s`,
+  '',
+  '',
+  cpuOk ? 'output ok' : 'WRONG OUTPUT',
+]);
+rows.push([
+  'speed-up -j 2 / -j 1',
+  `${speedup.toFixed(2)}×`,
+  '≥ 1.85×',
+  (speedup / 1.85).toFixed(2),
+  verdict(speedup >= 1.85 && cpuOk),
+]);
+
+const python = `
+import sys
+from multiprocessing import Pool
+def is_prime(n):
+    if n < 2: return False
+    if n % 2 == 0: return n == 2
+    d = 3
+    while d * d <= n:
+        if n % d == 0: return False
+        d += 2
+    return True
+if __name__ == '__main__':
+    items = [int(line) for line in sys.stdin]
+    with Pool(2) as pool:
+        for result in pool.map(is_prime, items):
+            print('true' if result else 'false')
+`;
+const py = timed('python3', ['-c', python], cpuInput, 'python');
+const pyOk = readFileSync(py.outPath, 'utf8') === expected;
+rows.push([
+  `Python Pool(2).map, same items`,
+  `${py.seconds.toFixed(2)} s`,
+  '',
+  '',
+  pyOk ? 'output ok' : 'WRONG OUTPUT',
+]);
+rows.push([
+  'concur -j 2 vs Python Pool(2)',
+  `${(py.seconds / j2.seconds).toFixed(2)}× faster`,
+  'report',
+  '',
+  '',
+]);
+
+// 3: tiny items through the identity worker.
+const idInput = join(dir, 'lines.txt');
+await writeLines(idInput, LINES, (i) => String(i * 7919));
+const idRun = timed('node', [concurBin, 'fan-out', '-j', '2'], idInput, 'identity');
+const same = spawnSync('cmp', ['-s', idInput, idRun.outPath]).status === 0;
+const rate = LINES / idRun.seconds;
+// The ceiling: one process reading, splitting into lines, joining and writing, with no workers at all.
+const ceilingScript = `
+process.stdin.setEncoding('utf8'); let carry = '';
+process.stdin.on('data', (c) => { const i = c.lastIndexOf('\\n'); if (i < 0) { carry += c; return; }
+  const lines = (carry + c.slice(0, i)).split('\\n'); carry = c.slice(i + 1);
+  if (!process.stdout.write(lines.join('\\n') + '\\n')) { process.stdin.pause(); process.stdout.once('drain', () => process.stdin.resume()); } });
+process.stdin.on('end', () => { if (carry) process.stdout.write(carry + '\\n'); });`;
+const ceiling = timed('node', ['-e', ceilingScript], idInput, 'ceiling');
+const ceilingRate = LINES / ceiling.seconds;
+const catRun = timed('cat', [], idInput, 'cat');
+rows.push([
+  `identity, ${fmt(LINES)} lines, -j 2`,
+  `${fmt(rate)} lines/s`,
+  '≥ 1,000,000',
+  (rate / 1e6).toFixed(2),
+  verdict(rate >= 1e6 && same) + (same ? ', output identical' : ', OUTPUT DIFFERS'),
+]);
+rows.push([
+  '  ceiling: one node process, no workers',
+  `${fmt(ceilingRate)} lines/s`,
+  '',
+  (rate / ceilingRate).toFixed(2),
+  'concur / ceiling',
+]);
+rows.push(['  cat (the pipe itself)', `${fmt(LINES / catRun.seconds)} lines/s`, '', '', '']);
+
+// 4: worker memory over a long stream, fed from this process, sampled from /proc.
+const rssOf = (pid) => {
+  try {
+    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+};
+const childrenOf = (pid) =>
+  readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+const concur = spawn('node', [concurBin, 'fan-out', '-j', '2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+let outBytes = 0;
+concur.stdout.on('data', (chunk) => (outBytes += chunk.length));
+const samples = []; // [fraction done, worker MiB (max of workers), parent MiB]
+let fed = 0;
+const sampler = setInterval(() => {
+  const workers = childrenOf(concur.pid)
+    .map(rssOf)
+    .filter((v) => v !== undefined);
+  if (workers.length > 0) samples.push([fed / STREAM_LINES, Math.max(...workers), rssOf(concur.pid) ?? 0]);
+}, 200);
+const streamStarted = performance.now();
+const block = Array.from({ length: 10_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 40)}`).join('\n') + '\n';
+for (; fed < STREAM_LINES; fed += 10_000)
+  if (!concur.stdin.write(block)) await new Promise((resolve) => concur.stdin.once('drain', resolve));
+concur.stdin.end();
+await new Promise((resolve) => concur.once('exit', resolve));
+clearInterval(sampler);
+const streamSeconds = (performance.now() - streamStarted) / 1000;
+const early = samples.filter(([f]) => f >= 0.1 && f < 0.2).map(([, w]) => w);
+const late = samples.filter(([f]) => f >= 0.8).map(([, w]) => w);
+const peak = Math.max(...samples.map(([, w]) => w));
+const earlyMax = Math.max(...early);
+const lateMax = Math.max(...late);
+const growth = lateMax - earlyMax;
+const parentPeak = Math.max(...samples.map(([, , p]) => p));
+rows.push([
+  `worker RSS, ${fmt(STREAM_LINES)}-line stream`,
+  `${earlyMax.toFixed(0)} MiB at 10–20%, ${lateMax.toFixed(0)} MiB at 80–100% (peak ${peak.toFixed(0)})`,
+  'flat',
+  '',
+  verdict(growth < 10) + `, growth ${growth.toFixed(1)} MiB`,
+]);
+rows.push([
+  '  parent RSS peak, same stream',
+  `${parentPeak.toFixed(0)} MiB`,
+  '',
+  '',
+  `${fmt(STREAM_LINES / streamSeconds)} lines/s, ${fmt(outBytes / 1e6)} MB out`,
+]);
+
+table(['figure', 'measured', 'target', 'ratio', 'verdict'], rows);
+console.log(
+  `\n(input sizes: ${fmt(statSync(idInput).size / 1e6, 1)} MB identity file; one run each, on a machine that may be shared)`,
+);
+rmSync(dir, { recursive: true, force: true });
