@@ -301,6 +301,8 @@ class Coordinator {
         index += inputs.length;
         // Registered before it is added: its completion may arrive before add() returns.
         this.outstanding.set(jobId, { seq, first: data.first, inputs });
+        // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
+        // host's processor throws on (not an item's error: those travel in the result) is tried again.
         await this.queue.add('batch', data, {
           jobId,
           removeOnComplete: true,
@@ -593,9 +595,13 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     name,
     // Two batches per process: one running, one arriving, so the pool never waits on the network.
     concurrency: Math.max(2, pool.jobs * 2),
+    // A short lock, renewed every half lock while this host lives: if it dies, its batches are free again
+    // within about 1.5 locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s.
     lockDuration: lockMs,
     stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
+    // A batch may outlive a few dead hosts before it is failed (the default 1 would fail it after one).
     maxStalledCount: 3,
+    // Seconds an idle host blocks waiting for a job: short, so Ctrl-C on an idle host ends quickly.
     drainDelay: 1,
   });
   worker.on('error', () => {});
