@@ -9,6 +9,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerFanOut } from './commands/fan-out.js';
 import { registerSpinner } from './commands/spinner.js';
+import { registerWorker } from './commands/worker.js';
 import { ConcurError, ExitCode } from './errors.js';
 import { sayError } from './output.js';
 
@@ -61,6 +62,7 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
   registerPipeline(program);
   registerCoroutine(program);
   registerFanOut(program);
+  registerWorker(program);
   registerDemo(program);
 
   // --events, --trace and --timeline belong to the program, so every command and demo has them (before or

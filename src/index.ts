@@ -154,3 +154,18 @@ export {
 } from './patterns/fan-out.js';
 export type { ToWorker, FromWorker, ItemFailure } from './protocol/fan-out.js';
 export { lineChunks, type LineCount } from './lines.js';
+export {
+  map as distributedMap,
+  stream as distributedStream,
+  serveQueue,
+  checkQueueName,
+  DEFAULT_LOCK_MS,
+  type DistributedItemResult,
+  type DistributedMapOptions,
+  type CoordinatorEvent,
+  type WorkerHost,
+  type WorkerHostOptions,
+  type HostEvent,
+} from './patterns/distributed.js';
+export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './protocol/distributed.js';
+export { parseBrokerUrl, type BrokerAddress } from './broker/redis.js';

@@ -125,6 +125,15 @@ export const patterns: readonly Pattern[] = [
         .option('--seed <n>', 'seed for the timer durations', parseCountOrZero, 1),
     run: async (context) => (await import('./demos/async.js')).default(context),
   },
+  {
+    name: 'distributed',
+    summary: 'the same fan-out over Redis (BullMQ): two worker hosts, one killed mid-run, nothing lost',
+    options: (command) =>
+      command
+        .option('--broker <url>', 'use this Redis instead of starting a throwaway redis-server')
+        .option('--items <n>', 'how many items to fan out (default 240)', parseCount),
+    run: async (context) => (await import('./demos/distributed.js')).default(context),
+  },
 ];
 
 /** Look a pattern up by name. */

@@ -31,35 +31,35 @@ export interface RunOptions {
   timeout?: number;
 }
 
-/** Run `concur args` with pipes for stdin/stdout/stderr (text); never rejects: check exitCode. */
-export function concur(args: string[], options: RunOptions = {}) {
-  return execa('node', [concurBin, ...args], {
+// The execa options both runners share: never reject, a timeout, a clean environment.
+function runOptions(options: RunOptions) {
+  return {
     reject: false,
     extendEnv: true,
     timeout: options.timeout ?? 60_000,
     cwd: options.cwd,
     input: options.input,
     inputFile: options.inputFile,
-    stripFinalNewline: options.stripFinalNewline,
-    ...(options.stdin && options.input === undefined ? { stdin: options.stdin } : {}),
     maxBuffer: options.maxBuffer,
+    ...(options.stdin && options.input === undefined ? { stdin: options.stdin } : {}),
     env: cleanEnv(options.env),
+  } as const;
+}
+
+/** Run `concur args` with pipes for stdin/stdout/stderr (text); never rejects: check exitCode. */
+export function concur(args: string[], options: RunOptions = {}) {
+  return execa('node', [concurBin, ...args], {
+    ...runOptions(options),
+    stripFinalNewline: options.stripFinalNewline,
   });
 }
 
 /** Like `concur`, but stdout and stderr are Buffers, byte for byte. */
 export function concurBytes(args: string[], options: Omit<RunOptions, 'stripFinalNewline'> = {}) {
   return execa('node', [concurBin, ...args], {
-    reject: false,
-    extendEnv: true,
-    timeout: options.timeout ?? 60_000,
-    cwd: options.cwd,
-    input: options.input,
-    inputFile: options.inputFile,
-    maxBuffer: options.maxBuffer,
+    ...runOptions(options),
     encoding: 'buffer',
     stripFinalNewline: false,
-    env: cleanEnv(options.env),
   });
 }
 

@@ -6,12 +6,13 @@
 import type { Command } from 'commander';
 import { ConcurError } from '../errors.js';
 import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../output.js';
-import type { ItemResult, PoolEvent, WorkerPool } from '../patterns/fan-out.js';
+import type { ItemResult, PoolEvent, ResultBatch, WorkerPool } from '../patterns/fan-out.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
 import { parseCount, parseCountOrZero } from './options.js';
 
-interface FanOutFlags {
+/** The flags of `concur fan-out` (also read by its broker mode, src/commands/fan-out-broker.ts). */
+export interface FanOutFlags {
   jobs?: number;
   worker: string;
   unordered?: boolean;
@@ -19,6 +20,8 @@ interface FanOutFlags {
   maxRestarts: number;
   json?: boolean;
   progress: boolean;
+  broker?: string;
+  queue?: string;
 }
 
 // Past this many, failed items are counted but no longer listed one by one on stderr (--json has them all).
@@ -47,6 +50,8 @@ export function registerFanOut(program: Command): void {
     .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
     .option('--json', 'one JSON object per item: {index, input, output|error, worker, pid, attempts}')
     .option('--no-progress', 'no progress line on stderr (it is only drawn on a terminal anyway)')
+    .option('--broker <url>', 'send the items to `concur worker` hosts through Redis (redis://host:6379)')
+    .option('--queue <name>', 'with --broker: the queue the hosts pull from (default: concur)')
     .addHelpText(
       'after',
       `
@@ -64,7 +69,10 @@ line (with --json it writes {"error": ...}); it is reported on stderr and concur
 whose worker process dies is retried on a fresh worker (--retries, default 1); a worker that keeps dying stops
 concur (exit 1). A bad module exits 2 before any input is read.`,
     )
-    .action(async (flags: FanOutFlags) => {
+    .action(async (flags: FanOutFlags, command: Command) => {
+      // Same input, output, records and exit codes; the items go to worker hosts instead of a local pool.
+      if (flags.broker !== undefined || flags.queue !== undefined)
+        return (await import('./fan-out-broker.js')).fanOutOnBroker(flags, command);
       const { WorkerPool } = await import('../patterns/fan-out.js');
       const { lineChunks } = await import('../lines.js');
       const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
@@ -88,9 +96,13 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         killAll('SIGTERM');
       });
       const count = { lines: 0, ended: false };
-      progress?.start(pool, count);
+      progress?.start(`fan-out -j ${pool.jobs}`, count);
       try {
-        await fanOut(pool, lineChunks(process.stdin, count), flags, progress);
+        await writeResults(
+          pool.stream(lineChunks(process.stdin, count), { ordered: !flags.unordered }),
+          flags,
+          progress,
+        );
       } finally {
         progress?.stop();
         await pool.close();
@@ -98,17 +110,19 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
     });
 }
 
-// The fan-in loop: format each delivered batch and write it with backpressure (a slow reader slows the pool).
-async function fanOut(
-  pool: WorkerPool,
-  source: AsyncIterable<string[]>,
-  flags: FanOutFlags,
+/**
+ * The fan-in loop, shared by the local pool and the broker: format each delivered batch and write it with
+ * backpressure (a slow reader slows the workers). Failed items are listed on stderr; any failure ends in exit 1.
+ */
+export async function writeResults(
+  results: AsyncIterable<ResultBatch>,
+  flags: Pick<FanOutFlags, 'json'>,
   progress: ProgressLine | undefined,
 ): Promise<void> {
   let failed = 0;
   let total = 0;
   let first: ItemResult | undefined;
-  for await (const batch of pool.stream(source, { ordered: !flags.unordered })) {
+  for await (const batch of results) {
     total += batch.length;
     progress?.advance(batch.length);
     // The fast path: every item succeeded, so the worker's joined outputs are the lines to write.
@@ -158,17 +172,18 @@ function reportEvent(event: PoolEvent, progress: ProgressLine | undefined): void
 }
 
 /** "done / total items · rate/s · ETA", redrawn on one stderr line at most ten times a second. */
-class ProgressLine {
+export class ProgressLine {
   private done = 0;
   private timer: NodeJS.Timeout | undefined;
   private startedAt = performance.now();
   private shown = false;
   private count: { lines: number; ended: boolean } = { lines: 0, ended: false };
-  private jobs = 1;
+  private label = 'fan-out';
 
-  start(pool: WorkerPool, count: { lines: number; ended: boolean }): void {
+  /** Begin drawing: `label` leads the line (e.g. "fan-out -j 2"), `count` says how much input was read. */
+  start(label: string, count: { lines: number; ended: boolean }): void {
     this.count = count;
-    this.jobs = pool.jobs;
+    this.label = label;
     this.startedAt = performance.now();
     this.timer = setInterval(() => this.draw(), 100);
     this.timer.unref();
@@ -192,7 +207,7 @@ class ProgressLine {
     const seconds = (performance.now() - this.startedAt) / 1000;
     const rate = seconds > 0 ? this.done / seconds : 0;
     const n = (value: number): string => Math.round(value).toLocaleString('en');
-    let text = `fan-out -j ${this.jobs}: ${n(this.done)}`;
+    let text = `${this.label}: ${n(this.done)}`;
     if (this.count.ended) {
       text += ` / ${n(this.count.lines)} items`;
       if (rate > 0) text += ` · ETA ${formatSeconds((this.count.lines - this.done) / rate)}`;

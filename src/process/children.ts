@@ -37,16 +37,22 @@ export function forkChild(
   const child = track(
     fork(bootPath, [path, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...forkOptions }),
   );
-  if (guarded && child.pid !== undefined) guardChild(child.pid, child);
+  if (guarded) guardProcess(child);
   return child;
 }
 
 let guardian: ChildProcess | undefined;
 let guardianRef: ProcessRef | undefined;
 
-// One guardian per concur process, started with the first guarded child. It must not keep concur alive:
-// both the process and its channel are unref'd, and concur's exit hook kills it like any other child.
-function guardChild(pid: number, child: ChildProcess): void {
+/**
+ * Have the guardian kill `child` if concur dies, even by SIGKILL. `forkChild` does this for forked children;
+ * call it for a spawned program that has no IPC channel of its own (a redis-server, a wrapped command).
+ */
+export function guardProcess(child: ChildProcess): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  // One guardian per concur process, started with the first guarded child. It must not keep concur alive:
+  // both the process and its channel are unref'd, and concur's exit hook kills it like any other child.
   if (!guardian || !guardian.connected) {
     const started = fork(bootPath, [guardianPath], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     started.on('error', () => {});

@@ -1,0 +1,83 @@
+/**
+ * `concur fan-out --broker <url>`: the same command, with the items sent through Redis to `concur worker` hosts
+ * instead of a local pool. Input, output, `--json` records (plus the host), failure reports and exit codes are
+ * those of local fan-out: writeResults() in fan-out.ts writes both.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { onStdoutClosed, say, stderrPolicy, style } from '../output.js';
+import type { CoordinatorEvent } from '../patterns/distributed.js';
+import { exitOnSignals } from '../process/children.js';
+import { ProgressLine, writeResults, type FanOutFlags } from './fan-out.js';
+
+/** Run `concur fan-out` against a broker. */
+export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Promise<void> {
+  if (flags.broker === undefined)
+    throw new UsageError('--queue needs --broker <url> (the Redis the hosts use).');
+  // The coordinator runs no code: each host runs the module on its own command line.
+  for (const option of ['worker', 'jobs', 'maxRestarts'] as const)
+    if (command.getOptionValueSource(option) === 'cli')
+      throw new UsageError(
+        `--${option === 'maxRestarts' ? 'max-restarts' : option === 'jobs' ? 'jobs' : 'worker'} belongs to \`concur worker\` on each host when --broker is given (items are data; hosts choose the code).`,
+      );
+  const { stream } = await import('../patterns/distributed.js');
+  const { lineChunks } = await import('../lines.js');
+  const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
+  const abort = new AbortController();
+  const run: { writing?: Promise<void> } = {};
+  exitOnSignals(async () => {
+    progress?.clear();
+    abort.abort();
+    // Give the run a moment to take its waiting batches back from the queue.
+    await Promise.race([run.writing?.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))]);
+  });
+  onStdoutClosed(() => progress?.clear());
+  const count = { lines: 0, ended: false };
+  const results = stream(lineChunks(process.stdin, count), {
+    broker: flags.broker,
+    queue: flags.queue,
+    ordered: !flags.unordered,
+    retries: flags.retries,
+    signal: abort.signal,
+    onEvent: (event) => report(event, progress),
+  });
+  progress?.start(`fan-out --broker`, count);
+  run.writing = writeResults(results, flags, progress);
+  try {
+    await run.writing;
+  } finally {
+    progress?.stop();
+  }
+}
+
+// What a person should hear about while results arrive: hosts dying, batches lost, nobody pulling.
+function report(event: CoordinatorEvent, progress: ProgressLine | undefined): void {
+  switch (event.type) {
+    case 'stalled':
+      progress?.clear();
+      say(
+        style.yellow(`concur: a host stopped answering for batch ${event.jobId}; it goes to another host.`),
+      );
+      return;
+    case 'failed':
+      progress?.clear();
+      say(style.red(`concur: batch ${event.jobId} failed on every attempt: ${event.reason}`));
+      return;
+    case 'no-hosts':
+      progress?.clear();
+      say(
+        style.yellow(
+          `concur: no worker host is pulling from queue '${event.queue}' at ${event.broker}; start one: concur worker --broker ${event.broker} --queue ${event.queue} --worker <module>`,
+        ),
+      );
+      return;
+    case 'connected':
+    case 'sent':
+    case 'done':
+      return;
+    default: {
+      const unknown: never = event;
+      throw new Error(`fan-out: unknown event ${JSON.stringify(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * `concur worker --broker <url>`: a worker host. Pulls batches of items from a BullMQ queue on Redis and runs them
+ * in this host's own fan-out pool (the same WorkerPool and module contract as `concur fan-out --worker`), until
+ * Ctrl-C or SIGTERM. Narration and a per-host count go to stderr; stdout stays empty (results go back through
+ * the queue to the `concur fan-out --broker` that sent the items).
+ */
+import type { Command } from 'commander';
+import { say, stderrPolicy, style } from '../output.js';
+import type { HostEvent, WorkerHost } from '../patterns/distributed.js';
+import { exitOnSignals } from '../process/children.js';
+import { exitWithParent } from '../process/lifeline.js';
+import { parseCount, parseCountOrZero } from './options.js';
+
+interface WorkerFlags {
+  broker: string;
+  queue?: string;
+  jobs?: number;
+  worker: string;
+  retries: number;
+  maxRestarts: number;
+  name?: string;
+  lockMs?: number;
+}
+
+/** Add `concur worker` to the program. */
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('serve as a worker host for `concur fan-out --broker`: run queued items in a local pool')
+    .requiredOption(
+      '--broker <url>',
+      'the Redis the coordinator uses: redis://[user:pass@]host:6379 (rediss:// for TLS)',
+    )
+    .option('--queue <name>', 'the queue to pull from (default: concur)')
+    .option('-j, --jobs <n>', 'worker processes on this host (default: one per core)', parseCount)
+    .option(
+      '--worker <module>',
+      'the module every item runs through: a path, or a built-in: identity, upper, is-prime, count-primes',
+      'identity',
+    )
+    .option(
+      '--retries <n>',
+      'extra attempts for an item whose worker process died under it',
+      parseCountOrZero,
+      1,
+    )
+    .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
+    .option('--name <name>', "this host's name in results (default: <hostname>-<pid>)")
+    .option(
+      '--lock-ms <ms>',
+      'how long a batch stays locked to this host without renewal (default 4000)',
+      parseCount,
+    )
+    .addHelpText(
+      'after',
+      `
+Each host runs only the module on its own command line: the queue carries lines of text, never code.
+A host that dies mid-batch loses nothing: its lock expires (--lock-ms) and another host takes the batch.
+
+Examples:
+  concur worker --broker redis://10.0.0.5:6379 --worker ./hash.js -j 8     on each machine
+  seq 1e6 | concur fan-out --broker redis://10.0.0.5:6379 > out.txt         anywhere
+
+Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the queue at once),
+1 when the broker is unreachable or lost, 2 for bad options or an unusable module.`,
+    )
+    .action(async (flags: WorkerFlags) => {
+      // Started by another concur (the demo) with an IPC channel: go when it goes, even if it is SIGKILLed.
+      if (process.send) exitWithParent();
+      const { serveQueue } = await import('../patterns/distributed.js');
+      const status = new HostStatus();
+      const state: { host?: WorkerHost; how: 'stopped' | 'ended' } = { how: 'ended' };
+      exitOnSignals(async () => {
+        state.how = 'stopped';
+        await state.host?.stop();
+        status.finish(state.host, 'stopped');
+      });
+      const host = (state.host = await serveQueue({
+        broker: flags.broker,
+        queue: flags.queue,
+        worker: flags.worker,
+        jobs: flags.jobs,
+        retries: flags.retries,
+        maxRestarts: flags.maxRestarts,
+        name: flags.name,
+        lockMs: flags.lockMs,
+        onEvent: (event) => status.on(event),
+      }));
+      try {
+        await host.done;
+      } finally {
+        status.finish(host, state.how);
+      }
+    });
+}
+
+/** The per-host count on stderr: redrawn on a terminal, a line every few seconds of activity otherwise. */
+class HostStatus {
+  private name = 'worker';
+  private batches = 0;
+  private items = 0;
+  private failed = 0;
+  private runs = new Set<string>();
+  private shown = false;
+  private lastLine = 0;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private finished = false;
+
+  on(event: HostEvent): void {
+    switch (event.type) {
+      case 'ready':
+        this.name = event.name;
+        say(
+          `concur worker ${event.name}: ready, pulling from queue '${event.queue}' at ${event.broker} with ${event.processes} process${event.processes === 1 ? '' : 'es'} (pid ${process.pid})`,
+        );
+        this.timer = setInterval(() => this.tick(), stderrPolicy.animate ? 200 : 1000);
+        this.timer.unref();
+        return;
+      case 'batch':
+        this.batches++;
+        this.items += event.count;
+        this.failed += event.failed;
+        this.runs.add(event.run);
+        this.dirty = true;
+        return;
+      case 'handed-back':
+        this.clear();
+        say(
+          `concur worker ${this.name}: handed ${event.jobs} batch${event.jobs === 1 ? '' : 'es'} back to the queue`,
+        );
+        return;
+      default: {
+        const unknown: never = event;
+        throw new Error(`worker: unknown event ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private text(): string {
+    const n = (value: number): string => value.toLocaleString('en');
+    const failed = this.failed > 0 ? `, ${n(this.failed)} failed` : '';
+    const runs = this.runs.size === 1 ? '1 run' : `${this.runs.size} runs`;
+    return `concur worker ${this.name}: ${n(this.items)} items in ${n(this.batches)} batches (${runs}${failed})`;
+  }
+
+  // On a terminal: redraw one line. Otherwise: a plain line at most every 5 s, only when something changed.
+  private tick(): void {
+    if (!this.dirty) return;
+    if (stderrPolicy.animate) {
+      process.stderr.write(`\r\u001b[K${style.dim(this.text().slice(0, stderrPolicy.columns - 1))}`);
+      this.shown = true;
+      this.dirty = false;
+    } else if (Date.now() - this.lastLine >= 5000) {
+      say(this.text());
+      this.lastLine = Date.now();
+      this.dirty = false;
+    }
+  }
+
+  private clear(): void {
+    if (this.shown) process.stderr.write('\r\u001b[K');
+    this.shown = false;
+  }
+
+  finish(host: WorkerHost | undefined, how: 'stopped' | 'ended'): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.timer);
+    this.clear();
+    if (host) say(`${this.text()}; ${how}.`);
+  }
+}
