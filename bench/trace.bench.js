@@ -1,6 +1,7 @@
 // What recording costs (issue 7): fan-out of tiny items (identity worker, `-j 2`) untraced, with --trace, with
 // --events, and with all three sinks (--trace --events --timeline). Target: --trace keeps ≥ 80 % of the untraced
-// throughput. Rounds alternate the variants so drift on a shared machine touches each alike; medians are shown.
+// throughput. Rounds interleave the variants, each round in a rotated order, so drift on a shared machine touches
+// each alike; medians are shown.
 // Each traced run's files are checked: the trace parses and the events file has one JSON object per line.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -49,8 +50,12 @@ const variants = {
 const times = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
 let traceEvents = 0;
 let events = 0;
+run([]); // warm-up: page cache, module compile cache
+const names = Object.keys(variants);
 for (let round = 0; round < ROUNDS; round++)
-  for (const [name, extra] of Object.entries(variants)) {
+  // Each round starts with a different variant, so none always follows the same neighbour.
+  for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
+    const extra = variants[name];
     times[name].push(run(extra));
     if (name === '--trace') traceEvents = JSON.parse(readFileSync(traceFile, 'utf8')).traceEvents.length;
     if (name === '--events')
