@@ -11,7 +11,8 @@ import { registerFanOut } from './commands/fan-out.js';
 import { registerSpinner } from './commands/spinner.js';
 import { registerWorker } from './commands/worker.js';
 import { ConcurError, ExitCode } from './errors.js';
-import { sayError } from './output.js';
+import { onStdoutClosed, sayError } from './output.js';
+import { killAll } from './process/children.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -113,6 +114,8 @@ export function exitCodeFor(error: unknown, debug = false): number {
 
 /** Run concur with `argv` (as in process.argv); sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
+  // From the first byte (help text included), a reader that goes away ends concur quietly.
+  onStdoutClosed(() => killAll('SIGTERM'));
   const program = createProgram();
   try {
     await program.parseAsync(argv);
