@@ -281,3 +281,13 @@ describe('in a real terminal', () => {
 function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 }
+
+describe('the README', () => {
+  it('lists every registered pattern in its demo table', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const listed = await concur(['demo']);
+    for (const name of listed.stdout.split('\n').map((line) => line.split('\t')[0]))
+      expect(readme).toContain(`| \`${name}\` |`);
+  });
+});
