@@ -10,6 +10,7 @@ import type { FromSpinner, ToSpinner } from '../protocol/spinner.js';
 import { exitWithParent, guard, onParentMessage } from '../process/lifeline.js';
 import type { FrameClock, Renderer } from './spinner-render.js';
 
+// The child's whole state: what it was told (for the demo's narration), and how it is drawing.
 const received: string[] = [];
 const receivedAt: number[] = [];
 let renderer: Renderer | undefined;
@@ -18,6 +19,7 @@ let animated = false;
 let color = false;
 let finished = false;
 
+// Reply to the parent if it is still there; `then` runs once the message has left (or at once if it cannot).
 function send(message: FromSpinner, then?: () => void): void {
   if (process.connected) process.send?.(message, () => then?.());
   else then?.();
@@ -45,6 +47,8 @@ const loadedRender: {
   createRenderer?: typeof import('./spinner-render.js').createRenderer;
 } = {};
 
+// One message from the parent. The switch is exhaustive: a new message type in the protocol will not compile
+// until this child handles it.
 function handle(message: ToSpinner): void {
   received.push(message.type);
   receivedAt.push(epochNow());
