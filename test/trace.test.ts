@@ -476,3 +476,124 @@ describe('renderTimeline', () => {
     expect(stripAnsi(coloured)).toBe(plain);
   });
 });
+
+// Run a demo with --events, --trace and --timeline; check the stream and the trace, and hand back all three.
+async function tracedDemo(args: string[], options: Parameters<typeof concur>[1] = {}) {
+  const dir = tempDir();
+  const eventsFile = join(dir, 'run.ndjson');
+  const traceFile = join(dir, 'run.json');
+  const watched = await runWatching(
+    ['demo', ...args, '--events', eventsFile, '--trace', traceFile, '--timeline'],
+    options,
+  );
+  expect(watched.result.exitCode, watched.result.stderr).toBe(0);
+  const events = parseEvents(readFileSync(eventsFile, 'utf8'));
+  checkStream(events);
+  const trace = checkTrace(readFileSync(traceFile, 'utf8'));
+  const threadNames = (pid: number): unknown[] =>
+    trace.traceEvents.filter((e) => e.name === 'thread_name' && e.pid === pid).map((e) => e.args?.name);
+  return { ...watched, events, trace, threadNames, rows: timelineRows(watched.result.stderr) };
+}
+
+// The timeline column of an epoch-ms time, from the chart's title ("one column = ...") and the run's start.
+function columnOf(stderr: string, events: ConcurEvent[], ts: number): number {
+  const title = stripAnsi(stderr).match(/one column = ([\d.]+) (µs|ms|s)/)!;
+  const cellMs = Number(title[1]) * (title[2] === 's' ? 1000 : title[2] === 'µs' ? 0.001 : 1);
+  return Math.floor((ts - events[0]!.ts) / cellMs);
+}
+
+describe('demo scheduler: each task its own row and track', () => {
+  it('tasks spawn and exit (or crash) in concur, run in slices, and wait without being busy', async () => {
+    const { result, events, pid, threadNames, trace, rows } = await tracedDemo(['scheduler']);
+    expect(result.stdout).toContain("I'm foo 1");
+    const spawns = events.filter((e) => e.kind === 'spawn' && / task \d+$/.test(e.role));
+    // Tasks are not processes: concur's PID, a role each, per scheduler of the demo.
+    expect(spawns.map((e) => e.role)).toEqual(
+      expect.arrayContaining(['step 1 task 1', 'step 1 task 2', 'step 3b task 2', 'step 5 task 4']),
+    );
+    for (const spawn of spawns) {
+      expect(spawn.pid).toBe(pid);
+      const ends = events.filter((e) => e.role === spawn.role && (e.kind === 'exit' || e.kind === 'crash'));
+      expect(ends, spawn.role).toHaveLength(1);
+      expect(events.some((e) => e.role === spawn.role && e.kind === 'start' && e.data?.task === 'run')).toBe(
+        true,
+      );
+    }
+    // The task that throws "disk on fire" crashed; the one killed by step 2's main exited, killed.
+    expect(events.find((e) => e.role === 'step 3b task 2' && e.kind === 'crash')?.data?.error).toMatch(
+      /disk on fire/,
+    );
+    expect(events.find((e) => e.role === 'step 2 task 2' && e.kind === 'exit')?.data?.outcome).toBe('killed');
+    // Waits are recorded as waits: sleeping, waiting for a task, for I/O.
+    const waits = new Set(
+      events.filter((e) => e.kind === 'start' && e.data?.waiting === true).map((e) => String(e.data?.task)),
+    );
+    for (const wait of ['sleep 30 ms', 'sleep 70 ms', 'wait task 2', 'read wait', 'await'])
+      expect(waits).toContain(wait);
+
+    // Perfetto: one thread per task inside concur's process; waits are their own category.
+    const names = threadNames(pid);
+    expect(names).toContain('parent');
+    for (const spawn of spawns) expect(names).toContain(spawn.role);
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.cat === 'wait' && e.name === 'sleep 70 ms')).toBe(
+      true,
+    );
+    // The timeline: a row per task; the sleeping tickers are idle most of their life.
+    expect(rows.map((row) => row.label)).toEqual([
+      `parent ${pid}`,
+      ...spawns.map((spawn) => `${spawn.role} ${pid}`),
+    ]);
+    const slow = rows.find((row) => row.label.startsWith('step 4 task 2 '))!;
+    expect(slow.cells.split('').filter((cell) => cell === '-').length).toBeGreaterThan(
+      slow.cells.split('').filter(busy).length,
+    );
+  });
+});
+
+describe('demo async: the waits, the stall and the spinner child', () => {
+  it('the main row is idle while the waits overlap and busy during the CPU block; the spinner keeps going', async () => {
+    const { result, events, pid, seen, rows, trace } = await tracedDemo([
+      'async',
+      '--waits',
+      '200',
+      '--block',
+      '400',
+    ]);
+    expect(result.stdout).toMatch(/^overlapped: 220 waits/);
+    const spanOf = (task: string, nth = 0): [number, number] => {
+      const start = events.filter((e) => e.pid === pid && e.kind === 'start' && e.data?.task === task)[nth]!;
+      const end = events.filter((e) => e.pid === pid && e.kind === 'end' && e.data?.task === task)[nth]!;
+      return [start.ts, end.ts];
+    };
+    const waits = spanOf('overlapped waits');
+    const block = spanOf('CPU block');
+    expect(block[1] - block[0]).toBeGreaterThanOrEqual(390);
+    expect(events.filter((e) => e.kind === 'start' && e.data?.task === 'CPU block')).toHaveLength(2);
+    // The late timers all fire at once, after the block.
+    const late = events.filter((e) => e.kind === 'note' && typeof e.data?.lateMs === 'number');
+    expect(late.length).toBeGreaterThanOrEqual(50);
+
+    const parent = rows.find((row) => row.label === `parent ${pid}`)!;
+    const cells = (from: number, to: number): string[] =>
+      [...parent.cells].slice(
+        columnOf(result.stderr, events, from) + 1,
+        columnOf(result.stderr, events, to) - 1,
+      );
+    const during = cells(...block);
+    expect(during.length).toBeGreaterThan(5);
+    expect(during.every((cell) => cell === '#')).toBe(true);
+    expect(cells(...waits).every((cell) => cell === '-')).toBe(true);
+
+    // The spinner child: a real child with its own row, busy (spinning) during the second block.
+    const spinner = events.find((e) => e.kind === 'spawn' && e.role === 'spinner')!;
+    expect(seen.has(spinner.pid)).toBe(true);
+    expect(events.some((e) => e.kind === 'exit' && e.pid === spinner.pid)).toBe(true);
+    const spinnerRow = rows.find((row) => row.label === `spinner ${spinner.pid}`)!;
+    const second = spanOf('CPU block', 1);
+    const from = columnOf(result.stderr, events, second[0]) + 1;
+    const to = columnOf(result.stderr, events, second[1]) - 1;
+    const spinning = [...spinnerRow.cells].slice(from, to).filter(busy).length;
+    expect(spinning / (to - from)).toBeGreaterThan(0.8);
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'CPU block' && e.pid === pid)).toBe(true);
+  });
+});
