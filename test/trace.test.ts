@@ -597,3 +597,80 @@ describe('demo async: the waits, the stall and the spinner child', () => {
     expect(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'CPU block' && e.pid === pid)).toBe(true);
   });
 });
+
+describe('demo threads and demo shared-memory: threads and processes, each on its own track', () => {
+  it('threads: every worker spawns, counts its chunks (paired job and result messages) and exits', async () => {
+    const { events, pid, seen, threadNames, rows } = await tracedDemo([
+      'threads',
+      '--workers',
+      '2',
+      '--size',
+      '300000',
+      '--chunks',
+      '6',
+    ]);
+    const spawns = events.filter((e) => e.kind === 'spawn' && /^(thread|process) \d+$/.test(e.role));
+    expect(spawns.map((e) => e.role.split(' ')[0])).toEqual(['thread', 'thread', 'process', 'process']);
+    for (const spawn of spawns) {
+      // Threads live in concur's process; the forked workers are real children.
+      if (spawn.role.startsWith('thread')) expect(spawn.pid).toBe(pid);
+      else expect(seen.has(spawn.pid)).toBe(true);
+      expect(events.some((e) => e.kind === 'exit' && e.role === spawn.role && e.pid === spawn.pid)).toBe(
+        true,
+      );
+    }
+    for (const kind of ['thread', 'process']) {
+      const chunks = events.filter(
+        (e) => e.kind === 'start' && e.data?.task === 'chunk' && e.role.startsWith(kind),
+      );
+      expect(chunks.map((e) => e.data?.id).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    }
+    expect(events.filter((e) => e.kind === 'receive' && e.data?.type === 'result')).toHaveLength(12);
+    expect(events.some((e) => e.kind === 'start' && e.pid === pid && e.data?.task === 'count alone')).toBe(
+      true,
+    );
+    for (const spawn of spawns.filter((s) => s.role.startsWith('thread')))
+      expect(threadNames(pid)).toContain(spawn.role);
+    expect(rows.map((row) => row.label.replace(/ \d+$/, ''))).toEqual(
+      expect.arrayContaining(['parent', ...spawns.map((s) => s.role)]),
+    );
+  });
+
+  it('shared-memory: each thread counts in one slice; the probe children get the buffer (or not)', async () => {
+    const { events, pid, seen, result } = await tracedDemo([
+      'shared-memory',
+      '--threads',
+      '2',
+      '--increments',
+      '100000',
+    ]);
+    expect(result.stdout.split('\n')).toHaveLength(6);
+    const threads = events.filter((e) => e.kind === 'spawn' && e.role.startsWith('thread '));
+    expect(threads.map((e) => e.data?.mode)).toEqual([
+      'racy',
+      'racy',
+      'atomic',
+      'atomic',
+      'message-each',
+      'message-each',
+      'message-total',
+      'message-total',
+    ]);
+    for (const thread of threads) {
+      expect(thread.pid).toBe(pid);
+      const mine = events.filter((e) => e.role === thread.role);
+      expect(mine.map((e) => e.kind)).toEqual(['spawn', 'start', 'end', 'exit']);
+      expect(mine[1]?.data?.task).toBe('count');
+    }
+    const probes = events.filter((e) => e.kind === 'spawn' && e.role.startsWith('probe '));
+    expect(probes.map((e) => e.role)).toEqual(['probe (json)', 'probe (advanced)']);
+    for (const probe of probes) {
+      expect(seen.has(probe.pid)).toBe(true);
+      expect(events.some((e) => e.kind === 'exit' && e.pid === probe.pid)).toBe(true);
+    }
+    // JSON serialization delivers (a copy of nothing); advanced serialization refuses to send.
+    expect(events.filter((e) => e.kind === 'receive' && e.data?.type === 'probe').map((e) => e.pid)).toEqual([
+      probes[0]!.pid,
+    ]);
+  });
+});
