@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildModel, renderTimeline, type ConcurEvent } from '../dist/index.js';
-import { concur, concurCommand, descendants, inTerminal, waitFor } from './helpers.js';
+import { hasRedisServer, startLocalRedis } from '../dist/broker/local-redis.js';
+import { concur, concurCommand, descendants, inTerminal, waitFor, waitForLine } from './helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -672,5 +673,86 @@ describe('demo threads and demo shared-memory: threads and processes, each on it
     expect(events.filter((e) => e.kind === 'receive' && e.data?.type === 'probe').map((e) => e.pid)).toEqual([
       probes[0]!.pid,
     ]);
+  });
+});
+
+// The coordinator's batches, each sent to the host that ran it and answered: hosts by name, with their PIDs.
+function checkBatches(events: ConcurEvent[], hosts: Map<string, number>, coordinator: number): void {
+  const sends = events.filter((e) => e.kind === 'send' && e.data?.type === 'batch');
+  expect(sends.length).toBeGreaterThan(2);
+  for (const send of sends) {
+    expect(send.pid).toBe(coordinator);
+    expect(hosts.get(String(send.data?.to))).toBe(send.data?.toPid);
+    const host = { role: String(send.data?.to), pid: Number(send.data?.toPid) };
+    const ran = (kind: string): ConcurEvent | undefined =>
+      events.find(
+        (e) =>
+          e.kind === kind && e.role === host.role && e.pid === host.pid && e.data?.jobId === send.data?.jobId,
+      );
+    expect(ran('receive')?.data?.msg).toBe(send.data?.msg);
+    expect(ran('start')?.data?.task).toBe('batch');
+    expect(ran('end')).toBeDefined();
+    expect(ran('send')?.data?.type).toBe('results');
+  }
+}
+
+describe.skipIf(!hasRedisServer())('distributed: batches to hosts, hosts on tracks of their own', () => {
+  it('demo distributed: both hosts run batches; the one killed mid-run crashes', async () => {
+    const { events, pid, seen, trace, rows } = await tracedDemo(['distributed', '--items', '120'], {
+      timeout: 90_000,
+    });
+    const spawns = events.filter((e) => e.kind === 'spawn' && e.data?.host === true);
+    expect(spawns.map((e) => e.role)).toEqual(['host-a', 'host-b']);
+    for (const spawn of spawns) expect(seen.has(spawn.pid)).toBe(true);
+    const hosts = new Map(spawns.map((e) => [e.role, e.pid]));
+    checkBatches(events, hosts, pid);
+    for (const host of hosts.keys())
+      expect(events.some((e) => e.kind === 'start' && e.role === host && e.data?.task === 'batch')).toBe(
+        true,
+      );
+    expect(events.find((e) => e.role === 'host-b' && e.kind === 'crash')?.data?.signal).toBe('SIGKILL');
+    expect(events.find((e) => e.role === 'host-a' && (e.kind === 'exit' || e.kind === 'crash'))?.kind).toBe(
+      'exit',
+    );
+    const redis = events.find((e) => e.kind === 'spawn' && e.role === 'redis-server')!;
+    expect(seen.has(redis.pid)).toBe(true);
+    const names = trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => e.args?.name);
+    expect(names).toEqual(expect.arrayContaining(['parent', 'redis-server', 'host-a', 'host-b']));
+    expect(trace.traceEvents.some((e) => e.ph === 'f' && e.name === 'batch')).toBe(true);
+    expect(rows.find((row) => row.label.startsWith('host-b '))?.cells).toMatch(/X/);
+  });
+
+  it('fan-out --broker: each batch goes to the host that ran it, with its PID', async () => {
+    const redis = await startLocalRedis({ guard: true });
+    const queue = `trace-${process.pid}`;
+    const host = concur(['worker', '--broker', redis.url, '--queue', queue, '--name', 'far', '-j', '1'], {
+      timeout: 60_000,
+    });
+    try {
+      await waitForLine(host.stderr!, /ready, pulling from queue/, 20_000);
+      const dir = tempDir();
+      const eventsFile = join(dir, 'run.ndjson');
+      const traceFile = join(dir, 'run.json');
+      const input = Array.from({ length: 200 }, (_, i) => `item ${i}`).join('\n');
+      const running = concur(
+        ['fan-out', '--broker', redis.url, '--queue', queue, '--events', eventsFile, '--trace', traceFile],
+        { input },
+      );
+      const run = await running;
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout.split('\n')).toHaveLength(200);
+      const events = parseEvents(readFileSync(eventsFile, 'utf8'));
+      checkStream(events);
+      checkBatches(events, new Map([['far', host.pid!]]), running.pid!);
+      const trace = checkTrace(readFileSync(traceFile, 'utf8'));
+      const names = new Map(
+        trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args?.name]),
+      );
+      expect(names.get(host.pid!)).toBe('far');
+    } finally {
+      host.kill('SIGTERM');
+      await host;
+      await redis.stop();
+    }
   });
 });
