@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildModel, renderTimeline, type ConcurEvent } from '../dist/index.js';
-import { concur, concurCommand, descendants, inTerminal, waitFor } from './helpers.js';
+import { hasRedisServer, startLocalRedis } from '../dist/broker/local-redis.js';
+import { concur, concurCommand, descendants, inTerminal, waitFor, waitForLine } from './helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -474,5 +475,284 @@ describe('renderTimeline', () => {
     const coloured = renderTimeline(model, { columns: 80, color: true, unicode: true }).join('\n');
     expect(coloured).toContain('\u001b[');
     expect(stripAnsi(coloured)).toBe(plain);
+  });
+});
+
+// Run a demo with --events, --trace and --timeline; check the stream and the trace, and hand back all three.
+async function tracedDemo(args: string[], options: Parameters<typeof concur>[1] = {}) {
+  const dir = tempDir();
+  const eventsFile = join(dir, 'run.ndjson');
+  const traceFile = join(dir, 'run.json');
+  const watched = await runWatching(
+    ['demo', ...args, '--events', eventsFile, '--trace', traceFile, '--timeline'],
+    options,
+  );
+  expect(watched.result.exitCode, watched.result.stderr).toBe(0);
+  const events = parseEvents(readFileSync(eventsFile, 'utf8'));
+  checkStream(events);
+  const trace = checkTrace(readFileSync(traceFile, 'utf8'));
+  const threadNames = (pid: number): unknown[] =>
+    trace.traceEvents.filter((e) => e.name === 'thread_name' && e.pid === pid).map((e) => e.args?.name);
+  return { ...watched, events, trace, threadNames, rows: timelineRows(watched.result.stderr) };
+}
+
+// The timeline column of an epoch-ms time, from the chart's title ("one column = ...") and the run's start.
+function columnOf(stderr: string, events: ConcurEvent[], ts: number): number {
+  const title = stripAnsi(stderr).match(/one column = ([\d.]+) (µs|ms|s)/)!;
+  const cellMs = Number(title[1]) * (title[2] === 's' ? 1000 : title[2] === 'µs' ? 0.001 : 1);
+  return Math.floor((ts - events[0]!.ts) / cellMs);
+}
+
+describe('demo scheduler: each task its own row and track', () => {
+  it('tasks spawn and exit (or crash) in concur, run in slices, and wait without being busy', async () => {
+    const { result, events, pid, threadNames, trace, rows } = await tracedDemo(['scheduler']);
+    expect(result.stdout).toContain("I'm foo 1");
+    const spawns = events.filter((e) => e.kind === 'spawn' && / task \d+$/.test(e.role));
+    // Tasks are not processes: concur's PID, a role each, per scheduler of the demo.
+    expect(spawns.map((e) => e.role)).toEqual(
+      expect.arrayContaining(['step 1 task 1', 'step 1 task 2', 'step 3b task 2', 'step 5 task 4']),
+    );
+    for (const spawn of spawns) {
+      expect(spawn.pid).toBe(pid);
+      const ends = events.filter((e) => e.role === spawn.role && (e.kind === 'exit' || e.kind === 'crash'));
+      expect(ends, spawn.role).toHaveLength(1);
+      expect(events.some((e) => e.role === spawn.role && e.kind === 'start' && e.data?.task === 'run')).toBe(
+        true,
+      );
+    }
+    // The task that throws "disk on fire" crashed; the one killed by step 2's main exited, killed.
+    expect(events.find((e) => e.role === 'step 3b task 2' && e.kind === 'crash')?.data?.error).toMatch(
+      /disk on fire/,
+    );
+    expect(events.find((e) => e.role === 'step 2 task 2' && e.kind === 'exit')?.data?.outcome).toBe('killed');
+    // Waits are recorded as waits: sleeping, waiting for a task, for I/O.
+    const waits = new Set(
+      events.filter((e) => e.kind === 'start' && e.data?.waiting === true).map((e) => String(e.data?.task)),
+    );
+    for (const wait of ['sleep 30 ms', 'sleep 70 ms', 'wait task 2', 'read wait', 'await'])
+      expect(waits).toContain(wait);
+
+    // Perfetto: one thread per task inside concur's process; waits are their own category.
+    const names = threadNames(pid);
+    expect(names).toContain('parent');
+    for (const spawn of spawns) expect(names).toContain(spawn.role);
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.cat === 'wait' && e.name === 'sleep 70 ms')).toBe(
+      true,
+    );
+    // The timeline: a row per task; the sleeping tickers are idle most of their life.
+    expect(rows.map((row) => row.label)).toEqual([
+      `parent ${pid}`,
+      ...spawns.map((spawn) => `${spawn.role} ${pid}`),
+    ]);
+    const slow = rows.find((row) => row.label.startsWith('step 4 task 2 '))!;
+    expect(slow.cells.split('').filter((cell) => cell === '-').length).toBeGreaterThan(
+      slow.cells.split('').filter(busy).length,
+    );
+  });
+});
+
+describe('demo async: the waits, the stall and the spinner child', () => {
+  it('the main row is idle while the waits overlap and busy during the CPU block; the spinner keeps going', async () => {
+    const { result, events, pid, seen, rows, trace } = await tracedDemo([
+      'async',
+      '--waits',
+      '200',
+      '--block',
+      '400',
+    ]);
+    expect(result.stdout).toMatch(/^overlapped: 220 waits/);
+    const spanOf = (task: string, nth = 0): [number, number] => {
+      const start = events.filter((e) => e.pid === pid && e.kind === 'start' && e.data?.task === task)[nth]!;
+      const end = events.filter((e) => e.pid === pid && e.kind === 'end' && e.data?.task === task)[nth]!;
+      return [start.ts, end.ts];
+    };
+    const waits = spanOf('overlapped waits');
+    const block = spanOf('CPU block');
+    expect(block[1] - block[0]).toBeGreaterThanOrEqual(390);
+    expect(events.filter((e) => e.kind === 'start' && e.data?.task === 'CPU block')).toHaveLength(2);
+    // The late timers all fire at once, after the block.
+    const late = events.filter((e) => e.kind === 'note' && typeof e.data?.lateMs === 'number');
+    expect(late.length).toBeGreaterThanOrEqual(50);
+
+    const parent = rows.find((row) => row.label === `parent ${pid}`)!;
+    const cells = (from: number, to: number): string[] =>
+      [...parent.cells].slice(
+        columnOf(result.stderr, events, from) + 1,
+        columnOf(result.stderr, events, to) - 1,
+      );
+    const during = cells(...block);
+    expect(during.length).toBeGreaterThan(5);
+    expect(during.every((cell) => cell === '#')).toBe(true);
+    expect(cells(...waits).every((cell) => cell === '-')).toBe(true);
+
+    // The spinner child: a real child with its own row, busy (spinning) during the second block.
+    const spinner = events.find((e) => e.kind === 'spawn' && e.role === 'spinner')!;
+    expect(seen.has(spinner.pid)).toBe(true);
+    expect(events.some((e) => e.kind === 'exit' && e.pid === spinner.pid)).toBe(true);
+    const spinnerRow = rows.find((row) => row.label === `spinner ${spinner.pid}`)!;
+    const second = spanOf('CPU block', 1);
+    const from = columnOf(result.stderr, events, second[0]) + 1;
+    const to = columnOf(result.stderr, events, second[1]) - 1;
+    const spinning = [...spinnerRow.cells].slice(from, to).filter(busy).length;
+    expect(spinning / (to - from)).toBeGreaterThan(0.8);
+    expect(trace.traceEvents.some((e) => e.ph === 'X' && e.name === 'CPU block' && e.pid === pid)).toBe(true);
+  });
+});
+
+describe('demo threads and demo shared-memory: threads and processes, each on its own track', () => {
+  it('threads: every worker spawns, counts its chunks (paired job and result messages) and exits', async () => {
+    const { events, pid, seen, threadNames, rows } = await tracedDemo([
+      'threads',
+      '--workers',
+      '2',
+      '--size',
+      '300000',
+      '--chunks',
+      '6',
+    ]);
+    const spawns = events.filter((e) => e.kind === 'spawn' && /^(thread|process) \d+$/.test(e.role));
+    expect(spawns.map((e) => e.role.split(' ')[0])).toEqual(['thread', 'thread', 'process', 'process']);
+    for (const spawn of spawns) {
+      // Threads live in concur's process; the forked workers are real children.
+      if (spawn.role.startsWith('thread')) expect(spawn.pid).toBe(pid);
+      else expect(seen.has(spawn.pid)).toBe(true);
+      expect(events.some((e) => e.kind === 'exit' && e.role === spawn.role && e.pid === spawn.pid)).toBe(
+        true,
+      );
+    }
+    for (const kind of ['thread', 'process']) {
+      const chunks = events.filter(
+        (e) => e.kind === 'start' && e.data?.task === 'chunk' && e.role.startsWith(kind),
+      );
+      expect(chunks.map((e) => e.data?.id).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    }
+    expect(events.filter((e) => e.kind === 'receive' && e.data?.type === 'result')).toHaveLength(12);
+    expect(events.some((e) => e.kind === 'start' && e.pid === pid && e.data?.task === 'count alone')).toBe(
+      true,
+    );
+    for (const spawn of spawns.filter((s) => s.role.startsWith('thread')))
+      expect(threadNames(pid)).toContain(spawn.role);
+    expect(rows.map((row) => row.label.replace(/ \d+$/, ''))).toEqual(
+      expect.arrayContaining(['parent', ...spawns.map((s) => s.role)]),
+    );
+  });
+
+  it('shared-memory: each thread counts in one slice; the probe children get the buffer (or not)', async () => {
+    const { events, pid, seen, result } = await tracedDemo([
+      'shared-memory',
+      '--threads',
+      '2',
+      '--increments',
+      '100000',
+    ]);
+    expect(result.stdout.split('\n')).toHaveLength(6);
+    const threads = events.filter((e) => e.kind === 'spawn' && e.role.startsWith('thread '));
+    expect(threads.map((e) => e.data?.mode)).toEqual([
+      'racy',
+      'racy',
+      'atomic',
+      'atomic',
+      'message-each',
+      'message-each',
+      'message-total',
+      'message-total',
+    ]);
+    for (const thread of threads) {
+      expect(thread.pid).toBe(pid);
+      const mine = events.filter((e) => e.role === thread.role);
+      expect(mine.map((e) => e.kind)).toEqual(['spawn', 'start', 'end', 'exit']);
+      expect(mine[1]?.data?.task).toBe('count');
+    }
+    const probes = events.filter((e) => e.kind === 'spawn' && e.role.startsWith('probe '));
+    expect(probes.map((e) => e.role)).toEqual(['probe (json)', 'probe (advanced)']);
+    for (const probe of probes) {
+      expect(seen.has(probe.pid)).toBe(true);
+      expect(events.some((e) => e.kind === 'exit' && e.pid === probe.pid)).toBe(true);
+    }
+    // JSON serialization delivers (a copy of nothing); advanced serialization refuses to send.
+    expect(events.filter((e) => e.kind === 'receive' && e.data?.type === 'probe').map((e) => e.pid)).toEqual([
+      probes[0]!.pid,
+    ]);
+  });
+});
+
+// The coordinator's batches, each sent to the host that ran it and answered: hosts by name, with their PIDs.
+function checkBatches(events: ConcurEvent[], hosts: Map<string, number>, coordinator: number): void {
+  const sends = events.filter((e) => e.kind === 'send' && e.data?.type === 'batch');
+  expect(sends.length).toBeGreaterThan(2);
+  for (const send of sends) {
+    expect(send.pid).toBe(coordinator);
+    expect(hosts.get(String(send.data?.to))).toBe(send.data?.toPid);
+    const host = { role: String(send.data?.to), pid: Number(send.data?.toPid) };
+    const ran = (kind: string): ConcurEvent | undefined =>
+      events.find(
+        (e) =>
+          e.kind === kind && e.role === host.role && e.pid === host.pid && e.data?.jobId === send.data?.jobId,
+      );
+    expect(ran('receive')?.data?.msg).toBe(send.data?.msg);
+    expect(ran('start')?.data?.task).toBe('batch');
+    expect(ran('end')).toBeDefined();
+    expect(ran('send')?.data?.type).toBe('results');
+  }
+}
+
+describe.skipIf(!hasRedisServer())('distributed: batches to hosts, hosts on tracks of their own', () => {
+  it('demo distributed: both hosts run batches; the one killed mid-run crashes', async () => {
+    const { events, pid, seen, trace, rows } = await tracedDemo(['distributed', '--items', '120'], {
+      timeout: 90_000,
+    });
+    const spawns = events.filter((e) => e.kind === 'spawn' && e.data?.host === true);
+    expect(spawns.map((e) => e.role)).toEqual(['host-a', 'host-b']);
+    for (const spawn of spawns) expect(seen.has(spawn.pid)).toBe(true);
+    const hosts = new Map(spawns.map((e) => [e.role, e.pid]));
+    checkBatches(events, hosts, pid);
+    for (const host of hosts.keys())
+      expect(events.some((e) => e.kind === 'start' && e.role === host && e.data?.task === 'batch')).toBe(
+        true,
+      );
+    expect(events.find((e) => e.role === 'host-b' && e.kind === 'crash')?.data?.signal).toBe('SIGKILL');
+    expect(events.find((e) => e.role === 'host-a' && (e.kind === 'exit' || e.kind === 'crash'))?.kind).toBe(
+      'exit',
+    );
+    const redis = events.find((e) => e.kind === 'spawn' && e.role === 'redis-server')!;
+    expect(seen.has(redis.pid)).toBe(true);
+    const names = trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => e.args?.name);
+    expect(names).toEqual(expect.arrayContaining(['parent', 'redis-server', 'host-a', 'host-b']));
+    expect(trace.traceEvents.some((e) => e.ph === 'f' && e.name === 'batch')).toBe(true);
+    expect(rows.find((row) => row.label.startsWith('host-b '))?.cells).toMatch(/X/);
+  });
+
+  it('fan-out --broker: each batch goes to the host that ran it, with its PID', async () => {
+    const redis = await startLocalRedis({ guard: true });
+    const queue = `trace-${process.pid}`;
+    const host = concur(['worker', '--broker', redis.url, '--queue', queue, '--name', 'far', '-j', '1'], {
+      timeout: 60_000,
+    });
+    try {
+      await waitForLine(host.stderr!, /ready, pulling from queue/, 20_000);
+      const dir = tempDir();
+      const eventsFile = join(dir, 'run.ndjson');
+      const traceFile = join(dir, 'run.json');
+      const input = Array.from({ length: 200 }, (_, i) => `item ${i}`).join('\n');
+      const running = concur(
+        ['fan-out', '--broker', redis.url, '--queue', queue, '--events', eventsFile, '--trace', traceFile],
+        { input },
+      );
+      const run = await running;
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout.split('\n')).toHaveLength(200);
+      const events = parseEvents(readFileSync(eventsFile, 'utf8'));
+      checkStream(events);
+      checkBatches(events, new Map([['far', host.pid!]]), running.pid!);
+      const trace = checkTrace(readFileSync(traceFile, 'utf8'));
+      const names = new Map(
+        trace.traceEvents.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args?.name]),
+      );
+      expect(names.get(host.pid!)).toBe('far');
+    } finally {
+      host.kill('SIGTERM');
+      await host;
+      await redis.stop();
+    }
   });
 });

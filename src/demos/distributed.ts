@@ -37,7 +37,7 @@ export default async function distributedDemo(context: DemoContext): Promise<num
     context.say(
       `started a throwaway redis-server on ${broker} (pid ${redis.pid}); it goes when the demo does.`,
     );
-    events.emit('parent', me, 'spawn', { role: 'redis-server', pid: redis.pid, broker });
+    events.spawn({ role: 'redis-server', pid: redis.pid }, { broker });
   } else {
     context.say('This demo needs Redis. Install it (`apt-get install redis-server`) and run the demo again,');
     context.say(
@@ -85,13 +85,12 @@ export default async function distributedDemo(context: DemoContext): Promise<num
               `  ${event.host} finished a batch of ${event.count} (${Math.round(event.elapsedMs)} ms)`,
             );
           else tally();
-          events.emit(event.host, 0, 'end', { batch: event.jobId, items: event.count });
           if (!killed && done >= items / 3) {
             killed = true;
             tally(true);
             context.say(`  ✂ killing ${victim.name} (pid ${victim.child.pid}) with SIGKILL, mid-run`);
-            events.emit('parent', me, 'crash', {
-              host: victim.name,
+            events.emit('parent', me, 'note', {
+              kill: victim.name,
               pid: victim.child.pid,
               signal: 'SIGKILL',
             });
@@ -102,7 +101,6 @@ export default async function distributedDemo(context: DemoContext): Promise<num
           context.say(
             `  batch ${event.jobId}: its host stopped renewing the lock; BullMQ puts it back for host-a`,
           );
-          events.emit('parent', me, 'restart', { batch: event.jobId });
           return;
         case 'failed':
           context.say(`  batch ${event.jobId} failed: ${event.reason}`);
@@ -146,6 +144,7 @@ export default async function distributedDemo(context: DemoContext): Promise<num
       if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill('SIGTERM');
     await Promise.all(hosts.map((host) => host.exited));
     await redis?.stop();
+    if (redis) events.emit('redis-server', redis.pid, 'exit');
   }
 }
 
@@ -170,6 +169,13 @@ async function startHost(
     child.once('exit', () => reject(new Error(`${name} exited before it was ready: ${seen.trim()}`)));
   });
   context.say(`  ${name}: pid ${child.pid}, one worker process, module count-primes`);
-  context.events.emit(name, child.pid ?? 0, 'spawn', { role: 'worker host', queue });
+  // The host's track: its batches come from the results it sends (the pattern records them); its end here.
+  // The host killed mid-run stands for a machine lost: a crash, though this demo sent the SIGKILL.
+  const ref = { role: name, pid: child.pid ?? 0 };
+  context.events.spawn(ref, { host: true, queue });
+  child.once('exit', (code, signal) => {
+    const clean = code === 0 || code === 143 || signal === 'SIGTERM';
+    context.events.emit(ref.role, ref.pid, clean ? 'exit' : 'crash', { code, signal });
+  });
   return { name, child, exited };
 }

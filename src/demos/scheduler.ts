@@ -36,8 +36,9 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
     for (const line of out.splice(0)) await context.result(line, { step });
   };
   // A fresh scheduler per step, so task ids start at 1 as in pyos.
-  const boot = async (...bodies: TaskBody[]): Promise<TaskExit[]> => {
-    const scheduler = new Scheduler({ onExit: (exit) => print(describeExit(exit)) });
+  // Each boot's tasks get rows of their own in traces and timelines: `step 3 task 1`, `step 3b task 1`.
+  const boot = async (label: string, ...bodies: TaskBody[]): Promise<TaskExit[]> => {
+    const scheduler = new Scheduler({ onExit: (exit) => print(describeExit(exit)), label });
     for (const body of bodies) scheduler.spawn(body);
     return scheduler.run();
   };
@@ -58,7 +59,7 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
       yield;
     }
   }
-  await boot(foo(5), bar(10));
+  await boot('step 1', foo(5), bar(10));
   await emit(1);
 
   context.step('2. Starting and killing tasks by id (pyos5)');
@@ -76,7 +77,7 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
     yield* killTask(child);
     print('main done');
   }
-  await boot(killer());
+  await boot('step 2', killer());
   await emit(2);
 
   context.step('3. Waiting for a task to exit (pyos6)');
@@ -93,7 +94,7 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
     yield* waitTask(child);
     print('Child done');
   }
-  await boot(waiter());
+  await boot('step 3', waiter());
   await emit(3);
   context.say('  waitTask answers how the task ended, so a task that throws is reported to whoever waits:');
   function* failing(): TaskBody<void> {
@@ -109,7 +110,7 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
     const none = yield* waitTask(99);
     print(`waiting for task 99, which does not exist: ${none === undefined ? 'returns at once' : 'blocks'}`);
   }
-  await boot(supervisor());
+  await boot('step 3b', supervisor());
   await emit(3);
 
   context.step('4. Timers: sleeping without blocking the others');
@@ -123,7 +124,7 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
     }
   }
   const started = performance.now();
-  await boot(ticker('fast', 30, 3), ticker('slow', 70, 2));
+  await boot('step 4', ticker('fast', 30, 3), ticker('slow', 70, 2));
   await emit(4);
   context.say(`  both ran in ${Math.round(performance.now() - started)} ms of wall time, not 90 + 140.`);
 
@@ -193,7 +194,7 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
     yield* killTask(spinnerTid);
     print('server: done');
   }
-  await boot(server());
+  await boot('step 5', server());
   await emit(5);
   context.say(`  the ticking task ran ${ticks} times while the others waited for the network.`);
   return 0;

@@ -19,7 +19,9 @@ export default async function threadsDemo(context: DemoContext): Promise<number>
 
   context.step(`Counting primes below ${limit.toLocaleString('en')} in ${chunks} chunks`);
   const baselineStart = performance.now();
+  events.start(events.self, 'count alone', { limit });
   const expected = countPrimes(limit);
+  events.end(events.self, 'count alone', { limit, primes: expected });
   const baselineMs = performance.now() - baselineStart;
   context.say(
     `  main thread alone: ${baselineMs.toFixed(0)} ms, ${(limit / (baselineMs / 1000) / 1e6).toFixed(1)} M numbers/s`,

@@ -5,6 +5,7 @@
  * Usage: new Worker(cpu-worker.js) or fork(cpu-worker.js)
  */
 import { parentPort } from 'node:worker_threads';
+import { epochNow } from '../clock.js';
 import type { FromCpuWorker, ToCpuWorker } from '../protocol/cpu.js';
 import { exitWithParent } from '../process/lifeline.js';
 import { isPrime } from '../work/primes.js';
@@ -17,9 +18,10 @@ const post = (message: FromCpuWorker): void => {
 function handle(message: ToCpuWorker): void {
   switch (message.type) {
     case 'job': {
+      const startedAt = epochNow();
       let count = 0;
       for (let n = message.from; n < message.to; n++) if (isPrime(n)) count++;
-      post({ type: 'result', id: message.id, count });
+      post({ type: 'result', id: message.id, count, startedAt, endedAt: epochNow() });
       return;
     }
     case 'stop':

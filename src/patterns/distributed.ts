@@ -22,7 +22,9 @@ import {
   type BrokerAddress,
   type BrokerTimeouts,
 } from '../broker/redis.js';
+import { epochNow } from '../clock.js';
 import { ConcurError, UsageError } from '../errors.js';
+import { recorder } from '../events.js';
 import {
   DEFAULT_QUEUE,
   KEY_PREFIX,
@@ -93,6 +95,8 @@ interface Outstanding {
   seq: number;
   first: number;
   inputs: string[];
+  /** When it was put in the queue (epoch ms), while recording. */
+  sentAt?: number;
 }
 
 /**
@@ -300,7 +304,8 @@ class Coordinator {
         const data: ToHost = { type: 'batch', run: this.runId, first: index, inputs };
         index += inputs.length;
         // Registered before it is added: its completion may arrive before add() returns.
-        this.outstanding.set(jobId, { seq, first: data.first, inputs });
+        const sentAt = recorder.enabled ? epochNow() : undefined;
+        this.outstanding.set(jobId, { seq, first: data.first, inputs, sentAt });
         // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
         // host's processor throws on (not an item's error: those travel in the result) is tried again.
         await this.queue.add('batch', data, {
@@ -375,6 +380,7 @@ class Coordinator {
         const list = expand(job, event.result);
         if (!list) return { seq: job.seq, list: failAll(job, 'the host returned a malformed result') };
         this.sizer.observe(job.inputs.length, event.result.elapsedMs);
+        if (recorder.enabled) recordBatch(event.jobId, job, event.result);
         this.options.onEvent?.({
           type: 'done',
           jobId: event.jobId,
@@ -389,10 +395,15 @@ class Coordinator {
         if (!job) return undefined;
         this.outstanding.delete(event.jobId);
         this.lastProgress = Date.now();
+        recorder.emit(recorder.self.role, recorder.self.pid, 'note', {
+          failed: event.jobId,
+          reason: event.reason,
+        });
         this.options.onEvent?.({ type: 'failed', jobId: event.jobId, reason: event.reason });
         return { seq: job.seq, list: failAll(job, `no host could run this batch: ${event.reason}`) };
       }
       case 'stalled':
+        recorder.emit(recorder.self.role, recorder.self.pid, 'note', { stalled: event.jobId });
         this.options.onEvent?.({ type: 'stalled', jobId: event.jobId });
         return undefined;
       case 'active':
@@ -417,6 +428,22 @@ class Coordinator {
     ]);
     for (const client of this.clients) client.disconnect();
   }
+}
+
+/**
+ * A finished batch as the coordinator and its host lived it, told by the result: the coordinator queued it, the
+ * host (its name as the role, its PID) took it and ran it, and its results came back. The host's track in a
+ * trace is built from these alone: the coordinator never sees hosts start or stop.
+ */
+function recordBatch(jobId: string, job: Outstanding, result: FromHost): void {
+  const { pid, startedAt, endedAt } = result;
+  if (typeof pid !== 'number' || typeof startedAt !== 'number' || typeof endedAt !== 'number') return;
+  const host = { role: String(result.host), pid };
+  const batch = { jobId, first: job.first, count: job.inputs.length };
+  const msg = recorder.send(recorder.self, host, 'batch', batch, job.sentAt);
+  recorder.receive(host, recorder.self, msg, 'batch', batch, startedAt);
+  recorder.task(host, 'batch', startedAt, endedAt, { ...batch, failed: result.failures.length });
+  recorder.message(host, recorder.self, 'results', batch, endedAt);
 }
 
 // A host's columns back into one result per item; undefined when the result does not fit the batch.
@@ -549,6 +576,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     const batch = checkBatch(job.data);
     if (typeof batch === 'string') throw new UnrecoverableError(batch);
     const started = performance.now();
+    const startedAt = epochNow();
     active++;
     const aborted = new Promise<'aborted'>((resolve) => {
       if (signal?.aborted) resolve('aborted');
@@ -574,7 +602,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     }
     // The pool ran `sharing` batches side by side: this batch's own cost is its share of the time.
     const elapsedMs = (performance.now() - started) / Math.max(1, sharing);
-    const result = columns(name, results, elapsedMs);
+    const result = { ...columns(name, results, elapsedMs), pid: process.pid, startedAt, endedAt: epochNow() };
     counts.batches++;
     counts.items += results.length;
     counts.failed += result.failures.length;

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { recorder } from '../events.js';
 
 /** What overlapping many waits achieved. */
 export interface OverlapRun {
@@ -40,7 +41,11 @@ export async function overlapWaits(
     return performance.now() - t;
   });
   const timing = durationsMs.map((ms) => sleep(ms).then(() => ms));
+  const waits = timing.length + reading.length;
+  // A wait, not work: traces draw it, the timeline shows the loop idle (free) meanwhile.
+  recorder.start(recorder.self, 'overlapped waits', { waiting: true, waits });
   const all = await Promise.all([...timing, ...reading]);
+  recorder.end(recorder.self, 'overlapped waits', { waiting: true, waits });
   const wallMs = performance.now() - started;
   return {
     waits: all.length,
@@ -81,7 +86,9 @@ export async function measureLateness(
         setTimeout(
           () => {
             if (blocking) firedDuringBlock++;
-            resolve(performance.now() - (start + (i + 1) * everyMs));
+            const late = performance.now() - (start + (i + 1) * everyMs);
+            recorder.emit(recorder.self.role, recorder.self.pid, 'note', { timer: i + 1, lateMs: late });
+            resolve(late);
           },
           (i + 1) * everyMs,
         ),
@@ -89,7 +96,9 @@ export async function measureLateness(
   );
   if (blockMs > 0) {
     blocking = true;
+    recorder.start(recorder.self, 'CPU block', { blockMs });
     while (performance.now() - start < blockMs) work();
+    recorder.end(recorder.self, 'CPU block', { blockMs });
     blocking = false;
   }
   const lateMs = (await Promise.all(fired)).map((ms) => Math.max(0, ms)).sort((a, b) => a - b);

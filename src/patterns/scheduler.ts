@@ -14,6 +14,7 @@
  * Try: concur demo scheduler
  */
 import type { Readable, Writable } from 'node:stream';
+import { recorder, type ProcessRef } from '../events.js';
 
 /** A task id: the only way tasks refer to each other. */
 export type TaskId = number;
@@ -50,6 +51,8 @@ export interface SchedulerOptions {
   onExit?: (exit: TaskExit) => void;
   /** Task steps to run before letting the event loop deliver timers and I/O (default 256). */
   slice?: number;
+  /** Names this scheduler's tasks in recorded events: role `<label> task N` (default: `task N`). */
+  label?: string;
 }
 
 // ---- System calls, each a one-line generator so `yield*` gives the caller a typed answer. ----
@@ -109,6 +112,10 @@ interface Task {
   clock?: number;
   /** Undo whatever the task is blocked on (a timer, a listener), when it is killed. */
   cancelWait?: () => void;
+  /** How events name the task (only while recording): a role of its own in this process. */
+  ref?: ProcessRef;
+  /** The wait being recorded (`sleep 30 ms`, `wait task 2`...), ended when the task is scheduled again. */
+  waitingOn?: string;
 }
 
 interface Timer {
@@ -140,6 +147,12 @@ export class Scheduler {
   spawn(body: TaskBody, name?: string): TaskId {
     const tid = ++this.nextTid;
     const task: Task = { tid, name: name ?? `task ${tid}`, body, sendValue: undefined, killed: false };
+    if (recorder.enabled) {
+      // Tasks are not processes: each gets a role (a row, a track) of its own, with this process's PID.
+      const label = this.options.label === undefined ? '' : `${this.options.label} `;
+      task.ref = { role: `${label}task ${tid}`, pid: process.pid };
+      recorder.spawn(task.ref, { tid, name: task.name });
+    }
     this.tasks.set(tid, task);
     this.schedule(task);
     return tid;
@@ -200,6 +213,7 @@ export class Scheduler {
     let result: IteratorResult<SystemCall | undefined, unknown>;
     const clock = task.clock;
     task.clock = undefined;
+    if (task.ref) recorder.start(task.ref, 'run');
     try {
       if (task.killed) result = { done: true, value: undefined };
       else if (task.throwValue) {
@@ -212,9 +226,11 @@ export class Scheduler {
         result = task.body.next(value);
       }
     } catch (error) {
+      if (task.ref) recorder.end(task.ref, 'run');
       this.exit(task, { tid: task.tid, name: task.name, outcome: 'threw', error });
       return;
     }
+    if (task.ref) recorder.end(task.ref, 'run');
     if (result.done) {
       const exit: TaskExit = task.killed
         ? { tid: task.tid, name: task.name, outcome: 'killed' }
@@ -238,6 +254,7 @@ export class Scheduler {
         const waiters = this.waiting.get(call.tid) ?? [];
         waiters.push(task);
         this.waiting.set(call.tid, waiters);
+        this.waitStarts(task, `wait task ${call.tid}`);
         task.cancelWait = () => waiters.splice(waiters.indexOf(task), 1);
         return;
       }
@@ -246,16 +263,17 @@ export class Scheduler {
       case 'readWait': {
         const { stream } = call;
         if (stream.readableLength > 0 || stream.readableEnded || stream.destroyed) return this.schedule(task);
-        return this.block(task, stream, ['readable', 'end', 'close', 'error']);
+        return this.block(task, stream, ['readable', 'end', 'close', 'error'], 'read wait');
       }
       case 'writeWait': {
         const { stream } = call;
         if (!stream.writableNeedDrain || stream.destroyed) return this.schedule(task);
-        return this.block(task, stream, ['drain', 'close', 'error']);
+        return this.block(task, stream, ['drain', 'close', 'error'], 'write wait');
       }
       case 'await': {
         let cancelled = false;
         this.outside.add(task);
+        this.waitStarts(task, 'await');
         task.cancelWait = () => {
           cancelled = true;
           this.outside.delete(task);
@@ -284,11 +302,23 @@ export class Scheduler {
   }
 
   private schedule(task: Task): void {
+    if (task.waitingOn !== undefined) {
+      if (task.ref) recorder.end(task.ref, task.waitingOn, { waiting: true });
+      task.waitingOn = undefined;
+    }
     this.ready.push(task);
   }
 
+  // While recording: `task` is now blocked on `what`, until it is scheduled again.
+  private waitStarts(task: Task, what: string): void {
+    if (!task.ref) return;
+    task.waitingOn = what;
+    recorder.start(task.ref, what, { waiting: true });
+  }
+
   // Park `task` until one of `events` fires on `emitter`.
-  private block(task: Task, emitter: NodeJS.EventEmitter, events: string[]): void {
+  private block(task: Task, emitter: NodeJS.EventEmitter, events: string[], what: string): void {
+    this.waitStarts(task, what);
     const onEvent = (): void => {
       for (const event of events) emitter.off(event, onEvent);
       this.unblock(task, undefined);
@@ -323,6 +353,7 @@ export class Scheduler {
     // Sorted by deadline; equal deadlines keep the order they were set in.
     while (index > 0 && this.timers[index - 1]!.at > timer.at) index--;
     this.timers.splice(index, 0, timer);
+    this.waitStarts(task, `sleep ${ms} ms`);
     task.cancelWait = () => (this.timers = this.timers.filter((t) => t !== timer));
   }
 
@@ -360,6 +391,15 @@ export class Scheduler {
   private exit(task: Task, exit: TaskExit): void {
     this.tasks.delete(task.tid);
     this.exits.push(exit);
+    if (task.ref) {
+      // A task that threw crashed; one that returned or was killed exited.
+      const error = exit.outcome === 'threw' ? { error: String(exit.error) } : {};
+      recorder.emit(task.ref.role, task.ref.pid, exit.outcome === 'threw' ? 'crash' : 'exit', {
+        tid: task.tid,
+        outcome: exit.outcome,
+        ...error,
+      });
+    }
     this.options.onExit?.(exit);
     for (const waiter of this.waiting.get(task.tid) ?? []) {
       waiter.cancelWait = undefined;

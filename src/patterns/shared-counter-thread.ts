@@ -4,6 +4,7 @@
  * Threads need no exitWithParent(): they live inside the process and die with it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { epochNow } from '../clock.js';
 import { COUNTER, START, type CounterWorkerData, type FromCounterThread } from '../protocol/shared-memory.js';
 
 const { mode, increments, shared } = workerData as CounterWorkerData;
@@ -13,6 +14,7 @@ const post = (message: FromCounterThread): void => parentPort?.postMessage(messa
 post({ type: 'ready' });
 Atomics.wait(cells, START, 0);
 const started = performance.now();
+const startedAt = epochNow();
 switch (mode) {
   case 'racy':
     // Load, add, store: another thread can store in between, and one of the two increments is lost.
@@ -35,4 +37,4 @@ switch (mode) {
     throw new Error(`unknown mode ${String(unknown)}`);
   }
 }
-post({ type: 'done', ms: performance.now() - started });
+post({ type: 'done', ms: performance.now() - started, startedAt, endedAt: epochNow() });

@@ -4,6 +4,7 @@
  * own buffer: still 0, because a process boundary copies data; it never shares it.
  * Usage (forked): shared-memory-probe.js
  */
+import { epochNow } from '../clock.js';
 import type { FromProbe, ToProbe } from '../protocol/shared-memory.js';
 import { exitWithParent } from '../process/lifeline.js';
 
@@ -13,6 +14,7 @@ exitWithParent();
 process.on('message', (message: ToProbe) => {
   switch (message.type) {
     case 'probe': {
+      const at = epochNow();
       const { buffer } = message;
       const arrivedAs =
         buffer instanceof SharedArrayBuffer
@@ -23,7 +25,7 @@ process.on('message', (message: ToProbe) => {
         new Int32Array(buffer)[0] = 99;
         wrote = true;
       }
-      send({ type: 'probed', arrivedAs, wrote });
+      send({ type: 'probed', arrivedAs, wrote, at });
       return;
     }
     default: {

@@ -20,6 +20,7 @@ import {
   type FromProbe,
   type ToProbe,
 } from '../protocol/shared-memory.js';
+import { recorder } from '../events.js';
 import { forkChild } from '../process/children.js';
 import { terminate } from '../process/supervision.js';
 
@@ -59,6 +60,9 @@ export async function countWithThreads(
   const workers = Array.from({ length: threads }, () => {
     const data: CounterWorkerData = { mode, increments, shared };
     const worker = new Worker(counterThreadPath, { workerData: data });
+    // A thread has concur's PID and a role (a track) of its own, named by its threadId.
+    const ref = { role: `thread ${worker.threadId}`, pid: process.pid };
+    recorder.spawn(ref, { threadId: worker.threadId, mode });
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromCounterThread) => {
         switch (message.type) {
@@ -69,6 +73,7 @@ export async function countWithThreads(
             fromMessages += message.n;
             return;
           case 'done':
+            recorder.task(ref, 'count', message.startedAt, message.endedAt, { mode, increments });
             return;
           default: {
             const unknown: never = message;
@@ -78,7 +83,10 @@ export async function countWithThreads(
       });
       worker.once('error', reject);
       // 'exit' comes after every message the thread posted has been delivered.
-      worker.once('exit', () => resolve());
+      worker.once('exit', (code) => {
+        recorder.emit(ref.role, ref.pid, code === 0 ? 'exit' : 'crash', { code });
+        resolve();
+      });
     });
   });
   await allReady;
@@ -114,6 +122,7 @@ export async function probeProcessSharing(serialization: 'json' | 'advanced'): P
   const buffer = new SharedArrayBuffer(4);
   const child = forkChild(probePath, [], { serialization, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', () => {});
+  const ref = recorder.child(child, `probe (${serialization})`, { serialization });
   const messages = (type: FromProbe['type']): Promise<FromProbe> =>
     new Promise((resolve) => {
       const on = (message: FromProbe): void => {
@@ -131,7 +140,10 @@ export async function probeProcessSharing(serialization: 'json' | 'advanced'): P
     } catch (error) {
       return { serialization, refused: (error as Error).message, parentSees: new Int32Array(buffer)[0] ?? 0 };
     }
+    const msg = recorder.send(recorder.self, ref, 'probe');
     const reply = (await probed) as Extract<FromProbe, { type: 'probed' }>;
+    recorder.receive(ref, recorder.self, msg, 'probe', undefined, reply.at);
+    recorder.message(ref, recorder.self, 'probed', { arrivedAs: reply.arrivedAs }, reply.at);
     return { serialization, arrivedAs: reply.arrivedAs, parentSees: new Int32Array(buffer)[0] ?? 0 };
   } finally {
     await terminate(child, 0);

@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { recorder, type ProcessRef } from '../events.js';
 import type { FromCpuWorker, ToCpuWorker } from '../protocol/cpu.js';
 import { forkChild } from '../process/children.js';
 import { terminate } from '../process/supervision.js';
@@ -23,17 +24,27 @@ export type WorkerKind = 'thread' | 'process';
 
 /** A worker of either kind, behind one interface. */
 interface CpuWorker {
+  /** How events name it: a thread has concur's PID and a role of its own (`thread N`, N its threadId). */
+  readonly ref: ProcessRef;
   send(message: ToCpuWorker): void;
   onMessage(listener: (message: FromCpuWorker) => void): void;
   /** Stop it and wait until it is gone. */
   close(): Promise<void>;
 }
 
-function startWorker(kind: WorkerKind): CpuWorker {
+function startWorker(kind: WorkerKind, index: number): CpuWorker {
   if (kind === 'thread') {
     const worker = new Worker(cpuWorkerPath);
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const ref = { role: `thread ${worker.threadId}`, pid: process.pid };
+    recorder.spawn(ref, { threadId: worker.threadId });
+    const exited = new Promise<void>((resolve) =>
+      worker.once('exit', (code) => {
+        recorder.emit(ref.role, ref.pid, code === 0 ? 'exit' : 'crash', { code });
+        resolve();
+      }),
+    );
     return {
+      ref,
       send: (message) => worker.postMessage(message),
       onMessage: (listener) => worker.on('message', listener),
       close: async () => {
@@ -45,6 +56,7 @@ function startWorker(kind: WorkerKind): CpuWorker {
   const child = forkChild(cpuWorkerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', () => {});
   return {
+    ref: recorder.child(child, `process ${index + 1}`),
     send: (message) => void (child.connected && child.send(message, () => {})),
     onMessage: (listener) => child.on('message', listener),
     close: async () => {
@@ -81,7 +93,7 @@ export async function runCpuWork(
 ): Promise<CpuRun> {
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
-  const pool = Array.from({ length: workers }, () => startWorker(kind));
+  const pool = Array.from({ length: workers }, (_, index) => startWorker(kind, index));
   const childRss: number[] = [];
   const ready = pool.map(
     (worker) =>
@@ -108,14 +120,23 @@ export async function runCpuWork(
       (worker) =>
         new Promise<void>((resolve) => {
           // Pull: a worker gets its next chunk when it hands back a result.
+          let msg = 0;
           const give = (): void => {
             if (next * size >= limit) return resolve();
             const id = next++;
+            msg = recorder.send(recorder.self, worker.ref, 'job', { id });
             worker.send({ type: 'job', id, from: id * size, to: Math.min(limit, (id + 1) * size) });
           };
           worker.onMessage((message) => {
             if (message.type !== 'result') return;
             primes += message.count;
+            if (recorder.enabled) {
+              // The chunk as the worker lived it: the job arrives, it counts, it answers.
+              const { id, count, startedAt, endedAt } = message;
+              recorder.receive(worker.ref, recorder.self, msg, 'job', { id }, startedAt);
+              recorder.task(worker.ref, 'chunk', startedAt, endedAt, { id });
+              recorder.message(worker.ref, recorder.self, 'result', { id, count }, endedAt);
+            }
             give();
           });
           give();

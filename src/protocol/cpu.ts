@@ -7,6 +7,8 @@
 export type ToCpuWorker = { type: 'job'; id: number; from: number; to: number } | { type: 'stop' };
 
 /** Sent by a worker: ready (with its memory), or a job's result. */
+/** `rss` is the resident memory of the worker's process (for a thread: the whole shared process). */
 export type FromCpuWorker =
-  /** `rss` is the resident memory of the worker's process (for a thread: the whole shared process). */
-  { type: 'ready'; rss: number } | { type: 'result'; id: number; count: number };
+  | { type: 'ready'; rss: number }
+  /** `startedAt`/`endedAt`: when the worker began and finished the job (epoch ms, src/clock.ts). */
+  | { type: 'result'; id: number; count: number; startedAt: number; endedAt: number };

@@ -50,6 +50,10 @@ export interface BatchResult {
   runs: [count: number, worker: number, pid: number, attempts: number][];
   /** Milliseconds the host spent on the batch: the coordinator sizes the next batches from it. */
   elapsedMs: number;
+  /** The host's PID, and when it began and finished the batch (epoch ms, src/clock.ts): for traces. */
+  pid?: number;
+  startedAt?: number;
+  endedAt?: number;
 }
 
 /** Sent by a host (as the job's return value). */

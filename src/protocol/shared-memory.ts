@@ -24,7 +24,11 @@ export interface CounterWorkerData {
 }
 
 /** Sent by a thread: ready (waiting at the barrier), increments (message modes), done. */
-export type FromCounterThread = { type: 'ready' } | { type: 'add'; n: number } | { type: 'done'; ms: number };
+export type FromCounterThread =
+  | { type: 'ready' }
+  | { type: 'add'; n: number }
+  /** `startedAt`/`endedAt`: when the thread's counting began and ended (epoch ms, src/clock.ts). */
+  | { type: 'done'; ms: number; startedAt: number; endedAt: number };
 
 /** Index of the counter and of the start flag in the shared Int32Array. */
 export const COUNTER = 0;
@@ -34,4 +38,7 @@ export const START = 1;
 export type ToProbe = { type: 'probe'; buffer: unknown };
 
 /** Probe child → parent: what arrived, and whether writing into it worked. */
-export type FromProbe = { type: 'ready' } | { type: 'probed'; arrivedAs: string; wrote: boolean };
+export type FromProbe =
+  | { type: 'ready' }
+  /** `at`: when the probe arrived (epoch ms, src/clock.ts). */
+  | { type: 'probed'; arrivedAs: string; wrote: boolean; at: number };

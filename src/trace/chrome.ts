@@ -149,7 +149,7 @@ function slicesOf(
   for (const span of life.spans)
     slices.push({
       name: span.name,
-      cat: 'task',
+      cat: span.data?.waiting === true ? 'wait' : 'task',
       from: us(span.from),
       to: us(span.to),
       args: span.unfinished ? { ...span.data, unfinished: true } : span.data,

@@ -100,13 +100,15 @@ function cellsOf(row: Row, origin: number, cellMs: number, width: number): Cell[
   return cells;
 }
 
-// A life's tasks merged into disjoint intervals (nested or overlapping tasks count once), clipped to its life.
+// A life's tasks (not its waits) merged into disjoint intervals (nested or overlapping tasks count once), clipped to its life.
 const merged = new WeakMap<Life, [number, number][]>();
 function busyIntervals(life: Life): [number, number][] {
   const cached = merged.get(life);
   if (cached) return cached;
   const out: [number, number][] = [];
   for (const span of life.spans) {
+    // A wait (`waiting: true`: a sleep, a blocked read) is drawn in traces but leaves the process idle.
+    if (span.data?.waiting === true) continue;
     const from = Math.max(span.from, life.from);
     const to = Math.min(span.to, life.to);
     if (to <= from) continue;
