@@ -9,7 +9,8 @@
  *
  * argv: [node, this file, module] (a built-in name or a path, as the user gave it).
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream, fstatSync, readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { isThenable, linesOf, loadStage, type Stage, type StageResult } from '../contract.js';
 import { LineDecoder } from '../lines.js';
 import type { FromStage, StageStats, ToStage } from '../protocol/pipeline.js';
@@ -177,9 +178,21 @@ function write(pieces: (Buffer | string)[]): void | Promise<void> {
   return new Promise((resolve) => stdout.once('drain', resolve));
 }
 
+// A file on stdin (`< file`) is read a megabyte at a time (Node's stdin stream reads 64 KiB per trip to the
+// thread pool); a pipe or socket gives what the kernel holds, and is read as Node's stdin does.
+function openInput(): Readable {
+  try {
+    if (fstatSync(0).isFile())
+      return createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false });
+  } catch {
+    // not a file we can stat: read it as a stream
+  }
+  return process.stdin;
+}
+
 /** Read stdin to the end, batch by batch, with backpressure; then the last line and flush(). */
 async function pump(): Promise<void> {
-  const input = process.stdin;
+  const input = openInput();
   let busy: Promise<void> | undefined;
 
   // One chunk: the lines it completes go to the module now; bytes after its last \n wait for the next chunk.
