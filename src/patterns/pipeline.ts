@@ -17,7 +17,7 @@ import type { ChildProcess, ForkOptions, StdioOptions } from 'node:child_process
 import type { Readable, Writable } from 'node:stream';
 import { pipeline as pipeStreams } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { resolveModule } from '../contract.js';
+import { failureMessage, resolveModule, StageError, stageLabel, type StageRef } from '../contract.js';
 import { ConcurError, ExitCode, UsageError } from '../errors.js';
 import { forkChild, track } from '../process/children.js';
 import { describeReason, reasonExitCode, type ExitReason } from '../process/supervision.js';
@@ -47,12 +47,8 @@ export interface PipelineOptions {
   fork?: (modulePath: string, args: string[], options: ForkOptions) => ChildProcess;
 }
 
-/** A stage as the caller sees it. */
-export interface StageInfo {
-  /** 0-based position in the pipeline. */
-  readonly index: number;
-  /** The module as given: a built-in name or a path. */
-  readonly name: string;
+/** A stage as the caller sees it: its place (0-based), its module as given, and its process. */
+export interface StageInfo extends StageRef {
   readonly pid: number;
 }
 
@@ -70,19 +66,6 @@ export interface PipelineResult {
   elapsedMs: number;
 }
 
-/** A stage failed: its code threw (on `line`, or in flush when null) or its process died. Exit code 1 or 128+n. */
-export class StageError extends ConcurError {
-  constructor(
-    message: string,
-    readonly stage: StageInfo,
-    readonly line: number | null,
-    readonly result: PipelineResult,
-    exitCode: number = ExitCode.failure,
-  ) {
-    super(message, exitCode, 'ESTAGE');
-  }
-}
-
 // One stage's process and what concur knows about it.
 interface Running extends StageReport {
   child: ChildProcess;
@@ -92,11 +75,6 @@ interface Running extends StageReport {
   /** Ended cleanly: reported `done` and exited 0. */
   clean: boolean;
   exited: Promise<void>;
-}
-
-/** "stage 2 (upper.js)": how messages name a stage. */
-export function stageLabel(stage: StageInfo): string {
-  return `stage ${stage.index + 1} (${stage.name})`;
 }
 
 /**
@@ -170,9 +148,7 @@ export async function runPipeline(
         stage.stats = message.stats;
         return;
       case 'failed': {
-        const where = message.line === null ? 'in flush()' : `on line ${message.line}`;
-        const excerpt = message.line === null ? '' : ` (${JSON.stringify(message.excerpt)})`;
-        fail(stage, message.line, `${stageLabel(stage)} failed ${where}${excerpt}: ${message.message}`, 1);
+        fail(stage, message.line, failureMessage(stage, message.line, message.excerpt, message.message), 1);
         return;
       }
       case 'output-closed':
@@ -249,7 +225,13 @@ export async function runPipeline(
 
   if (loadError) throw loadError;
   if (aborted !== undefined) throw aborted;
-  if (failure) throw new StageError(failure.message, failure.stage, failure.line, result(), failure.exitCode);
+  if (failure) {
+    const { message, stage, line, exitCode } = failure;
+    throw new StageError(message, { index: stage.index, name: stage.name }, line, {
+      exitCode,
+      result: result(),
+    });
+  }
   return result();
 }
 
