@@ -3,9 +3,10 @@
  * returns on stdout. Its stdin is the previous stage's stdout (a kernel pipe) and its stdout the next stage's
  * stdin, so data never passes through concur; the IPC channel carries only control (src/protocol/pipeline.ts).
  *
- * Lines are handled a chunk at a time: split on \n, keep the partial tail for the next chunk, one write per
- * chunk. While a write waits for the reader, stdin is paused, so a slow consumer slows every producer and no
- * stage holds more than a chunk or two (plus the longest line) in memory.
+ * Lines are handled a chunk at a time (src/lines.ts splits and decodes them, as for `concur coroutine`), with
+ * one write per chunk; lines the module returns unchanged go out as their own input bytes. While a write waits
+ * for the reader, stdin is paused, so a slow consumer slows every producer and no stage holds more than a
+ * chunk or two (plus the longest line) in memory.
  *
  * argv: [node, this file, module] (a built-in name or a path, as the user gave it).
  */
