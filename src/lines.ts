@@ -83,6 +83,7 @@ export class LineDecoder {
   private wideStarts: number[] | undefined; // offsets of all wide lines; undefined: every line up to wideEnd
   private wideIndex = 0;
   private wideEnd = -1;
+  private spanEnd = -1; // byte offset of the last \n decoded into `wide`, for dense lines
   private scratch = Buffer.alloc(0);
 
   /** Take the next chunk of input; then call `nextBatch()` until it answers false. */
@@ -127,6 +128,7 @@ export class LineDecoder {
     this.pos = end + 1;
     if (pos !== this.nextWide) return this.text.slice(pos, end);
     const starts = this.wideStarts;
+    if (!starts && pos > this.spanEnd) this.decodeSpan(pos);
     this.nextWide = starts ? (starts[++this.wideIndex] ?? Infinity) : end < this.wideEnd ? end + 1 : Infinity;
     const from = this.widePos;
     let to = this.wide.indexOf('\n', from);
@@ -170,19 +172,26 @@ export class LineDecoder {
     const starts: number[] = [];
     let size = 0;
     let end = -1;
+    let dense = false;
     for (let high = this.nextHigh(0); high !== Infinity; high = this.nextHigh(end + 1)) {
       const start = text.lastIndexOf('\n', high) + 1;
       end = text.indexOf('\n', high);
       starts.push(start);
       size += end + 1 - start;
+      // Mostly wide so far: stop looking, decode from here to the end of the batch.
+      if (starts.length === 16 && size * 2 > end - (starts[0] as number)) {
+        dense = true;
+        end = bytes.length - 1;
+        break;
+      }
     }
     this.widePos = 0;
     this.wideIndex = 0;
     this.nextWide = starts[0] as number;
     this.wideEnd = end;
-    if (size * 2 > end - this.nextWide) {
+    if (dense || size * 2 > end - this.nextWide) {
       this.wideStarts = undefined;
-      this.wide = (bytes as Buffer & Slices).utf8Slice(this.nextWide, end);
+      this.decodeSpan(this.nextWide);
       return;
     }
     this.wideStarts = starts;
@@ -199,6 +208,16 @@ export class LineDecoder {
     this.wide = (scratch as Buffer & Slices).utf8Slice(0, size - 1);
     // A huge batch of sparse wide lines must not pin its scratch copy for the rest of the run.
     if (scratch.length > 1 << 20) this.scratch = Buffer.alloc(0);
+  }
+
+  // Decode dense wide lines from `from` on, about 32 KiB at a time: a string that large stays in V8's young
+  // generation, which frees it at once; a bigger one would wait for a full collection, and memory would grow.
+  private decodeSpan(from: number): void {
+    let to = this.text.indexOf('\n', Math.min(from + (1 << 15), this.wideEnd));
+    if (to < 0 || to > this.wideEnd) to = this.wideEnd;
+    this.wide = (this.bytes as Buffer & Slices).utf8Slice(from, to);
+    this.widePos = 0;
+    this.spanEnd = to;
   }
 
   // Offset of the first byte >= 0x80 at or after `from` (Infinity if none): 4 bytes per step where aligned.
