@@ -25,7 +25,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UsageError } from './errors.js';
+import { ConcurError, ExitCode, UsageError } from './errors.js';
+import type { PipelineResult } from './patterns/pipeline.js';
 
 /** What a stage returns for one line. */
 export type StageResult = string | null | undefined | readonly string[];
@@ -74,6 +75,59 @@ export const builtins: Readonly<Record<string, string>> = {
   'is-prime': 'is-prime.js',
   'count-primes': 'count-primes.js',
 };
+
+/** A stage as messages name it: its place in the chain (0-based) and its module as the user gave it. */
+export interface StageRef {
+  readonly index: number;
+  readonly name: string;
+}
+
+/** "stage 2 (upper)": how messages name a stage. */
+export function stageLabel(stage: StageRef): string {
+  return `stage ${stage.index + 1} (${stage.name})`;
+}
+
+/**
+ * "stage 2 (upper) failed on line 3 ("boom"): reason", or "... failed in flush(): reason" when `line` is null:
+ * the one message for a stage's code failing, whichever environment ran it. `line` counts the lines that
+ * stage received (1-based); `text` is that line, shortened to 60 characters.
+ */
+export function failureMessage(stage: StageRef, line: number | null, text: string, reason: string): string {
+  const excerpt = text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const where = line === null ? 'in flush()' : `on line ${line} (${JSON.stringify(excerpt)})`;
+  return `${stageLabel(stage)} failed ${where}: ${reason.split('\n')[0] ?? ''}`;
+}
+
+/** The first line of what a stage threw, for messages. */
+export function reasonOf(cause: unknown): string {
+  return (cause instanceof Error ? cause.message : String(cause)).split('\n')[0] ?? '';
+}
+
+/**
+ * A stage failed, in either environment: its code threw or answered something that is not a line (on `line`,
+ * or in flush() when `line` is null), or, in a pipeline, its process died (`line` null). Exit code 1, or
+ * 128+n for a stage process killed by signal n. `concur pipeline` and `concur coroutine` give the same
+ * message for the same failure.
+ */
+export class StageError extends ConcurError {
+  /** What each stage had done when the pipeline stopped (set by runPipeline). */
+  readonly result?: PipelineResult;
+
+  constructor(
+    message: string,
+    readonly stage: StageRef,
+    readonly line: number | null,
+    options: { exitCode?: number; cause?: unknown; result?: PipelineResult } = {},
+  ) {
+    super(message, options.exitCode ?? ExitCode.failure, 'ESTAGE', { cause: options.cause });
+    this.result = options.result;
+  }
+
+  /** The stage's own code failed on `line` (text `text`), or in flush() when `line` is null. */
+  static failed(stage: StageRef, line: number | null, text: string, cause: unknown): StageError {
+    return new StageError(failureMessage(stage, line, text, reasonOf(cause)), stage, line, { cause });
+  }
+}
 
 /** Turn a stage's answer into the lines to emit (none, one or many). */
 export function linesOf(result: StageResult): readonly string[] {

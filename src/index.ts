@@ -74,8 +74,6 @@ export { overlapWaits, measureLateness, type OverlapRun, type LatenessRun } from
 export { seededRandom } from './work/random.js';
 export {
   runPipeline,
-  StageError,
-  stageLabel,
   stageChildPath,
   type PipelineOptions,
   type PipelineResult,
@@ -88,6 +86,10 @@ export {
   linesOf,
   loadStage,
   resolveModule,
+  StageError,
+  stageLabel,
+  failureMessage,
+  type StageRef,
   type Stage,
   type StageFunction,
   type StageResult,
@@ -117,8 +119,8 @@ export {
 export {
   chainStages,
   runStages,
-  StageError as CoroutineStageError,
   type StageChain,
+  type StageCounts,
   type ChunkWriter,
   type LineCoroutine,
   type Pending,
@@ -153,7 +155,7 @@ export {
   type MapOptions,
 } from './patterns/fan-out.js';
 export type { ToWorker, FromWorker, ItemFailure } from './protocol/fan-out.js';
-export { lineChunks, type LineCount } from './lines.js';
+export { lineChunks, LineDecoder, type LineCount } from './lines.js';
 export {
   map as distributedMap,
   stream as distributedStream,

@@ -18,7 +18,7 @@ import {
   type TaskBody,
 } from '../src/patterns/scheduler.js';
 import { broadcast, collect, coroutine, grep, map, pushAll, throwInto } from '../src/patterns/coroutine.js';
-import { concur, concurBin, descendants, fixture, isAlive } from './helpers.js';
+import { concur, concurBin, concurBytes, descendants, fixture, isAlive } from './helpers.js';
 
 const lines = (text: string): string[] =>
   text.split('\n').filter((line, i, all) => i < all.length - 1 || line !== '');
@@ -301,7 +301,13 @@ describe('concur coroutine', () => {
   });
 
   it('follows the final-newline rule, and passes empty lines, non-ASCII and long lines intact', async () => {
-    expect((await run(['identity'], 'a\nlast')).stdout).toBe('a\nlast\n');
+    expect((await run(['identity'], 'a\nlast')).stdout).toBe('a\nlast');
+    expect((await run(['identity'], 'a\nlast\n')).stdout).toBe('a\nlast\n');
+    // Dropped: the output ends as the line before it did. Flushed: newline-separated, none after the last.
+    expect((await run([fixture('co-drop-b.js')], 'a\nb')).stdout).toBe('a\n');
+    expect((await run([fixture('co-double.js')], 'a\nb')).stdout).toBe('a\na\nb\nb\nseen 2');
+    expect((await run(['count'], 'a\nb')).stdout).toBe('2');
+    expect((await run(['count'], '')).stdout).toBe('0\n');
     expect((await run(['identity'], '')).stdout).toBe('');
     const long = 'é'.repeat(3_000_000);
     const input = `\n${long}\nñandú ✓ 漢字\n\n`;
@@ -391,8 +397,17 @@ describe('concur coroutine and concur pipeline', () => {
     [fixture('co-double.js'), 'upper', fixture('co-grep-gen.js')],
     [fixture('co-async-upper.js'), 'words', 'count'],
   ];
+  // Flush stages one after another, and last lines that are dropped, doubled or turned into an empty line.
+  const endSets = [
+    [fixture('co-double.js'), fixture('stage-sum.js'), fixture('co-double.js')],
+    [fixture('co-drop-b.js'), fixture('stage-sum.js')],
+    [fixture('co-blank-after-b.js'), 'identity', 'count'],
+    [fixture('co-blank-after-b.js'), fixture('co-double.js')],
+  ];
+  const endInputs = ['a\nb', 'b', 'a\nb\n'];
   const inputs = [
     'the python\nand the Python\n\n  \nünïcode python ✓\n',
+    'the python\nb\nlast python, no newline ✓',
     Array.from({ length: 1000 }, (_, i) => `line ${i} python ${i % 3 === 0 ? '' : 'x'.repeat(i % 50)}`).join(
       '\n',
     ) + '\n',
@@ -402,17 +417,65 @@ describe('concur coroutine and concur pipeline', () => {
   const args = (stages: string[]) => stages.flatMap((stage) => ['--stage', stage]);
 
   it('give byte-identical output for the same stages and input', async () => {
-    for (const stages of stageSets)
-      for (const input of inputs) {
-        const [co, pipe] = await Promise.all([
-          concur(['coroutine', ...args(stages)], { input, stripFinalNewline: false }),
-          concur(['pipeline', ...args(stages)], { input, stripFinalNewline: false }),
-        ]);
-        expect(pipe.exitCode).toBe(0);
-        expect(co.exitCode).toBe(0);
-        expect(co.stdout, `${stages.join(' → ')} on ${JSON.stringify(input.slice(0, 30))}`).toBe(pipe.stdout);
-      }
+    const cases = [
+      ...stageSets.flatMap((stages) => inputs.map((input) => [stages, input] as const)),
+      ...endSets.flatMap((stages) => endInputs.map((input) => [stages, input] as const)),
+    ];
+    for (const [stages, input] of cases) {
+      const [co, pipe] = await Promise.all([
+        concur(['coroutine', ...args(stages)], { input, stripFinalNewline: false }),
+        concur(['pipeline', ...args(stages)], { input, stripFinalNewline: false }),
+      ]);
+      expect(pipe.exitCode).toBe(0);
+      expect(co.exitCode).toBe(0);
+      expect(co.stdout, `${stages.join(' → ')} on ${JSON.stringify(input.slice(0, 30))}`).toBe(pipe.stdout);
+    }
   }, 120_000);
+
+  it('decode the same way: invalid UTF-8 becomes U+FFFD in both, a byte-order mark stays', async () => {
+    const input = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from('bom\nx\n'),
+      Buffer.from([0xff, 0xfe, 0x0a, 0xe3, 0x81, 0x0a, 0x61, 0xe3]), // bad bytes, a cut character, no newline
+    ]);
+    const expected = Buffer.from('\ufeffbom\nx\n\ufffd\ufffd\n\ufffd\na\ufffd');
+    for (const stages of [['identity'], ['identity', 'identity', 'nonempty']]) {
+      const [co, pipe] = await Promise.all([
+        concurBytes(['coroutine', ...args(stages)], { input }),
+        concurBytes(['pipeline', ...args(stages)], { input }),
+      ]);
+      expect(Buffer.from(pipe.stdout).toString('hex')).toBe(expected.toString('hex'));
+      expect(Buffer.from(co.stdout).toString('hex')).toBe(expected.toString('hex'));
+    }
+  });
+
+  it('give the same --json records', async () => {
+    const stages = args([fixture('co-double.js'), 'upper']);
+    const input = 'a\nb';
+    const [co, pipe] = await Promise.all([
+      concur(['coroutine', '--json', ...stages], { input }),
+      concur(['pipeline', '--json', ...stages], { input }),
+    ]);
+    const records = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string });
+    const [coRecords, pipeRecords] = [records(String(co.stdout)), records(String(pipe.stdout))];
+    expect(coRecords.filter((r) => r.type === 'line')).toEqual(pipeRecords.filter((r) => r.type === 'line'));
+    expect(coRecords.filter((r) => r.type === 'line')).toHaveLength(5);
+    const summary = coRecords.at(-1) as {
+      type: string;
+      ok: boolean;
+      stages: { linesIn: number; linesOut: number }[];
+    };
+    expect(summary.type).toBe('summary');
+    expect(summary.ok).toBe(true);
+    expect(summary.stages.map((s) => [s.linesIn, s.linesOut])).toEqual([
+      [2, 5],
+      [5, 5],
+    ]);
+  });
 
   it('fail with the same exit code and the same stage and line', async () => {
     const stages = args([fixture('co-double.js'), fixture('co-fail-on-boom.js')]);
@@ -423,8 +486,7 @@ describe('concur coroutine and concur pipeline', () => {
     ]);
     expect([co.exitCode, pipe.exitCode]).toEqual([1, 1]);
     expect(co.stdout).toBe(pipe.stdout);
-    const where = /stage 2 \(.*\) failed on line 3 \("boom"\)/;
-    expect(String(co.stderr)).toMatch(where);
-    expect(String(pipe.stderr)).toMatch(where);
+    expect(String(co.stderr)).toMatch(/stage 2 \(.*\) failed on line 3 \("boom"\): cannot handle boom$/);
+    expect(String(co.stderr)).toBe(String(pipe.stderr));
   });
 });

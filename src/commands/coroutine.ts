@@ -3,7 +3,9 @@
  * process → stdout. The same stage modules, and the same output, as `concur pipeline`; another environment.
  */
 import type { Command } from 'commander';
+import type { Stage, StageError } from '../contract.js';
 import { UsageError } from '../errors.js';
+import type { StageCounts } from '../patterns/coroutine-stages.js';
 
 /** Add `concur coroutine` to the program. */
 export function registerCoroutine(program: Command): void {
@@ -16,6 +18,7 @@ export function registerCoroutine(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option('--json', 'stdout as NDJSON: {"type":"line","text":...} per output line, then one summary record')
     .addHelpText(
       'after',
       `
@@ -28,30 +31,71 @@ A stage module's default export takes a line and returns a string (emit it), nul
 array of strings (emit each) or a promise of one of these; an optional \`export function flush()\` returns
 lines to emit at end of input. Or the default export is a generator function: primed, it receives each
 line from \`yield\` and yields that line's output; what it yields in \`finally\` is emitted at the end.
-Built-in stages: identity, upper. Output: each emitted line followed by "\\n".
+Built-in stages: the same as concur pipeline's. Output: the same bytes as concur pipeline gives for the
+same stages and input: each line followed by "\\n", except that when the input's last line has no newline,
+what comes of it (and flush()'s lines after it) is "\\n"-separated with no newline after the last.
 Exit codes: 0 ok, 1 a stage failed (stage and line named), 2 bad module or usage.`,
     )
-    .action(async (flags: { stage: string[] }) => {
+    .action(async (flags: { stage: string[]; json?: boolean }) => {
       if (flags.stage.length === 0)
         throw new UsageError('give at least one stage: concur coroutine --stage <module> [--stage ...].');
-      const [{ loadStage }, { runStages }, { writeData, say, stderrPolicy }] = await Promise.all([
-        import('../contract.js'),
-        import('../patterns/coroutine-stages.js'),
-        import('../output.js'),
-      ]);
+      const [{ loadStage, StageError }, { runStages }, { writeData, writeLine, say, stderrPolicy }] =
+        await Promise.all([
+          import('../contract.js'),
+          import('../patterns/coroutine-stages.js'),
+          import('../output.js'),
+        ]);
       // Every stage is loaded (and checked) before any input is read, so a bad module costs no data.
-      const stages = [];
+      const stages: Stage[] = [];
       for (const [index, spec] of flags.stage.entries())
         stages.push(await loadStage(spec, process.cwd(), { instance: index }));
       if (process.stdin.isTTY && stderrPolicy.animate)
         say('concur coroutine: reading lines from the terminal; end with Ctrl-D.');
+      const started = performance.now();
+      const counts: StageCounts[] = [];
+      // --json: each output chunk holds whole lines (the last may lack its \n): one record per line.
+      const write = flags.json
+        ? (chunk: string) => writeData(records(chunk))
+        : (chunk: string) => writeData(chunk);
+      const summary = (error?: StageError): string =>
+        JSON.stringify({
+          type: 'summary',
+          ok: error === undefined,
+          outputClosed: false,
+          elapsedMs: Math.round(performance.now() - started),
+          ...(error && {
+            error: {
+              stage: error.stage.index + 1,
+              module: error.stage.name,
+              line: error.line,
+              message: error.message,
+            },
+          }),
+          stages: stages.map((stage, index) => ({
+            stage: index + 1,
+            module: stage.name,
+            pid: process.pid,
+            ...counts[index],
+          })),
+        });
       // One process: the whole push pipeline is one task of the parent's (stages run line by line, in turn).
       const { recorder } = await import('../events.js');
       recorder.start(recorder.self, 'coroutine stages', { stages: flags.stage });
       try {
-        await runStages(process.stdin, stages, writeData);
+        await runStages(process.stdin, stages, write, counts);
+      } catch (error) {
+        if (flags.json && error instanceof StageError) await writeLine(summary(error));
+        throw error;
       } finally {
         recorder.end(recorder.self, 'coroutine stages');
       }
+      if (flags.json) await writeLine(summary());
     });
+}
+
+// NDJSON line records, as `concur pipeline --json` writes them.
+function records(chunk: string): string {
+  const lines = chunk.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((text) => `${JSON.stringify({ type: 'line', text })}\n`).join('');
 }

@@ -8,7 +8,8 @@ import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { builtins } from '../contract.js';
 import { say, stderrPolicy, style, writeData, writeLine } from '../output.js';
-import type { PipelineResult, StageError } from '../patterns/pipeline.js';
+import type { StageError } from '../contract.js';
+import type { PipelineResult } from '../patterns/pipeline.js';
 import { exitOnSignals } from '../process/children.js';
 
 interface PipelineFlags {
@@ -50,7 +51,10 @@ without one. Exit codes: 0 done (also when the reader of stdout goes away), 1 a 
 names the stage and the line), 2 a module is missing or unusable (before any input is read).`,
     )
     .action(async (flags: PipelineFlags) => {
-      const { runPipeline, StageError } = await import('../patterns/pipeline.js');
+      const [{ runPipeline }, { StageError }] = await Promise.all([
+        import('../patterns/pipeline.js'),
+        import('../contract.js'),
+      ]);
       exitOnSignals();
       if (process.stdin.isTTY && stderrPolicy.animate)
         say(style.dim('concur: reading lines from the terminal; end with Ctrl-D.'));
@@ -59,7 +63,7 @@ names the stage and the line), 2 a module is missing or unusable (before any inp
       try {
         result = await runPipeline(flags.stage, { input: 'inherit', output });
       } catch (error) {
-        if (error instanceof StageError) {
+        if (error instanceof StageError && error.result) {
           if (flags.json) await writeLine(JSON.stringify(summary(error.result, error)));
           if (flags.stats) printStats(error.result);
         }

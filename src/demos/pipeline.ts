@@ -4,7 +4,8 @@
  * at the same time: each one starts on its input long before the stage before it has finished.
  */
 import { Readable, Writable } from 'node:stream';
-import { runPipeline, stageLabel, type StageInfo } from '../patterns/pipeline.js';
+import { stageLabel } from '../contract.js';
+import { runPipeline, type StageInfo } from '../patterns/pipeline.js';
 import type { FromStage, ToStage } from '../protocol/pipeline.js';
 import type { DemoContext } from './context.js';
 

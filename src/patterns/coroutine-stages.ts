@@ -13,8 +13,8 @@
  * From Beazley's copipe.py ("the coroutine is the implementation; the environment is whatever you choose").
  * Try: concur coroutine --stage upper < file.txt
  */
-import { ConcurError, ExitCode } from '../errors.js';
-import { isThenable, linesOf, type Stage, type StageResult } from '../contract.js';
+import { isThenable, linesOf, StageError, type Stage, type StageResult } from '../contract.js';
+import { LineDecoder } from '../lines.js';
 
 /** What pushing one line answers: nothing when the line is fully handled, or a promise of that. */
 export type Pending = PromiseLike<unknown> | undefined;
@@ -22,50 +22,45 @@ export type Pending = PromiseLike<unknown> | undefined;
 /** A coroutine receiving lines; `next(line).value` is its Pending. */
 export type LineCoroutine = Generator<Pending, never, string>;
 
-/** A stage failed on a line (or in flush): names the stage, the line and its text, exits 1. */
-export class StageError extends ConcurError {
-  constructor(
-    readonly stage: number,
-    readonly stageName: string,
-    readonly line: number | 'flush',
-    text: string,
-    cause: unknown,
-  ) {
-    const excerpt = text.length > 60 ? `${text.slice(0, 57)}...` : text;
-    const where = line === 'flush' ? 'in flush()' : `on line ${line} (${JSON.stringify(excerpt)})`;
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(
-      `stage ${stage} (${stageName}) failed ${where}: ${reason.split('\n')[0]}`,
-      ExitCode.failure,
-      'ESTAGE',
-      {
-        cause,
-      },
-    );
-  }
+/** Lines each stage received and emitted (the last line without a newline included). */
+export interface StageCounts {
+  linesIn: number;
+  linesOut: number;
 }
 
 /** A running chain of stage coroutines: push lines in, then end it; output goes to `write`. */
 export interface StageChain {
-  /** Push one input line through every stage. Await the answer when it is a promise. */
+  /** Push one whole input line (one that ended with \n) through every stage. Await the answer when it is a promise. */
   push(line: string): Pending;
   /** Write out what the last stage produced so far (call between input chunks, so output streams). */
   drain(): Pending;
-  /** End of input: flush each stage in order (its output goes through the stages after it), then drain. */
-  end(): Promise<void>;
+  /**
+   * End of input. `last` is the input's last line if it had no \n. Each stage in turn runs on its own last
+   * line (if any), then flush(); what that yields reaches the next stage as `concur pipeline` would deliver
+   * it through a pipe: all but the last as whole lines, the last as a line without \n (none if it is empty).
+   */
+  end(last?: string): Promise<void>;
+  /** Per stage, in order. */
+  readonly counts: readonly StageCounts[];
 }
 
 /** Where output chunks go; answer a promise while the destination is full (backpressure). */
 export type ChunkWriter = (chunk: string) => Pending;
 
 /** Build the chain: one primed coroutine per stage, ending in a sink that buffers output for `write`. */
-export function chainStages(stages: readonly Stage[], write: ChunkWriter, highWater = 1 << 16): StageChain {
+export function chainStages(
+  stages: readonly Stage[],
+  write: ChunkWriter,
+  highWater = 1 << 16,
+  counts: StageCounts[] = [],
+): StageChain {
   const out = { buffer: '' };
   const sink = prime(sinkCoroutine(out, write, highWater));
+  for (let index = 0; index < stages.length; index++) counts[index] = { linesIn: 0, linesOut: 0 };
   const coroutines: LineCoroutine[] = [];
   let target = sink;
   for (let index = stages.length - 1; index >= 0; index--) {
-    target = prime(stageCoroutine(stages[index]!, index + 1, target));
+    target = prime(stageCoroutine(stages[index]!, index, counts[index]!, target));
     coroutines.unshift(target);
   }
   const head = target;
@@ -78,18 +73,34 @@ export function chainStages(stages: readonly Stage[], write: ChunkWriter, highWa
   return {
     push: (line) => head.next(line).value,
     drain,
-    async end() {
+    counts,
+    async end(last) {
       for (let index = 0; index < stages.length; index++) {
         const stage = stages[index]!;
+        const count = counts[index]!;
         const next = coroutines[index + 1] ?? sink;
-        let lines: readonly string[];
-        try {
-          lines = linesOf(stage.flush ? await stage.flush() : undefined);
-        } catch (error) {
-          throw new StageError(index + 1, stage.name, 'flush', '', error);
+        const ref = { index, name: stage.name };
+        const lines: string[] = [];
+        if (last !== undefined) {
+          const number = ++count.linesIn;
+          try {
+            lines.push(...linesOf(await stage.transform(last)));
+          } catch (error) {
+            throw StageError.failed(ref, number, last, error);
+          }
         }
+        try {
+          lines.push(...linesOf(stage.flush ? await stage.flush() : undefined));
+        } catch (error) {
+          throw StageError.failed(ref, null, '', error);
+        }
+        count.linesOut += lines.length;
+        // After a last line without \n, the lines are \n-separated with none after the last: downstream sees
+        // the last one as its own last line, or nothing if it is empty.
+        last = last === undefined ? undefined : lines.pop() || undefined;
         await forward(lines, 0, next);
       }
+      if (last !== undefined) out.buffer += last;
       await drain();
     },
   };
@@ -101,41 +112,46 @@ function prime(coroutine: LineCoroutine): LineCoroutine {
 }
 
 // One stage: receive a line, run the module on it, push each output line on. Yields what it is waiting for.
-function* stageCoroutine(stage: Stage, number: number, target: LineCoroutine): LineCoroutine {
-  const { transform, name } = stage;
+function* stageCoroutine(
+  stage: Stage,
+  index: number,
+  count: StageCounts,
+  target: LineCoroutine,
+): LineCoroutine {
+  const { transform } = stage;
+  const ref = { index, name: stage.name };
   let pending: Pending;
-  let lineNumber = 0;
-  let text = '';
-  const fail = (error: unknown, line: number, failed = text): never => {
-    throw error instanceof StageError ? error : new StageError(number, name, line, failed, error);
-  };
   for (;;) {
     const line: string = yield pending;
-    lineNumber++;
-    text = line;
+    const number = ++count.linesIn;
     let result: ReturnType<typeof transform>;
     try {
       result = transform(line);
     } catch (error) {
-      fail(error, lineNumber);
+      throw StageError.failed(ref, number, line, error);
     }
     // The fast path: one line in, one line out, synchronously.
-    if (typeof result === 'string') pending = target.next(result).value;
-    else if (isThenable(result)) {
-      const at = lineNumber;
+    if (typeof result === 'string') {
+      count.linesOut++;
+      pending = target.next(result).value;
+    } else if (isThenable(result)) {
       pending = Promise.resolve(result).then(
-        (value) => forward(checked(value, at, line), 0, target),
-        (error: unknown) => fail(error, at, line),
+        (value) => forward(checked(value, number, line), 0, target),
+        (error: unknown) => {
+          throw error instanceof StageError ? error : StageError.failed(ref, number, line, error);
+        },
       );
-    } else pending = forward(checked(result, lineNumber), 0, target);
+    } else pending = forward(checked(result, number, line), 0, target);
   }
 
-  // The lines of a stage's answer, or a StageError naming the line when the answer has the wrong shape.
-  function checked(result: StageResult, line: number, failed = text): readonly string[] {
+  // The lines of a stage's answer (counted), or a StageError naming the line when it has the wrong shape.
+  function checked(result: StageResult, number: number, line: string): readonly string[] {
     try {
-      return linesOf(result);
+      const lines = linesOf(result);
+      count.linesOut += lines.length;
+      return lines;
     } catch (error) {
-      return fail(error, line, failed);
+      throw StageError.failed(ref, number, line, error);
     }
   }
 }
@@ -165,52 +181,35 @@ function* sinkCoroutine(out: { buffer: string }, write: ChunkWriter, highWater: 
 }
 
 /**
- * Read `input` as lines (split on "\n"; a last line without a newline still counts) and run them through
- * `stages`, writing each output line and a "\n" with `write`. Rejects with a StageError if a stage fails;
- * output produced before the failure is written first.
+ * Read `input` as lines and run them through `stages`, writing the output with `write`: the same lines, the
+ * same bytes and the same errors as `concur pipeline` with these stages (src/lines.ts decodes for both;
+ * a last line without \n is handled as `StageChain.end` says). Resolves with each stage's counts, kept in
+ * `counts` as the run goes (so they can be read after a failure too); rejects with a StageError if a stage
+ * fails, after writing the output produced before the failure.
  */
 export async function runStages(
   input: AsyncIterable<string | Buffer>,
   stages: readonly Stage[],
   write: ChunkWriter,
-): Promise<void> {
-  const chain = chainStages(stages, write);
-  const decoder = new TextDecoder();
-  // The start of a line not finished yet, in pieces: a 10 MB line is joined once, not once per chunk.
-  let pieces: string[] = [];
+  counts: StageCounts[] = [],
+): Promise<StageCounts[]> {
+  const chain = chainStages(stages, write, undefined, counts);
+  const lines = new LineDecoder();
   try {
     for await (const chunk of input) {
-      const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      let end = text.indexOf('\n');
-      if (end === -1) {
-        if (text !== '') pieces.push(text);
-        continue;
+      lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      while (lines.nextBatch()) {
+        for (let line = lines.next(); line !== undefined; line = lines.next()) {
+          const pending = chain.push(line);
+          if (pending) await pending;
+        }
       }
-      let start = 0;
-      if (pieces.length > 0) {
-        pieces.push(text.slice(0, end));
-        const pending = chain.push(pieces.join(''));
-        pieces = [];
-        start = end + 1;
-        end = text.indexOf('\n', start);
-        if (pending) await pending;
-      }
-      for (; end !== -1; end = text.indexOf('\n', start)) {
-        const pending = chain.push(text.slice(start, end));
-        start = end + 1;
-        if (pending) await pending;
-      }
-      if (start < text.length) pieces.push(text.slice(start));
       await chain.drain();
     }
-    const last = pieces.join('') + decoder.decode();
-    if (last !== '') {
-      const pending = chain.push(last);
-      if (pending) await pending;
-    }
-    await chain.end();
+    await chain.end(lines.end());
   } catch (error) {
     await chain.drain();
     throw error;
   }
+  return counts;
 }

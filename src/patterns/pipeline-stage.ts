@@ -3,15 +3,18 @@
  * returns on stdout. Its stdin is the previous stage's stdout (a kernel pipe) and its stdout the next stage's
  * stdin, so data never passes through concur; the IPC channel carries only control (src/protocol/pipeline.ts).
  *
- * Lines are handled a chunk at a time: split on \n, keep the partial tail for the next chunk, one write per
- * chunk. While a write waits for the reader, stdin is paused, so a slow consumer slows every producer and no
- * stage holds more than a chunk or two (plus the longest line) in memory.
+ * Lines are handled a chunk at a time (src/lines.ts splits and decodes them, as for `concur coroutine`), with
+ * one write per chunk; lines the module returns unchanged go out as their own input bytes. While a write waits
+ * for the reader, stdin is paused, so a slow consumer slows every producer and no stage holds more than a
+ * chunk or two (plus the longest line) in memory.
  *
  * argv: [node, this file, module] (a built-in name or a path, as the user gave it).
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream, fstatSync, readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { epochNow } from '../clock.js';
-import { linesOf, loadStage, type Stage, type StageResult } from '../contract.js';
+import { isThenable, linesOf, loadStage, type Stage, type StageResult } from '../contract.js';
+import { LineDecoder } from '../lines.js';
 import type { FromStage, StageStats, ToStage } from '../protocol/pipeline.js';
 import { exitWithParent } from '../process/lifeline.js';
 
@@ -40,15 +43,8 @@ function send(message: FromStage, then?: () => void): void {
   else then?.();
 }
 
-// Thenables are rare: testing for them keeps the common synchronous stage free of promise overhead.
-function isThenable(value: unknown): value is PromiseLike<StageResult> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
 /** Thrown inside the line loop: the user's code failed on `line` (1-based), or in flush() when null. */
 class StageFailure {
-  /** Output already produced from the lines before the failing one: written before reporting. */
-  out: string[] = [];
   constructor(
     readonly line: number | null,
     readonly text: string,
@@ -56,12 +52,79 @@ class StageFailure {
   ) {}
 }
 
-// Run the module on each line of `lines`, appending its output to `out`. Synchronous until a stage returns
-// a promise; from then on the rest of the batch is awaited line by line, in order.
-function runLines(lines: readonly string[], out: string[]): void | Promise<void> {
+const lines = new LineDecoder();
+
+/**
+ * What the batches of one chunk of input become. A line the module returns unchanged keeps its own bytes: runs
+ * of such lines are written as slices of the input, never decoded and re-encoded (identity, a filter, a stage
+ * that only logs). Lines the module changed, dropped or multiplied become text. Pieces are in input order.
+ */
+class ChunkOutput {
+  private pieces: (Buffer | string)[] = [];
+  private lines = 0; // lines in `pieces`
+  private texts: string[] = [];
+  private rawFrom = 0; // start of the current run of unchanged lines in the batch
+  private raw = true; // false for a batch holding invalid UTF-8: its bytes are not its text
+
+  /** A new batch of lines is current. */
+  begin(): void {
+    this.rawFrom = 0;
+    this.raw = lines.valid;
+  }
+
+  /** The current line came back unchanged. */
+  keep(line: string): void {
+    if (this.raw) this.lines++;
+    else this.replace([line]);
+  }
+
+  /** The current line became `out` (none, one or several lines). */
+  replace(out: readonly string[]): void {
+    const { lineStart, lineEnd, bytes } = lines;
+    if (this.rawFrom < lineStart) {
+      this.closeTexts();
+      this.pieces.push(bytes.subarray(this.rawFrom, lineStart));
+    }
+    this.rawFrom = lineEnd + 1;
+    for (let i = 0; i < out.length; i++) this.texts.push(out[i] as string);
+    this.lines += out.length;
+  }
+
+  /** The batch has been run to its end (`all`) or up to its current line, which failed. */
+  finish(all = true): void {
+    const upTo = all ? lines.bytes.length : lines.lineStart;
+    if (this.rawFrom < upTo) {
+      this.closeTexts();
+      this.pieces.push(lines.bytes.subarray(this.rawFrom, upTo));
+    }
+    this.closeTexts();
+    this.rawFrom = Math.max(this.rawFrom, upTo);
+  }
+
+  /** Everything to write so far, each line ending in \n; counted in the stage's statistics. */
+  take(): (Buffer | string)[] {
+    const pieces = this.pieces;
+    stats.linesOut += this.lines;
+    this.pieces = [];
+    this.lines = 0;
+    return pieces;
+  }
+
+  private closeTexts(): void {
+    if (this.texts.length === 0) return;
+    this.texts.push('');
+    this.pieces.push(this.texts.join('\n'));
+    this.texts = [];
+  }
+}
+
+const batch = new ChunkOutput();
+
+// Run the module on each line of the current batch. Synchronous while the module answers synchronously;
+// the first promise turns the rest of the batch into an awaited loop, in order.
+function runBatch(): void | Promise<void> {
   const transform = stage.transform;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
+  for (let line = lines.next(); line !== undefined; line = lines.next()) {
     stats.linesIn++;
     let result: ReturnType<typeof transform>;
     try {
@@ -69,117 +132,96 @@ function runLines(lines: readonly string[], out: string[]): void | Promise<void>
     } catch (error) {
       throw new StageFailure(stats.linesIn, line, error);
     }
-    if (typeof result === 'string') out.push(result);
-    else if (isThenable(result)) return finishAsync(result, lines, i, out);
-    else if (result !== null && result !== undefined) collect(result, line, out);
+    if (result === line) batch.keep(line);
+    else if (typeof result === 'string') batch.replace([result]);
+    else if (isThenable(result)) return resume(result, line);
+    else batch.replace(checked(result, line));
   }
 }
 
-// The slow path, taken only after a stage returned a promise: await each line's result, in order.
-async function finishAsync(
-  pending: PromiseLike<StageResult>,
-  lines: readonly string[],
-  index: number,
-  out: string[],
-): Promise<void> {
-  let line = lines[index] as string;
-  let result: StageResult | PromiseLike<StageResult> = pending;
-  for (let i = index; ;) {
-    try {
-      collect(await result, line, out);
-    } catch (error) {
-      throw error instanceof StageFailure ? error : new StageFailure(stats.linesIn, line, error);
-    }
-    if (++i >= lines.length) return;
-    line = lines[i] as string;
-    stats.linesIn++;
-    try {
-      result = stage.transform(line);
-    } catch (error) {
-      throw new StageFailure(stats.linesIn, line, error);
-    }
-  }
-}
-
-// Append a result's lines to `out`; a result that is not a line is the stage's failure on this line.
-function collect(result: StageResult, line: string, out: string[]): void {
+// The slow path: await one line's answer, then go on with the batch.
+async function resume(pending: PromiseLike<StageResult>, line: string): Promise<void> {
+  let result: StageResult;
   try {
-    for (const item of linesOf(result)) out.push(item);
+    result = await pending;
+  } catch (error) {
+    throw new StageFailure(stats.linesIn, line, error);
+  }
+  if (result === line) batch.keep(line);
+  else batch.replace(checked(result, line));
+  return runBatch();
+}
+
+// The lines of an answer; an answer that is not a line is the stage's failure on this line.
+function checked(result: StageResult, line: string): readonly string[] {
+  try {
+    return linesOf(result);
   } catch (error) {
     throw new StageFailure(stats.linesIn, line, error);
   }
 }
 
-// Write to stdout; resolve once the kernel has taken it (or at once, when there is room).
-function write(data: string | Buffer): void | Promise<void> {
-  if (data.length === 0) return;
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  stats.bytesOut += bytes.length;
-  if (process.stdout.write(bytes)) return;
-  return new Promise((resolve) => process.stdout.once('drain', resolve));
+/** Write pieces (each ending in \n) to stdout; resolve once it has room again (or at once, when it has). */
+function write(pieces: (Buffer | string)[]): void | Promise<void> {
+  if (pieces.length === 0) return;
+  // Many small pieces (a filter keeping most lines) are joined; a few go out as one writev, uncopied.
+  if (pieces.length > 8)
+    pieces = [Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)))];
+  const stdout = process.stdout;
+  let room = true;
+  if (pieces.length > 1) stdout.cork();
+  for (const piece of pieces) {
+    if (piece.length === 0) continue;
+    const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    stats.bytesOut += bytes.length;
+    room = stdout.write(bytes);
+  }
+  if (pieces.length > 1) stdout.uncork();
+  if (room) return;
+  return new Promise((resolve) => stdout.once('drain', resolve));
 }
 
-// The lines of `out` as one string, each ending in \n (one write per chunk of input).
-function joinLines(out: string[]): string {
-  if (out.length === 0) return '';
-  stats.linesOut += out.length;
-  out.push('');
-  return out.join('\n');
+// A file on stdin (`< file`) is read 128 KiB at a time, twice what Node's stdin stream reads per trip to the
+// thread pool; a pipe or socket gives what the kernel holds, and is read as Node's stdin does. Not more: the
+// strings made from a bigger batch are too big for V8's young generation, and memory would grow with input.
+function openInput(): Readable {
+  try {
+    if (fstatSync(0).isFile())
+      return createReadStream('', { fd: 0, highWaterMark: 1 << 17, autoClose: false });
+  } catch {
+    // not a file we can stat: read it as a stream
+  }
+  return process.stdin;
 }
 
-// True when the module gave back exactly the lines it got: then the input bytes are the output bytes,
-// and re-encoding them can be skipped (identity, a filter that keeps everything, a logging stage).
-function unchanged(out: readonly string[], lines: readonly string[]): boolean {
-  if (out.length !== lines.length) return false;
-  for (let i = 0; i < out.length; i++) if (out[i] !== lines[i]) return false;
-  return true;
-}
-
-// What to write for one chunk of complete lines (`bytes` ends with \n).
-function output(out: string[], lines: readonly string[], bytes: Buffer): string | Buffer {
-  if (!unchanged(out, lines)) return joinLines(out);
-  stats.linesOut += out.length;
-  return bytes;
-}
-
-/** Read stdin to the end, chunk by chunk, with backpressure. */
+/** Read stdin to the end, batch by batch, with backpressure; then the last line and flush(). */
 async function pump(): Promise<void> {
-  const input = process.stdin;
-  // Bytes after the last \n seen so far: the start of a line that the next chunks complete. Kept as bytes so
-  // a character split across chunks is decoded whole, and joined once, so a 10 MB line costs O(n).
-  let carry: Buffer[] = [];
+  const input = openInput();
   let busy: Promise<void> | undefined;
 
-  // One chunk: complete lines go to the module now; bytes after the last \n wait for the next chunk.
+  // One chunk: the lines it completes go to the module now; bytes after its last \n wait for the next chunk.
   const onChunk = (chunk: Buffer): void => {
     if (stats.firstInputMs < 0) stats.firstInputMs = performance.now() - startedAt;
     stats.bytesIn += chunk.length;
-    const newline = chunk.lastIndexOf(10);
-    if (newline < 0) {
-      carry.push(chunk);
-      return;
-    }
-    const head = chunk.subarray(0, newline + 1);
-    const bytes = carry.length === 0 ? head : Buffer.concat([...carry, head]);
-    carry = newline + 1 < chunk.length ? [chunk.subarray(newline + 1)] : [];
-    const lines = bytes.toString('utf8', 0, bytes.length - 1).split('\n');
-    const out: string[] = [];
-    const keep = (error: unknown): never => {
-      if (error instanceof StageFailure) error.out = out;
-      throw error;
+    lines.push(chunk);
+    // Every batch of the chunk, then one write: synchronous unless the module answers with a promise.
+    const runChunk = (): void | Promise<void> => {
+      while (lines.nextBatch()) {
+        batch.begin();
+        const ran = runBatch();
+        if (ran)
+          return ran.then(() => {
+            batch.finish();
+            return runChunk();
+          });
+        batch.finish();
+      }
     };
-    let ran: void | Promise<void> = undefined;
-    try {
-      ran = runLines(lines, out);
-    } catch (error) {
-      keep(error);
-    }
+    const ran = runChunk();
     if (ran === undefined) {
-      const wrote = write(output(out, lines, bytes));
+      const wrote = write(batch.take());
       if (wrote) hold(wrote);
-    } else {
-      hold(ran.then(() => write(output(out, lines, bytes)), keep));
-    }
+    } else hold(ran.then(() => write(batch.take())));
   };
 
   // Pause reading until `work` is done: this is where backpressure propagates upstream.
@@ -221,24 +263,30 @@ async function pump(): Promise<void> {
     send({ type: 'eof' });
   });
   if (verdict === 'abort') return;
-  // Bytes after the last newline are a last line of their own (a truncated character becomes U+FFFD).
-  const tail = Buffer.concat(carry).toString('utf8');
+  // Bytes after the last newline are a last line of their own: what comes of it, and flush()'s lines after
+  // it, are separated by \n with none after the last (the input did not end with one either).
+  const tail = lines.end();
   const last: string[] = [];
-  if (tail.length > 0) await runLines([tail], last);
-  if (stage.flush) {
-    let flushed: StageResult;
+  if (tail !== undefined) {
+    stats.linesIn++;
+    let result: StageResult;
     try {
-      flushed = await stage.flush();
-      for (const item of linesOf(flushed)) last.push(item);
+      result = await stage.transform(tail);
+    } catch (error) {
+      throw new StageFailure(stats.linesIn, tail, error);
+    }
+    last.push(...checked(result, tail));
+  }
+  if (stage.flush) {
+    try {
+      last.push(...linesOf(await stage.flush()));
     } catch (error) {
       throw new StageFailure(null, '', error);
     }
   }
-  // A last line without a newline stays without one: what follows from it is newline-separated only.
-  if (tail.length > 0) {
-    stats.linesOut += last.length;
-    await write(last.join('\n'));
-  } else await write(joinLines(last));
+  stats.linesOut += last.length;
+  if (tail === undefined) last.push('');
+  await write([last.join('\n')]);
 }
 
 // VmHWM is the kernel's own high-water mark of resident memory: the figure the bench compares at 5 and 500 MB.
@@ -291,7 +339,8 @@ function failWith(error: unknown): void {
     excerpt,
     message: message.split('\n')[0] ?? '',
   };
-  void Promise.resolve(write(joinLines(failure.out)))
+  batch.finish(false);
+  void Promise.resolve(write(batch.take()))
     .then(drained)
     .then(() => exitWith(1, report));
 }
