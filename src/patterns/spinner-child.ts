@@ -5,10 +5,10 @@
  * goes away (IPC 'disconnect'), because a busy or killed parent cannot clean up after it.
  */
 import { epochNow } from '../clock.js';
-import { paint } from '../output.js';
 import type { FromSpinner, ToSpinner } from '../protocol/spinner.js';
 import { exitWithParent, guard, onParentMessage } from '../process/lifeline.js';
-import type { FrameClock, Renderer } from './spinner-render.js';
+import { FrameClock } from './spinner-clock.js';
+import type { Renderer } from './spinner-render.js';
 
 // The child's whole state: what it was told (for the demo's narration), and how it is drawing.
 const received: string[] = [];
@@ -31,20 +31,19 @@ function finish(kind: 'succeed' | 'fail' | undefined, text = ''): void {
   finished = true;
   renderer?.clear();
   if (kind) {
-    const ink = paint({ animate: animated, color, columns: 80 });
-    const mark = kind === 'succeed' ? ink.green('✔') : ink.red('✖');
-    process.stderr.write(`${mark} ${text}\n`);
+    process.stderr.write(`${loadedRender.finalMark?.(kind, color) ?? '✔'} ${text}\n`);
   }
   // Disconnect only once the stats are written: closing a channel drops writes still queued on it.
-  const stats = loadedRender.clock?.stats(animated, received, receivedAt);
-  if (stats) send({ type: 'stats', stats, at: epochNow() }, () => process.disconnect?.());
-  else process.disconnect?.();
+  const stats = clock.stats(animated, received, receivedAt);
+  send({ type: 'stats', stats, at: epochNow() }, () => process.disconnect?.());
 }
 
 // Filled in once ora has loaded (see the end of this file).
+const clock = new FrameClock();
+let earlyFrame = false;
 const loadedRender: {
-  clock?: FrameClock;
   createRenderer?: typeof import('./spinner-render.js').createRenderer;
+  finalMark?: typeof import('./spinner-render.js').finalMark;
 } = {};
 
 // One message from the parent. The switch is exhaustive: a new message type in the protocol will not compile
@@ -58,8 +57,9 @@ function handle(message: ToSpinner): void {
       baseText = message.text;
       animated = message.animate;
       color = message.color;
-      const { clock, createRenderer } = loadedRender;
-      if (createRenderer && clock) renderer = createRenderer(message, clock);
+      const { createRenderer } = loadedRender;
+      if (createRenderer) renderer = createRenderer(message, clock);
+      clock.startSteady();
       return;
     }
     case 'update': {
@@ -92,7 +92,18 @@ function handle(message: ToSpinner): void {
 function cleanTerminal(): void {
   if (finished) return;
   finished = true;
-  renderer?.clear();
+  if (renderer) renderer.clear();
+  else if (earlyFrame) process.stderr.write('\r\u001b[K');
+}
+
+// ora takes some 50 ms to load. Draw its first frame by hand meanwhile, so the spinner shows as soon as this
+// process is up; ora's own first render then draws over it in place.
+function drawEarlyFrame(start: Extract<ToSpinner, { type: 'start' }>): void {
+  if (!start.animate || start.style !== 'ora') return;
+  const glyph = start.color ? '\u001b[36m⠋\u001b[39m' : '⠋';
+  process.stderr.write(`${glyph} ${start.text}`);
+  earlyFrame = true;
+  clock.tick();
 }
 
 exitWithParent(cleanTerminal);
@@ -113,12 +124,13 @@ for (const [signal, code] of [
 const inbox: ToSpinner[] = [];
 let loaded = false;
 onParentMessage((message: ToSpinner) => {
-  if (loaded || message.type === 'guard') handle(message);
-  else inbox.push(message);
+  if (loaded || message.type === 'guard') return handle(message);
+  if (message.type === 'start') drawEarlyFrame(message);
+  inbox.push(message);
 });
 const render = await import('./spinner-render.js');
-loadedRender.clock = new render.FrameClock();
 loadedRender.createRenderer = render.createRenderer;
+loadedRender.finalMark = render.finalMark;
 loaded = true;
 for (const message of inbox.splice(0)) handle(message);
 send({ type: 'ready', pid: process.pid, at: epochNow() });

@@ -2,8 +2,10 @@
  * How a spinner is drawn, kept apart from where it runs. The same renderers serve the spinner child
  * (the pattern) and `--in-process` (the counter-example), so the only difference between the two is the process.
  */
+import { Chalk } from 'chalk';
 import ora, { type Ora } from 'ora';
-import type { SpinnerStats, ToSpinner } from '../protocol/spinner.js';
+import type { ToSpinner } from '../protocol/spinner.js';
+import type { FrameClock } from './spinner-clock.js';
 
 /** The chapter's frames, drawn with backspaces (Simionato's spinner_func). */
 export const CLASSIC_FRAMES = ['|', '/', '-', '\\'] as const;
@@ -22,55 +24,10 @@ export interface Renderer {
   clear(): void;
 }
 
-/** Records when each frame was drawn, and turns that into stats. */
-export class FrameClock {
-  readonly startedAt = performance.now();
-  readonly times: number[] = [];
-  private cpuAtFirstFrame: NodeJS.CpuUsage | undefined;
-
-  tick(): void {
-    if (this.times.length === 0) this.cpuAtFirstFrame = process.cpuUsage();
-    this.times.push(performance.now());
-  }
-
-  /** Frames drawn, gaps between them, first-frame latency and this process's CPU time. */
-  stats(animated: boolean, received: string[] = [], receivedAt: number[] = []): SpinnerStats {
-    const gaps = this.times.slice(1).map((t, i) => t - (this.times[i] ?? t));
-    gaps.sort((a, b) => a - b);
-    const at = (q: number): number => gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))] ?? 0;
-    const cpu = process.cpuUsage();
-    const now = performance.now();
-    const spinning = this.cpuAtFirstFrame ? process.cpuUsage(this.cpuAtFirstFrame) : undefined;
-    const spinWallMs = now - (this.times[0] ?? now);
-    return {
-      frames: this.times.length,
-      animated,
-      intervalP50Ms: at(0.5),
-      intervalP95Ms: at(0.95),
-      intervalMaxMs: gaps.at(-1) ?? 0,
-      firstFrameMs: (this.times[0] ?? this.startedAt) - this.startedAt,
-      cpuMs: (cpu.user + cpu.system) / 1000,
-      spinCpuPercent:
-        spinning && spinWallMs > 0 ? ((spinning.user + spinning.system) / 1000 / spinWallMs) * 100 : 0,
-      wallMs: now - this.startedAt,
-      received,
-      receivedAt,
-      spinning: this.runs(at(0.5)),
-    };
-  }
-
-  // Frames close together form one run; a gap of more than 2.5 typical intervals is a stall between runs.
-  private runs(typicalGapMs: number): [number, number][] {
-    const origin = performance.timeOrigin;
-    const runs: [number, number][] = [];
-    const stall = Math.max(typicalGapMs * 2.5, 1);
-    for (const time of this.times) {
-      const last = runs.at(-1);
-      if (last && time - (last[1] - origin) <= stall) last[1] = origin + time;
-      else runs.push([origin + time, origin + time]);
-    }
-    return runs;
-  }
+/** The final line's mark: a green ✔ or a red ✖, coloured only when allowed. */
+export function finalMark(kind: 'succeed' | 'fail', color: boolean): string {
+  const ink = new Chalk({ level: color ? 1 : 0 });
+  return kind === 'succeed' ? ink.green('✔') : ink.red('✖');
 }
 
 /** Pick the renderer the start message asks for: ora, classic, or plain lines when not animating. */

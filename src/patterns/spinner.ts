@@ -40,6 +40,9 @@ export const spinnerChildPath = fileURLToPath(new URL('./spinner-child.js', impo
 /** The parent's handle on a running spinner child. Every method is safe to call after the child died. */
 export class SpinnerProcess {
   private statsReceived: SpinnerStats | undefined;
+  private lastProgressAt = 0;
+  /** Milliseconds between frames, as the child was told (progress is sent no more often). */
+  intervalMs = 80;
   private readonly exited: Promise<void>;
   /** How events name the child, and the numbers of the messages sent to it, in order. */
   private readonly ref: ProcessRef;
@@ -77,13 +80,14 @@ export class SpinnerProcess {
     const spinner = new SpinnerProcess(child, options.onMessage, options.hidden ? 'watcher' : 'spinner');
     const style = options.style ?? 'ora';
     if (options.hidden) return spinner;
+    spinner.intervalMs = options.intervalMs ?? (style === 'classic' ? 100 : 80);
     spinner.send({
       type: 'start',
       text: options.text,
       style,
       animate: policy.animate,
       color: policy.color,
-      intervalMs: options.intervalMs ?? (style === 'classic' ? 100 : 80),
+      intervalMs: spinner.intervalMs,
     });
     return spinner;
   }
@@ -128,6 +132,10 @@ export class SpinnerProcess {
 
   /** Change the text, or show progress as a fraction 0..1. */
   update(text?: string, fraction?: number): void {
+    // The child redraws once a frame: progress sent more often than that is work for nothing on both sides.
+    const now = performance.now();
+    if (text === undefined && now - this.lastProgressAt < this.intervalMs) return;
+    this.lastProgressAt = now;
     this.send({ type: 'update', text, fraction });
   }
 
@@ -199,7 +207,8 @@ export async function withInProcessSpinner<T>(
   const policy = options.policy ?? terminalPolicy(process.stderr);
   const intervalMs = options.intervalMs ?? 80;
   // Loaded here, not at the top: the parent of a forked spinner never needs ora itself.
-  const { createRenderer, FrameClock } = await import('./spinner-render.js');
+  const { createRenderer } = await import('./spinner-render.js');
+  const { FrameClock } = await import('./spinner-clock.js');
   const clock = new FrameClock();
   // Traces show this timer as a row of its own inside the parent, to set beside the child's.
   const timer = { role: 'spinner (in-process)', pid: process.pid };

@@ -44,7 +44,7 @@ export interface SpinnerStats {
   firstFrameMs: number;
   /** CPU time the child used (user + system), in milliseconds. */
   cpuMs: number;
-  /** CPU used while spinning (from the first frame on), as a percentage of one core. */
+  /** CPU used while spinning (once the renderer is up: start-up excluded), as a percentage of one core. */
   spinCpuPercent: number;
   /** Wall time from start to finish, in milliseconds. */
   wallMs: number;
