@@ -123,6 +123,11 @@ export class StageError extends ConcurError {
     this.result = options.result;
   }
 
+  /** This error as the `error` field of a `--json` summary, the same for pipeline and coroutine. */
+  toRecord(): { stage: number; module: string; line: number | null; message: string } {
+    return { stage: this.stage.index + 1, module: this.stage.name, line: this.line, message: this.message };
+  }
+
   /** The stage's own code failed on `line` (text `text`), or in flush() when `line` is null. */
   static failed(stage: StageRef, line: number | null, text: string, cause: unknown): StageError {
     return new StageError(failureMessage(stage, line, text, reasonOf(cause)), stage, line, { cause });

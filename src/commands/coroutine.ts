@@ -63,14 +63,7 @@ Exit codes: 0 ok, 1 a stage failed (stage and line named), 2 bad module or usage
           ok: error === undefined,
           outputClosed: false,
           elapsedMs: Math.round(performance.now() - started),
-          ...(error && {
-            error: {
-              stage: error.stage.index + 1,
-              module: error.stage.name,
-              line: error.line,
-              message: error.message,
-            },
-          }),
+          ...(error && { error: error.toRecord() }),
           stages: stages.map((stage, index) => ({
             stage: index + 1,
             module: stage.name,

@@ -105,14 +105,7 @@ function summary(result: PipelineResult, error?: StageError): Record<string, unk
     ok: error === undefined,
     outputClosed: result.outputClosed,
     elapsedMs: Math.round(result.elapsedMs),
-    ...(error && {
-      error: {
-        stage: error.stage.index + 1,
-        module: error.stage.name,
-        line: error.line,
-        message: error.message,
-      },
-    }),
+    ...(error && { error: error.toRecord() }),
     stages: result.stages.map((stage) => ({
       stage: stage.index + 1,
       module: stage.name,
