@@ -91,11 +91,6 @@ export function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
   }
 }
 
-/** How many tracked children are still running (for tests and narration). */
-export function liveCount(): number {
-  return live.size;
-}
-
 let exitHookInstalled = false;
 // 'exit' handlers must be synchronous; kill() is, so the last word is always "children die too".
 function installExitHook(): void {
