@@ -122,5 +122,9 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     const debug = argv.includes('--debug') || /\bconcur\b|\*/.test(process.env.DEBUG ?? '');
     process.exitCode = exitCodeFor(error, debug);
+  } finally {
+    // When concur itself was forked (a worker host in a demo), an open IPC channel would keep it alive
+    // after its work, or its error, is done.
+    if (process.connected) process.disconnect?.();
   }
 }

@@ -47,10 +47,14 @@ describe('concur spinner, piped (not a terminal)', () => {
   });
 
   it('--json prints one object with result and elapsedMs', async () => {
+    const started = performance.now();
     const result = await concur([...QUICK, '--json']);
+    const wallMs = performance.now() - started;
     const parsed = JSON.parse(result.stdout) as { result: number; elapsedMs: number; mode: string };
     expect(parsed.result).toBe(17984);
-    expect(parsed.elapsedMs).toBeGreaterThanOrEqual(0);
+    // The computation alone: some time, but less than the whole run with its start-up and the child.
+    expect(parsed.elapsedMs).toBeGreaterThan(0);
+    expect(parsed.elapsedMs).toBeLessThan(wallMs);
     expect(parsed.mode).toBe('child');
   });
 
@@ -170,6 +174,8 @@ describe('bad input', () => {
     [['spinner', '--bogus']],
     [['bogus']],
     [['demo', 'nope']],
+    [['fan-out', '--retries', '-1']],
+    [['demo', 'distributed', '--broker', 'notaurl']],
   ])('concur %j: one line on stderr, exit 2', async (args) => {
     const result = await concur(args);
     expect(result.exitCode).toBe(2);

@@ -15,7 +15,12 @@ export function parseCount(value: string): number {
 
 /** A whole number ≥ 0 (`--retries 0`). */
 export function parseCountOrZero(value: string): number {
-  return value.trim() === '0' ? 0 : parseCount(value);
+  if (value.trim() === '0') return 0;
+  try {
+    return parseCount(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a whole number of at least 0, like 3.`);
+  }
 }
 
 /** A positive number of seconds, fractions allowed (`--period 5`, `--period 0.5`). */

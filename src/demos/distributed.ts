@@ -7,6 +7,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hasRedisServer, startLocalRedis, type LocalRedis } from '../broker/local-redis.js';
+import { parseBrokerUrl } from '../broker/redis.js';
+import { ConcurError } from '../errors.js';
 import { map, type CoordinatorEvent } from '../patterns/distributed.js';
 import { forkChild } from '../process/children.js';
 import type { DemoContext } from './context.js';
@@ -26,6 +28,8 @@ export default async function distributedDemo(context: DemoContext): Promise<num
   const me = process.pid;
   const given = typeof context.options.broker === 'string' ? context.options.broker : undefined;
   const items = Number(context.options.items ?? 240);
+  // A bad --broker is a usage error now, before any host is started.
+  if (given) parseBrokerUrl(given);
 
   context.step('1. A broker');
   let redis: LocalRedis | undefined;
@@ -166,7 +170,10 @@ async function startHost(
       seen += chunk;
       if (seen.includes('ready, pulling')) resolve();
     });
-    child.once('exit', () => reject(new Error(`${name} exited before it was ready: ${seen.trim()}`)));
+    // The host's own one-line error says what went wrong (an unreachable broker, say): pass it on as ours.
+    child.once('exit', () =>
+      reject(new ConcurError(`${name} stopped before it was ready: ${seen.trim().replace(/^concur: /, '')}`)),
+    );
   });
   context.say(`  ${name}: pid ${child.pid}, one worker process, module count-primes`);
   // The host's track: its batches come from the results it sends (the pattern records them); its end here.
