@@ -214,7 +214,8 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
       own.process.kill('SIGKILL');
       const started = Date.now();
       const result = await run;
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // Detection takes about 3 s (the clients stop retrying); the bound leaves room for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(15_000);
       expect(result.exitCode).toBe(1);
       expect(String(result.stderr)).toContain('lost the broker');
       const out = String(result.stdout).split('\n');
