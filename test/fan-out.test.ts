@@ -1,10 +1,9 @@
 // concur fan-out and the WorkerPool behind it, driven as a user would: the built CLI, real worker processes,
 // tiny fixture modules. Library tests import the built package.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { map, WorkerPool, type ItemResult, type PoolEvent } from '../dist/index.js';
 import {
   cleanEnv,
@@ -16,17 +15,10 @@ import {
   isAlive,
   shq,
   waitFor,
+  tempDirs,
 } from './helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'concur-fan-out-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('fan-out');
 
 const lines = (output: unknown): string[] => {
   const text = String(output ?? '');

@@ -2,7 +2,10 @@
  * Test helpers: run the built CLI as a user would, in a pipe or in a real pseudo-terminal, and check whether
  * processes are really gone (through /proc, because an unreaped zombie still answers kill(pid, 0)).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -164,3 +167,19 @@ export function waitForLine(
 
 /** No ESC byte anywhere: plain text for pipes and files. */
 export const hasEscapes = (text: string): boolean => text.includes('\u001b');
+
+/**
+ * A `tempDir()` for one test file: each call makes a fresh directory named `concur-<prefix>-…`, and every
+ * directory made is removed after each test.
+ */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), `concur-${prefix}-`));
+    dirs.push(dir);
+    return dir;
+  };
+}

@@ -1,22 +1,14 @@
 // Event streams (--events, demo --json), Chrome traces (--trace) and terminal timelines (--timeline), driven
 // through the built CLI with real processes. Each run is checked against what /proc saw while it ran.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildModel, renderTimeline, type ConcurEvent } from '../dist/index.js';
 import { hasRedisServer, startLocalRedis } from '../dist/broker/local-redis.js';
-import { concur, concurCommand, descendants, inTerminal, waitFor, waitForLine } from './helpers.js';
+import type { TraceEvent } from '../src/trace/chrome.js';
+import { concur, concurCommand, descendants, inTerminal, waitFor, waitForLine, tempDirs } from './helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'concur-trace-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('trace');
 
 const KINDS = ['spawn', 'send', 'receive', 'start', 'end', 'crash', 'restart', 'exit', 'result', 'note'];
 const parseEvents = (text: string): ConcurEvent[] =>
@@ -74,19 +66,6 @@ function checkStream(events: ConcurEvent[]): void {
     expect(receive.data?.fromPid).toBe(send?.pid);
     expect(receive.data?.type).toBe(send?.data?.type);
   }
-}
-
-interface TraceEvent {
-  name: string;
-  ph: string;
-  pid: number;
-  tid: number;
-  ts?: number;
-  dur?: number;
-  cat?: string;
-  id?: number;
-  bp?: string;
-  args?: Record<string, unknown>;
 }
 
 // Valid Chrome Trace Event JSON: the object format, typed fields, names for every track, slices that nest on
