@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { median, table } from './lib.js';
 
-const { runCpuWork } = await import('../dist/patterns/threads.js');
-const { countWithThreads } = await import('../dist/patterns/shared-memory.js');
-const { Supervisor, forkLinked } = await import('../dist/patterns/supervisor.js');
+const { runCpuWork } = await import('../dist/patterns/threads/threads.js');
+const { countWithThreads } = await import('../dist/patterns/shared-memory/shared-memory.js');
+const { Supervisor, forkLinked } = await import('../dist/patterns/supervisor/supervisor.js');
 
 const cores = availableParallelism();
 const runs = 5;
@@ -30,7 +30,7 @@ console.log(`threads vs processes (${runs} runs each, median; ${cores} workers, 
 table(['kind', 'workers', 'start-up ms (all)', 'MB per worker', 'M numbers/s'], rows);
 
 // Supervisor restart latency: crash a worker, time until its replacement is ready.
-const workerPath = fileURLToPath(new URL('../dist/patterns/supervised-worker.js', import.meta.url));
+const workerPath = fileURLToPath(new URL('../dist/patterns/supervisor/worker.child.js', import.meta.url));
 let downAt = 0;
 const latencies = [];
 let restarted = () => {};

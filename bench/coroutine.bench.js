@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync, openSync, closeSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concurBin, median, table, verdict } from './lib.js';
-import { filter, map, sink } from '../dist/patterns/coroutine.js';
+import { filter, map, sink } from '../dist/patterns/coroutine/coroutine.js';
 
 const ITEMS = 10_000_000;
 const RUNS = 5;

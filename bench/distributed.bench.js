@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concurBin, median, table, verdict } from './lib.js';
-import { hasRedisServer, startLocalRedis } from '../dist/broker/local-redis.js';
+import { hasRedisServer, startLocalRedis } from '../dist/patterns/distributed/local-redis.js';
 
 if (!hasRedisServer()) {
   console.log('skipped: redis-server is not installed (apt-get install redis-server)');

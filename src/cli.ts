@@ -10,8 +10,8 @@ import { registerPipeline } from './commands/pipeline.js';
 import { registerFanOut } from './commands/fan-out.js';
 import { registerSpinner } from './commands/spinner.js';
 import { registerWorker } from './commands/worker.js';
-import { ConcurError, ExitCode } from './errors.js';
-import { onStdoutClosed, sayError } from './output.js';
+import { ConcurError, ExitCode } from './process/errors.js';
+import { onStdoutClosed, sayError } from './terminal/output.js';
 import { killAll } from './process/children.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -77,7 +77,7 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
     if (events === undefined && trace === undefined && timeline !== true) return;
     const [{ startSinks }, { recorder }] = await Promise.all([
       import('./trace/sinks.js'),
-      import('./events.js'),
+      import('./trace/events.js'),
     ]);
     startSinks(recorder, { events, trace, timeline, version });
   });

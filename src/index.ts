@@ -1,8 +1,8 @@
 /**
  * concur's library API: the patterns, usable from your own code. Re-exports only.
  */
-export { ConcurError, UsageError, ExitCode, signalExitCode } from './errors.js';
-export { terminalPolicy, type TerminalPolicy } from './output.js';
+export { ConcurError, UsageError, ExitCode, signalExitCode } from './process/errors.js';
+export { terminalPolicy, type TerminalPolicy } from './terminal/output.js';
 export { track, killAll, exitOnSignals } from './process/children.js';
 export { exitWithParent, guard } from './process/lifeline.js';
 export {
@@ -12,9 +12,9 @@ export {
   type SpinnerOptions,
   type SpinnerRun,
   type Progress,
-} from './patterns/spinner.js';
-export { spinCommand, type SpinCommandOptions, type SpinCommandResult } from './patterns/spinner-command.js';
-export type { ToSpinner, FromSpinner, SpinnerStats, SpinnerStyle } from './protocol/spinner.js';
+} from './patterns/spinner/spinner.js';
+export { spinCommand, type SpinCommandOptions, type SpinCommandResult } from './patterns/spinner/command.js';
+export type { ToSpinner, FromSpinner, SpinnerStats, SpinnerStyle } from './patterns/spinner/protocol.js';
 export {
   EventLog,
   recorder,
@@ -23,8 +23,8 @@ export {
   type EventData,
   type ProcessRef,
   type ChildLike,
-} from './events.js';
-export { epochNow } from './clock.js';
+} from './trace/events.js';
+export { epochNow } from './trace/clock.js';
 export {
   buildModel,
   rowsOf,
@@ -57,20 +57,25 @@ export {
   type SupervisorEvent,
   type SupervisorExit,
   type SupervisorOptions,
-} from './patterns/supervisor.js';
-export { KvClient, startKvManager, type KvAddress, type KvManager } from './patterns/actors.js';
-export type { KvRequest, KvReply, KvValue } from './protocol/kv.js';
-export { WorkQueue, runFarm, STOP, type FarmEvent } from './patterns/work-queue.js';
-export type { Task, TaskFunction } from './protocol/queue.js';
+} from './patterns/supervisor/supervisor.js';
+export { KvClient, startKvManager, type KvAddress, type KvManager } from './patterns/actors/actors.js';
+export type { KvRequest, KvReply, KvValue } from './patterns/actors/protocol.js';
+export { WorkQueue, runFarm, STOP, type FarmEvent } from './patterns/queue/work-queue.js';
+export type { Task, TaskFunction } from './patterns/queue/protocol.js';
 export {
   countWithThreads,
   probeProcessSharing,
   type CountRun,
   type ProbeResult,
-} from './patterns/shared-memory.js';
-export type { CountMode } from './protocol/shared-memory.js';
-export { runCpuWork, type CpuRun, type WorkerKind } from './patterns/threads.js';
-export { overlapWaits, measureLateness, type OverlapRun, type LatenessRun } from './patterns/event-loop.js';
+} from './patterns/shared-memory/shared-memory.js';
+export type { CountMode } from './patterns/shared-memory/protocol.js';
+export { runCpuWork, type CpuRun, type WorkerKind } from './patterns/threads/threads.js';
+export {
+  overlapWaits,
+  measureLateness,
+  type OverlapRun,
+  type LatenessRun,
+} from './patterns/async/event-loop.js';
 export { seededRandom } from './work/random.js';
 export {
   runPipeline,
@@ -79,8 +84,8 @@ export {
   type PipelineResult,
   type StageInfo,
   type StageReport,
-} from './patterns/pipeline.js';
-export type { ToStage, FromStage, StageStats } from './protocol/pipeline.js';
+} from './patterns/pipeline/pipeline.js';
+export type { ToStage, FromStage, StageStats } from './patterns/pipeline/protocol.js';
 export {
   builtins,
   linesOf,
@@ -93,14 +98,14 @@ export {
   type Stage,
   type StageFunction,
   type StageResult,
-} from './contract.js';
+} from './modules/contract.js';
 export {
   isThenable,
   type StageForm,
   type StageGenerator,
   type AsyncStageGenerator,
   type LoadOptions,
-} from './contract.js';
+} from './modules/contract.js';
 export {
   prime,
   coroutine,
@@ -115,7 +120,7 @@ export {
   close,
   throwInto,
   type Coroutine,
-} from './patterns/coroutine.js';
+} from './patterns/coroutine/coroutine.js';
 export {
   chainStages,
   runStages,
@@ -124,9 +129,9 @@ export {
   type ChunkWriter,
   type LineCoroutine,
   type Pending,
-} from './patterns/coroutine-stages.js';
-export { sendTo, grepInChild, coroutineChildPath, type ChildRun } from './patterns/coroutine-process.js';
-export type { ToCoroutineChild, FromCoroutineChild } from './protocol/coroutine.js';
+} from './patterns/coroutine/stages.js';
+export { sendTo, grepInChild, coroutineChildPath, type ChildRun } from './patterns/coroutine/coprocess.js';
+export type { ToCoroutineChild, FromCoroutineChild } from './patterns/coroutine/protocol.js';
 export {
   Scheduler,
   getTid,
@@ -142,7 +147,7 @@ export {
   type TaskBody,
   type TaskExit,
   type TaskId,
-} from './patterns/scheduler.js';
+} from './patterns/scheduler/scheduler.js';
 export {
   WorkerPool,
   ResultBatch,
@@ -153,9 +158,9 @@ export {
   type PoolOptions,
   type StreamOptions,
   type MapOptions,
-} from './patterns/fan-out.js';
-export type { ToWorker, FromWorker, ItemFailure } from './protocol/fan-out.js';
-export { lineChunks, LineDecoder, type LineCount } from './lines.js';
+} from './patterns/fan-out/pool.js';
+export type { ToWorker, FromWorker, ItemFailure } from './patterns/fan-out/protocol.js';
+export { lineChunks, LineDecoder, type LineCount } from './modules/lines.js';
 export {
   map as distributedMap,
   stream as distributedStream,
@@ -168,6 +173,6 @@ export {
   type WorkerHost,
   type WorkerHostOptions,
   type HostEvent,
-} from './patterns/distributed.js';
-export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './protocol/distributed.js';
-export { parseBrokerUrl, type BrokerAddress } from './broker/redis.js';
+} from './patterns/distributed/distributed.js';
+export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './patterns/distributed/protocol.js';
+export { parseBrokerUrl, type BrokerAddress } from './patterns/distributed/redis.js';

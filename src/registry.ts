@@ -3,8 +3,8 @@
  * Each entry loads its demo lazily, so starting concur costs the same however many patterns there are.
  */
 import { Option, type Command } from 'commander';
-import { parseCount, parseCountOrZero, parseSeconds } from './commands/options.js';
-import type { DemoContext } from './demos/context.js';
+import { parseCount, parseCountOrZero, parseSeconds } from './options.js';
+import type { DemoContext } from './patterns/demo-context.js';
 
 /** A teachable pattern with a runnable demo. */
 export interface Pattern {
@@ -24,30 +24,30 @@ export const patterns: readonly Pattern[] = [
     name: 'spinner',
     summary: 'a forked child keeps a spinner turning while the parent blocks on CPU work',
     options: (command) => command.option('--size <n>', 'count primes below n', parseCount),
-    run: async (context) => (await import('./demos/spinner.js')).default(context),
+    run: async (context) => (await import('./patterns/spinner/demo.js')).default(context),
   },
   {
     name: 'coroutine',
     summary:
       'generators that receive values: priming, close/throw, push pipelines, broadcast, a child process',
-    run: async (context) => (await import('./demos/coroutine.js')).default(context),
+    run: async (context) => (await import('./patterns/coroutine/demo.js')).default(context),
   },
   {
     name: 'scheduler',
     summary: 'a cooperative scheduler where yield is a system call: task ids, new/kill/wait, sleep and I/O',
-    run: async (context) => (await import('./demos/scheduler.js')).default(context),
+    run: async (context) => (await import('./patterns/scheduler/demo.js')).default(context),
   },
   {
     name: 'pipeline',
     summary: 'three stage processes joined by OS pipes stream a text at the same time, with backpressure',
-    run: async (context) => (await import('./demos/pipeline.js')).default(context),
+    run: async (context) => (await import('./patterns/pipeline/demo.js')).default(context),
   },
   {
     name: 'fan-out',
     summary: 'a pool of worker processes tests numbers for primality; speed-up, who did what, crash recovery',
     options: (command) =>
       command.option('-j, --jobs <n>', 'worker processes (default: one per core)', parseCount),
-    run: async (context) => (await import('./demos/fan-out.js')).default(context),
+    run: async (context) => (await import('./patterns/fan-out/demo.js')).default(context),
   },
   {
     name: 'supervisor',
@@ -64,7 +64,7 @@ export const patterns: readonly Pattern[] = [
         .option('--seed <n>', 'which crashes happen, and in what order', parseCountOrZero, 1)
         .option('--workers <n>', 'how many workers to supervise', parseCount, 3)
         .option('--crashes <n>', 'how many crashes to inject', parseCountOrZero, 3),
-    run: async (context) => (await import('./demos/supervisor.js')).default(context),
+    run: async (context) => (await import('./patterns/supervisor/demo.js')).default(context),
   },
   {
     name: 'actors',
@@ -74,7 +74,7 @@ export const patterns: readonly Pattern[] = [
         .option('--clients <n>', 'client processes talking to the manager at once', parseCount, 3)
         .option('--increments <n>', 'increments of the shared counter per client', parseCount, 3)
         .option('--no-trace', 'do not print the message trace (for large runs)'),
-    run: async (context) => (await import('./demos/actors.js')).default(context),
+    run: async (context) => (await import('./patterns/actors/demo.js')).default(context),
   },
   {
     name: 'queue',
@@ -90,7 +90,7 @@ export const patterns: readonly Pattern[] = [
         )
         .option('--delay <ms>', 'longest pretend work per task, in ms', parseCountOrZero, 100)
         .option('--seed <n>', 'seed for the pretend work times', parseCountOrZero, 1),
-    run: async (context) => (await import('./demos/queue.js')).default(context),
+    run: async (context) => (await import('./patterns/queue/demo.js')).default(context),
   },
   {
     name: 'shared-memory',
@@ -99,7 +99,7 @@ export const patterns: readonly Pattern[] = [
       command
         .option('--threads <n>', 'worker threads counting at once', parseCount, 4)
         .option('--increments <n>', 'increments per thread', parseCount, 1_000_000),
-    run: async (context) => (await import('./demos/shared-memory.js')).default(context),
+    run: async (context) => (await import('./patterns/shared-memory/demo.js')).default(context),
   },
   {
     name: 'threads',
@@ -113,7 +113,7 @@ export const patterns: readonly Pattern[] = [
         )
         .option('--size <n>', 'count primes below n', parseCount, 3_000_000)
         .option('--chunks <n>', 'pieces the work is cut into', parseCount, 40),
-    run: async (context) => (await import('./demos/threads.js')).default(context),
+    run: async (context) => (await import('./patterns/threads/demo.js')).default(context),
   },
   {
     name: 'async',
@@ -123,7 +123,7 @@ export const patterns: readonly Pattern[] = [
         .option('--waits <n>', 'timers started together', parseCount, 1000)
         .option('--block <ms>', 'how long the CPU-bound loop holds the event loop', parseCount, 500)
         .option('--seed <n>', 'seed for the timer durations', parseCountOrZero, 1),
-    run: async (context) => (await import('./demos/async.js')).default(context),
+    run: async (context) => (await import('./patterns/async/demo.js')).default(context),
   },
   {
     name: 'distributed',
@@ -132,7 +132,7 @@ export const patterns: readonly Pattern[] = [
       command
         .option('--broker <url>', 'use this Redis instead of starting a throwaway redis-server')
         .option('--items <n>', 'how many items to fan out (default 240)', parseCount),
-    run: async (context) => (await import('./demos/distributed.js')).default(context),
+    run: async (context) => (await import('./patterns/distributed/demo.js')).default(context),
   },
 ];
 

@@ -3,9 +3,9 @@
  * process → stdout. The same stage modules, and the same output, as `concur pipeline`; another environment.
  */
 import type { Command } from 'commander';
-import type { Stage, StageError } from '../contract.js';
-import { UsageError } from '../errors.js';
-import type { StageCounts } from '../patterns/coroutine-stages.js';
+import type { Stage, StageError } from '../modules/contract.js';
+import { UsageError } from '../process/errors.js';
+import type { StageCounts } from '../patterns/coroutine/stages.js';
 
 /** Add `concur coroutine` to the program. */
 export function registerCoroutine(program: Command): void {
@@ -41,9 +41,9 @@ Exit codes: 0 ok, 1 a stage failed (stage and line named), 2 bad module or usage
         throw new UsageError('give at least one stage: concur coroutine --stage <module> [--stage ...].');
       const [{ loadStage, StageError }, { runStages }, { writeData, writeLine, say, stderrPolicy }] =
         await Promise.all([
-          import('../contract.js'),
-          import('../patterns/coroutine-stages.js'),
-          import('../output.js'),
+          import('../modules/contract.js'),
+          import('../patterns/coroutine/stages.js'),
+          import('../terminal/output.js'),
         ]);
       // Every stage is loaded (and checked) before any input is read, so a bad module costs no data.
       const stages: Stage[] = [];
@@ -72,7 +72,7 @@ Exit codes: 0 ok, 1 a stage failed (stage and line named), 2 bad module or usage
           })),
         });
       // One process: the whole push pipeline is one task of the parent's (stages run line by line, in turn).
-      const { recorder } = await import('../events.js');
+      const { recorder } = await import('../trace/events.js');
       recorder.start(recorder.self, 'coroutine stages', { stages: flags.stage });
       try {
         await runStages(process.stdin, stages, write, counts);

@@ -3,10 +3,10 @@
  * with a name, that pattern's narrated demo. Both come from the one registry in src/registry.ts.
  */
 import { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { writeLine } from '../output.js';
+import { UsageError } from '../process/errors.js';
+import { writeLine } from '../terminal/output.js';
 import { patterns } from '../registry.js';
-import { createDemoContext } from '../demos/context.js';
+import { createDemoContext } from '../patterns/demo-context.js';
 
 /** Add `concur demo` and one `concur demo <name>` subcommand per registered pattern. */
 export function registerDemo(program: Command): void {

@@ -4,9 +4,9 @@
  * those of local fan-out: writeResults() in fan-out.ts writes both.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { onStdoutClosed, say, stderrPolicy, style } from '../output.js';
-import type { CoordinatorEvent } from '../patterns/distributed.js';
+import { UsageError } from '../process/errors.js';
+import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js';
+import type { CoordinatorEvent } from '../patterns/distributed/distributed.js';
 import { exitOnSignals } from '../process/children.js';
 import { ProgressLine, writeResults, type FanOutFlags } from './fan-out.js';
 
@@ -20,8 +20,8 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
       throw new UsageError(
         `--${option === 'maxRestarts' ? 'max-restarts' : option === 'jobs' ? 'jobs' : 'worker'} belongs to \`concur worker\` on each host when --broker is given (items are data; hosts choose the code).`,
       );
-  const { stream } = await import('../patterns/distributed.js');
-  const { lineChunks } = await import('../lines.js');
+  const { stream } = await import('../patterns/distributed/distributed.js');
+  const { lineChunks } = await import('../modules/lines.js');
   const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
   const abort = new AbortController();
   const run: { writing?: Promise<void> } = {};

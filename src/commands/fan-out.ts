@@ -4,12 +4,12 @@
  * exit code 1; worker crashes are retried and reported; progress shows on stderr when it is a terminal.
  */
 import type { Command } from 'commander';
-import { ConcurError } from '../errors.js';
-import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../output.js';
-import type { ItemResult, PoolEvent, ResultBatch, WorkerPool } from '../patterns/fan-out.js';
+import { ConcurError } from '../process/errors.js';
+import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../terminal/output.js';
+import type { ItemResult, PoolEvent, ResultBatch, WorkerPool } from '../patterns/fan-out/pool.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
-import { parseCount, parseCountOrZero } from './options.js';
+import { parseCount, parseCountOrZero } from '../options.js';
 
 /** The flags of `concur fan-out` (also read by its broker mode, src/commands/fan-out-broker.ts). */
 export interface FanOutFlags {
@@ -73,8 +73,8 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
       // Same input, output, records and exit codes; the items go to worker hosts instead of a local pool.
       if (flags.broker !== undefined || flags.queue !== undefined)
         return (await import('./fan-out-broker.js')).fanOutOnBroker(flags, command);
-      const { WorkerPool } = await import('../patterns/fan-out.js');
-      const { lineChunks } = await import('../lines.js');
+      const { WorkerPool } = await import('../patterns/fan-out/pool.js');
+      const { lineChunks } = await import('../modules/lines.js');
       const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
       const started: { pool?: WorkerPool } = {};
       // Installed first, so Ctrl-C while the workers start is handled too.

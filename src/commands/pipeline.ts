@@ -6,10 +6,10 @@
 import type { Command } from 'commander';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { builtins } from '../contract.js';
-import { say, stderrPolicy, style, writeData, writeLine } from '../output.js';
-import type { StageError } from '../contract.js';
-import type { PipelineResult } from '../patterns/pipeline.js';
+import { builtins } from '../modules/contract.js';
+import { say, stderrPolicy, style, writeData, writeLine } from '../terminal/output.js';
+import type { StageError } from '../modules/contract.js';
+import type { PipelineResult } from '../patterns/pipeline/pipeline.js';
 import { exitOnSignals } from '../process/children.js';
 
 interface PipelineFlags {
@@ -52,8 +52,8 @@ names the stage and the line), 2 a module is missing or unusable (before any inp
     )
     .action(async (flags: PipelineFlags) => {
       const [{ runPipeline }, { StageError }] = await Promise.all([
-        import('../patterns/pipeline.js'),
-        import('../contract.js'),
+        import('../patterns/pipeline/pipeline.js'),
+        import('../modules/contract.js'),
       ]);
       exitOnSignals();
       if (process.stdin.isTTY && stderrPolicy.animate)

@@ -4,13 +4,13 @@
  * --classic (the chapter's original).
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { recorder } from '../events.js';
-import { say, stderrPolicy, writeLine } from '../output.js';
-import type { Progress } from '../patterns/spinner.js';
-import type { SpinnerStats } from '../protocol/spinner.js';
+import { UsageError } from '../process/errors.js';
+import { recorder } from '../trace/events.js';
+import { say, stderrPolicy, writeLine } from '../terminal/output.js';
+import type { Progress } from '../patterns/spinner/spinner.js';
+import type { SpinnerStats } from '../patterns/spinner/protocol.js';
 import { countPrimes, DEFAULT_PRIME_LIMIT } from '../work/primes.js';
-import { parseCount } from './options.js';
+import { parseCount } from '../options.js';
 
 interface SpinnerFlags {
   size: number;
@@ -54,7 +54,7 @@ the command's terminal lines are printed above the spinner instead of through it
             '--in-process and --json apply to the built-in computation, not to a command after --.',
           );
         // Loaded on demand: execa and ora cost start-up time that other commands should not pay.
-        const { spinCommand } = await import('../patterns/spinner-command.js');
+        const { spinCommand } = await import('../patterns/spinner/command.js');
         const { exitCode } = await spinCommand(command[0] ?? '', command.slice(1), {
           spinner: flags.spinner,
           style: flags.classic ? 'classic' : 'ora',
@@ -69,7 +69,7 @@ the command's terminal lines are printed above the spinner instead of through it
 // Count primes in this process, under the spinner variant the flags ask for, and print the result.
 async function runComputation(flags: SpinnerFlags): Promise<void> {
   if (flags.inProcess && flags.classic) throw new UsageError('choose one of --in-process and --classic.');
-  const { withInProcessSpinner, withSpinner } = await import('../patterns/spinner.js');
+  const { withInProcessSpinner, withSpinner } = await import('../patterns/spinner/spinner.js');
   const limit = flags.size;
   const text = 'Counting primes…';
   const compute = (progress?: Progress): number => {

@@ -5,12 +5,12 @@
  */
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { signalExitCode } from '../errors.js';
-import { recorder, type ProcessRef } from '../events.js';
-import type { ToGuardian } from '../protocol/guardian.js';
+import { signalExitCode } from './errors.js';
+import { recorder, type ProcessRef } from '../trace/events.js';
+import type { ToGuardian } from './guardian-protocol.js';
 
 const bootPath = fileURLToPath(new URL('./boot.cjs', import.meta.url));
-const guardianPath = fileURLToPath(new URL('./guardian.js', import.meta.url));
+const guardianPath = fileURLToPath(new URL('./guardian.child.js', import.meta.url));
 
 /** Options for `forkChild`: Node's, plus whether the guardian should watch this child. */
 export interface ForkChildOptions extends ForkOptions {

@@ -4,7 +4,7 @@
  * message with a reason, and restart intensity, which stops a supervisor from restarting forever.
  */
 import type { ChildProcess } from 'node:child_process';
-import { signalExitCode } from '../errors.js';
+import { signalExitCode } from './errors.js';
 
 /** Why a process went down: Erlang's DOWN reason, in Node's terms. */
 export type ExitReason =

@@ -2,7 +2,7 @@
  * From an event stream to a picture of the run: which processes lived and when, what each was busy with, and
  * which messages crossed between them. The Chrome trace writer and the terminal timeline both draw from this.
  */
-import type { ConcurEvent, ProcessRef } from '../events.js';
+import type { ConcurEvent, ProcessRef } from './events.js';
 
 /** A task or stage: `start` and `end` events paired up. Times are epoch ms. */
 export interface Span {

@@ -7,10 +7,10 @@
  * signal. A trace file is therefore complete, valid JSON even when the run failed or was interrupted.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { epochNow } from '../clock.js';
-import { signalExitCode, UsageError } from '../errors.js';
-import type { ConcurEvent, EventLog } from '../events.js';
-import { say, sayError, stderrPolicy } from '../output.js';
+import { epochNow } from './clock.js';
+import { signalExitCode, UsageError } from '../process/errors.js';
+import type { ConcurEvent, EventLog } from './events.js';
+import { say, sayError, stderrPolicy } from '../terminal/output.js';
 import { killAll } from '../process/children.js';
 import { chromeTrace } from './chrome.js';
 import { buildModel } from './model.js';

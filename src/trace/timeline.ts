@@ -6,7 +6,7 @@
  *   parent 4180    ▁─────────────────────────────────────────────────────▁   0%
  *   worker 1 4188  ─▇█████████████████████████▇▆██████████████████······· 93%
  */
-import { paint } from '../output.js';
+import { paint } from '../terminal/output.js';
 import { rowsOf, type Life, type Row, type RunModel } from './model.js';
 
 /** How to draw: the width to fit, and what the terminal allows. */

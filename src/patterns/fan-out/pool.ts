@@ -1,0 +1,762 @@
+/**
+ * Fan-out / fan-in: a pool of worker processes that share nothing and exchange only messages.
+ *
+ * The pool forks N workers (one per core by default), fans items out to them in batches, and fans the results
+ * back in: in input order, streaming as soon as order allows (a bounded reorder buffer), or as they finish.
+ * Each worker is watched by a monitor; when one dies, the pool starts a replacement and retries only the items
+ * that were in flight on it, each at most `retries` times, so nothing is lost and nothing is answered twice.
+ * A worker that keeps dying trips Erlang's restart intensity (MaxR restarts in MaxT) and the pool gives up.
+ *
+ * Use it for CPU-bound work on many independent items (one core is not enough, threads share too much), or
+ * to keep crashing code at arm's length. From Python's multiprocessing.Pool (map, imap, imap_unordered,
+ * chunksize) and Erlang's monitors and supervisors (Armstrong: black boxes that detect each other's failures).
+ * Try: concur demo fan-out
+ */
+import type { ChildProcess, ForkOptions } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { resolveModule } from '../../modules/contract.js';
+import { ConcurError, UsageError } from '../../process/errors.js';
+import { recorder, type ProcessRef } from '../../trace/events.js';
+import { forkChild, track } from '../../process/children.js';
+import { describeReason, monitor, RestartIntensity, type ExitReason } from '../../process/supervision.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+/** What happened to one item. Exactly one of `output` and `error` is set. */
+export interface ItemResult {
+  /** Position of the item in the input, from 0. */
+  index: number;
+  input: string;
+  /** The worker's answer. */
+  output?: string;
+  /** Why the item failed: the worker threw, returned a non-string, or died on it `retries + 1` times. */
+  error?: string;
+  /** The pool slot that ran it, from 1 (a replacement keeps the slot number of the worker it replaces). */
+  worker: number;
+  /** The process that ran it. */
+  pid: number;
+  /** How many times it was run: 1, plus one for each worker that died while running it. */
+  attempts: number;
+}
+
+/** What a pool tells its watchers (narrators, progress displays, logs). */
+export type PoolEvent =
+  | { type: 'spawn'; worker: number; pid: number }
+  | { type: 'ready'; worker: number; pid: number }
+  /** A worker died; `inFlight` items were unanswered on it and go back to the queue (or fail). */
+  | { type: 'crash'; worker: number; pid: number; reason: ExitReason; inFlight: number }
+  | { type: 'restart'; worker: number; pid: number; previousPid: number }
+  /** Too many restarts within the period: the pool stops, and outstanding work is rejected. */
+  | { type: 'give-up'; worker: number; reason: ExitReason; restarts: number; periodMs: number }
+  | { type: 'batch'; worker: number; pid: number; items: number; busyMs: number; rss: number };
+
+/** How to start a pool. */
+export interface PoolOptions {
+  /** A built-in worker name (see `builtins` in src/modules/contract.ts) or a path to a module. */
+  worker: string;
+  /** Number of worker processes; defaults to the number of cores. */
+  jobs?: number;
+  /**
+   * Extra attempts for an item whose worker died while running it on its own (default 1). The other items of
+   * a batch whose worker died are re-run one by one first; that isolation run is not counted as a retry.
+   */
+  retries?: number;
+  /** Restart intensity: at most this many worker restarts within `periodMs` (default 10 in 5000 ms). */
+  maxRestarts?: number;
+  periodMs?: number;
+  /** Directory a worker path is resolved against (default: the current directory). */
+  cwd?: string;
+  /** Called for every pool event (also emitted as 'event'). */
+  onEvent?: (event: PoolEvent) => void;
+  /** Dependency seam: how to fork a worker (defaults to node:child_process fork). */
+  fork?: (modulePath: string, args: string[], options: ForkOptions) => ChildProcess;
+  /** Largest batch, in items (default 16384) and in characters of input (default 1 MiB). */
+  maxBatchItems?: number;
+  maxBatchChars?: number;
+}
+
+/** How `stream` and `map` deliver results. */
+export interface StreamOptions {
+  /** Deliver results in input order (default), or as soon as each batch finishes. */
+  ordered?: boolean;
+  /** Batches sent but not yet delivered, at most (the reorder buffer's bound; default 16 per worker). */
+  window?: number;
+}
+
+/** The worker child's entry point, next to this file once built. */
+export const workerPath = fileURLToPath(new URL('./worker.child.js', import.meta.url));
+
+// Batches a worker may hold at once: one running, one waiting in its channel, so it never idles on a round trip.
+const DEPTH = 2;
+// Outstanding input, in characters, that a stream will buffer before it stops reading (besides `window`).
+const WINDOW_CHARS = 64 * 1024 * 1024;
+
+/**
+ * Batch sizes for a stream of unknown length: Python's chunksize is ceil(n / (4 × workers)), which needs n.
+ * Instead, start with one item and let each batch at most double the last, aiming at `targetMs` of work per
+ * batch from the worker-measured cost per item: tiny items travel in thousands, slow ones one by one.
+ */
+export class BatchSizer {
+  private perItemMs: number | undefined;
+  private size = 1;
+
+  constructor(
+    readonly maxItems = 16_384,
+    readonly targetMs = 20,
+  ) {}
+
+  /** Learn from a finished batch: `items` took `busyMs` inside the worker. */
+  observe(items: number, busyMs: number): void {
+    const perItem = busyMs / Math.max(1, items);
+    this.perItemMs = this.perItemMs === undefined ? perItem : 0.7 * this.perItemMs + 0.3 * perItem;
+    const ideal = this.targetMs / Math.max(this.perItemMs, 1e-6);
+    this.size = Math.max(1, Math.min(this.maxItems, Math.floor(ideal), Math.max(this.size, items) * 2));
+  }
+
+  /** Items for the next batch; at most `known` / (4 × workers), rounded up, when the total is known. */
+  next(known?: { remaining: number; workers: number }): number {
+    if (!known) return this.size;
+    return Math.max(1, Math.min(this.size, Math.ceil(known.remaining / (4 * known.workers))));
+  }
+}
+
+/**
+ * The answers for one batch, as they crossed the process boundary. ItemResult objects are made only when asked
+ * for: a stream of tiny items that all succeed is passed on as one joined string, with nothing per item.
+ */
+export class ResultBatch {
+  private items: ItemResult[] | undefined;
+
+  /** @internal Built by the pool from a worker's answer. */
+  constructor(
+    readonly indexes: readonly number[],
+    readonly inputs: readonly string[],
+    answer: { results: ItemResult[] } | { text: string; worker: number; pid: number; attempts: number },
+  ) {
+    if ('results' in answer) {
+      this.items = answer.results;
+      this.failed = answer.results.reduce((sum, result) => sum + (result.error === undefined ? 0 : 1), 0);
+    } else {
+      this.joined = answer;
+      this.failed = 0;
+    }
+  }
+
+  private readonly joined: { text: string; worker: number; pid: number; attempts: number } | undefined;
+  /** How many items of the batch failed. */
+  readonly failed: number;
+
+  /** Number of items in the batch. */
+  get length(): number {
+    return this.inputs.length;
+  }
+
+  /** The outputs of the items that succeeded, joined with '\n' (no trailing newline). */
+  outputText(): string {
+    if (this.joined) return this.joined.text;
+    return this.results()
+      .filter((result) => result.error === undefined)
+      .map((result) => result.output)
+      .join('\n');
+  }
+
+  /** One ItemResult per item, in the batch's order. */
+  results(): ItemResult[] {
+    if (this.items) return this.items;
+    const { text, worker, pid, attempts } = this.joined as NonNullable<ResultBatch['joined']>;
+    const outputs = text.split('\n');
+    this.items = this.inputs.map((input, i) => ({
+      index: this.indexes[i] as number,
+      input,
+      output: outputs[i] as string,
+      worker,
+      pid,
+      attempts,
+    }));
+    return this.items;
+  }
+}
+
+interface Task {
+  id: number;
+  indexes: number[];
+  inputs: string[];
+  /** Times it was running on a worker that died (failed attempts). */
+  attempts: number;
+  /** Retries used: re-runs after its worker died while running it alone. */
+  retried: number;
+  /** Items without newlines travel joined into one string. */
+  plain: boolean;
+  /** The recorder's number for the message that carried it to its worker (0 when not recording). */
+  msg?: number;
+  done: (batch: ResultBatch) => void;
+  fail: (error: Error) => void;
+}
+
+interface Slot {
+  id: number;
+  child: ChildProcess;
+  pid: number;
+  /** How events name this worker: "worker 2" and its PID. */
+  ref: ProcessRef;
+  ready: boolean;
+  /** Batches sent and not yet answered, oldest (the running one) first. */
+  inFlight: Task[];
+  demonitor: () => void;
+}
+
+/**
+ * A pool of forked worker processes running one module. Start it with `WorkerPool.start`, give it work with
+ * `run` (a batch) or `stream` (an iterable of line chunks), and `close` it when done.
+ */
+export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
+  /** Number of worker processes. */
+  readonly jobs: number;
+  readonly retries: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private readonly intensity: RestartIntensity;
+  private readonly sizer: BatchSizer;
+  private readonly maxBatchChars: number;
+  private readonly fork: NonNullable<PoolOptions['fork']>;
+  private nextTaskId = 1;
+  private failure: Error | undefined;
+  private closing = false;
+  private startup: { resolve: () => void; reject: (error: Error) => void } | undefined;
+
+  private constructor(private readonly options: PoolOptions & { cwd: string }) {
+    super();
+    this.jobs = options.jobs ?? availableParallelism();
+    this.retries = options.retries ?? 1;
+    this.intensity = new RestartIntensity(options.maxRestarts ?? 10, options.periodMs ?? 5000);
+    this.sizer = new BatchSizer(options.maxBatchItems);
+    this.maxBatchChars = options.maxBatchChars ?? 1024 * 1024;
+    this.fork = options.fork ?? forkChild;
+    if (options.onEvent) this.on('event', options.onEvent);
+  }
+
+  /**
+   * Check the worker module, fork the workers and wait until every one has loaded it. A missing file,
+   * a syntax error or a missing default export rejects with a UsageError (exit 2) before any work is taken.
+   */
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    const cwd = options.cwd ?? process.cwd();
+    resolveModule(options.worker, cwd);
+    const jobs = options.jobs ?? availableParallelism();
+    if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`jobs must be a whole number ≥ 1.`);
+    const pool = new WorkerPool({ ...options, cwd, jobs });
+    const started = new Promise<void>((resolve, reject) => {
+      pool.startup = { resolve, reject };
+    });
+    for (let id = 1; id <= jobs; id++) pool.spawn(id);
+    try {
+      await started;
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    pool.startup = undefined;
+    return pool;
+  }
+
+  /** The live workers: slot number and PID. */
+  get workers(): { worker: number; pid: number }[] {
+    return this.slots.map((slot) => ({ worker: slot.id, pid: slot.pid }));
+  }
+
+  /**
+   * Run a batch of items and resolve with a result for every one, in the batch's order. Items on a worker
+   * that dies are retried (at most `retries` times each); an item that fails has `error` set. Rejects only if
+   * the pool gives up (restart intensity) or is closed.
+   */
+  async run(batch: readonly { index: number; input: string }[]): Promise<ItemResult[]> {
+    const parts: Promise<ResultBatch>[] = [];
+    for (let start = 0; start < batch.length;) {
+      const size = this.sizer.next({ remaining: batch.length - start, workers: this.jobs });
+      const end = this.cut(batch, start, size, (item) => item.input.length);
+      const items = batch.slice(start, end);
+      parts.push(
+        this.submit(
+          items.map((item) => item.index),
+          items.map((item) => item.input),
+        ),
+      );
+      start = end;
+    }
+    return (await Promise.all(parts)).flatMap((part) => part.results());
+  }
+
+  /**
+   * Fan a stream of items out and fan the results back in, one delivered batch at a time. `source` yields
+   * chunks of items (e.g. the lines of one read from stdin); items are numbered from 0 across chunks.
+   * Reading stops while `window` batches are undelivered, so memory stays bounded however long the stream.
+   */
+  async *stream(
+    source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
+    options: StreamOptions = {},
+  ): AsyncGenerator<ResultBatch, void, undefined> {
+    const ordered = options.ordered ?? true;
+    const window = options.window ?? 16 * this.jobs;
+    type Entry = { chars: number; promise: Promise<ResultBatch> };
+    const sent: Entry[] = []; // ordered: every undelivered batch, in input order
+    const finished: { chars: number; results: ResultBatch }[] = []; // unordered: answered, undelivered
+    let outstanding = 0;
+    let outstandingChars = 0;
+    let producerDone = false;
+    let stopped = false;
+    let error: unknown;
+    let wakeConsumer: (() => void) | undefined;
+    let wakeProducer: (() => void) | undefined;
+    const consumerWake = (): void => {
+      wakeConsumer?.();
+      wakeConsumer = undefined;
+    };
+
+    const produce = async (): Promise<void> => {
+      let index = 0;
+      for await (const chunk of source) {
+        for (let start = 0; start < chunk.length;) {
+          while (!stopped && (outstanding >= window || outstandingChars >= WINDOW_CHARS))
+            await new Promise<void>((resolve) => (wakeProducer = resolve));
+          if (stopped) return;
+          const end = this.cut(chunk, start, this.sizer.next(), (line) => line.length);
+          const inputs = chunk.slice(start, end);
+          let chars = 0;
+          const indexes = new Array<number>(inputs.length);
+          for (let i = 0; i < inputs.length; i++) {
+            chars += (inputs[i] as string).length;
+            indexes[i] = index++;
+          }
+          start = end;
+          outstanding++;
+          outstandingChars += chars;
+          const promise = this.submit(indexes, inputs);
+          if (ordered) {
+            promise.catch(() => {}); // delivered (or thrown) in order by the consumer
+            sent.push({ chars, promise });
+            consumerWake();
+          } else
+            promise.then(
+              (results) => {
+                finished.push({ chars, results });
+                consumerWake();
+              },
+              (reason: unknown) => {
+                error ??= reason;
+                consumerWake();
+              },
+            );
+        }
+      }
+    };
+    void produce().then(
+      () => {
+        producerDone = true;
+        consumerWake();
+      },
+      (reason: unknown) => {
+        error ??= reason;
+        producerDone = true;
+        consumerWake();
+      },
+    );
+
+    const release = (chars: number): void => {
+      outstanding--;
+      outstandingChars -= chars;
+      wakeProducer?.();
+      wakeProducer = undefined;
+    };
+    try {
+      for (;;) {
+        if (error !== undefined) throw error;
+        const next = ordered ? sent.shift() : undefined;
+        if (next) {
+          const results = await next.promise;
+          release(next.chars);
+          yield results;
+          continue;
+        }
+        const answered = ordered ? undefined : finished.shift();
+        if (answered) {
+          release(answered.chars);
+          yield answered.results;
+          continue;
+        }
+        if (producerDone && outstanding === 0) break;
+        await new Promise<void>((resolve) => (wakeConsumer = resolve));
+      }
+    } finally {
+      // Broken off early (or failed): let the producer stop reading its source.
+      stopped = true;
+      wakeProducer?.();
+    }
+  }
+
+  /**
+   * Stop every worker and resolve when all have exited. Work still outstanding is abandoned (its promises
+   * reject), so call it once your `run` calls have settled, or to stop early (Ctrl-C, `| head -1`).
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.abandon(new ConcurError('the worker pool was closed.', 1, 'ECLOSED'));
+    await Promise.all(
+      this.slots.map((slot) => {
+        slot.demonitor();
+        const { child } = slot;
+        if (child.exitCode !== null || child.signalCode !== null) return undefined;
+        return new Promise<void>((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          // An idle worker exits on 'stop'; a busy one cannot read it until its item ends, so it gets SIGTERM.
+          if (slot.inFlight.length === 0 && child.connected) {
+            recorder.send(recorder.self, slot.ref, 'stop');
+            child.send({ type: 'stop' } satisfies ToWorker);
+          } else child.kill('SIGTERM');
+        });
+      }),
+    );
+  }
+
+  // Where a batch starting at `start` ends: at most `size` items and (past the first) `maxBatchChars`.
+  private cut<T>(items: readonly T[], start: number, size: number, length: (item: T) => number): number {
+    let end = start;
+    let chars = 0;
+    const limit = Math.min(items.length, start + size);
+    while (end < limit) {
+      chars += length(items[end] as T);
+      if (chars > this.maxBatchChars && end > start) break;
+      end++;
+    }
+    return end;
+  }
+
+  // Queue one batch; resolves with its results once a worker has answered for every item.
+  private submit(indexes: number[], inputs: string[]): Promise<ResultBatch> {
+    if (this.failure) return Promise.reject(this.failure);
+    let plain = true;
+    for (const input of inputs)
+      if (input.includes('\n')) {
+        plain = false;
+        break;
+      }
+    return new Promise((done, fail) => {
+      this.queue.push({ id: this.nextTaskId++, indexes, inputs, attempts: 0, retried: 0, plain, done, fail });
+      this.dispatch();
+    });
+  }
+
+  // Hand queued batches to the ready workers with the fewest batches in flight.
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let best: Slot | undefined;
+      for (const slot of this.slots)
+        if (
+          slot.ready &&
+          slot.inFlight.length < DEPTH &&
+          (!best || slot.inFlight.length < best.inFlight.length)
+        )
+          best = slot;
+      if (!best) return;
+      const task = this.queue.shift() as Task;
+      best.inFlight.push(task);
+      const message: ToWorker = task.plain
+        ? { type: 'batch-text', id: task.id, text: task.inputs.join('\n') }
+        : { type: 'batch', id: task.id, items: task.inputs };
+      if (recorder.enabled)
+        task.msg = recorder.send(recorder.self, best.ref, 'batch', {
+          batch: task.id,
+          items: task.inputs.length,
+        });
+      best.child.send(message);
+    }
+  }
+
+  private emitEvent(event: PoolEvent): void {
+    this.emit('event', event);
+  }
+
+  // Fork a worker into slot `id` (a new one, or a replacement), monitor it, and ask it to load the module.
+  private spawn(id: number, previousPid?: number): void {
+    // stdout → our stderr: a worker's console.log must never mix with the data on stdout.
+    const child = track(
+      this.fork(workerPath, [], { stdio: ['ignore', 2, 'inherit', 'ipc'], serialization: 'advanced' }),
+    );
+    // Recorded as "worker <slot>": its spawn now, its exit (or crash) when it happens.
+    const ref = recorder.child(child, `worker ${id}`, { slot: id });
+    const slot: Slot = {
+      id,
+      child,
+      pid: child.pid ?? 0,
+      ref,
+      ready: false,
+      inFlight: [],
+      demonitor: () => {},
+    };
+    this.slots[id - 1] = slot;
+    // A send to a worker that just died fails; its monitor handles the death.
+    child.on('error', () => {});
+    child.on('message', (message: FromWorker) => this.receive(slot, message));
+    // afterMessages: results a worker sent just before dying must count as answered, not be run again.
+    slot.demonitor = monitor(child, (down) => this.down(slot, down.reason), { afterMessages: true });
+    if (previousPid === undefined) this.emitEvent({ type: 'spawn', worker: id, pid: slot.pid });
+    else {
+      this.emitEvent({ type: 'restart', worker: id, pid: slot.pid, previousPid });
+      recorder.emit(ref.role, ref.pid, 'restart', { previousPid });
+    }
+    recorder.send(recorder.self, ref, 'load', { spec: this.options.worker });
+    child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToWorker);
+  }
+
+  private receive(slot: Slot, message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        recorder.message(slot.ref, recorder.self, 'ready');
+        slot.ready = true;
+        this.emitEvent({ type: 'ready', worker: slot.id, pid: slot.pid });
+        if (this.startup && this.slots.every((s) => s.ready)) this.startup.resolve();
+        this.dispatch();
+        return;
+      case 'load-failed':
+        // The module loaded in the checks of `start` but not here (or not on restart): a usage error.
+        this.giveUp(new UsageError(message.message, 'EBADMODULE'));
+        return;
+      case 'results':
+      case 'results-text': {
+        const at = slot.inFlight.findIndex((task) => task.id === message.id);
+        if (at < 0) return;
+        const [task] = slot.inFlight.splice(at, 1) as [Task];
+        this.sizer.observe(task.inputs.length, message.busyMs);
+        if (recorder.enabled) this.record(slot, task, message);
+        const { busyMs, rss } = message;
+        this.emitEvent({
+          type: 'batch',
+          worker: slot.id,
+          pid: slot.pid,
+          items: task.inputs.length,
+          busyMs,
+          rss,
+        });
+        const attempts = task.attempts + 1;
+        if (message.type === 'results-text') {
+          const answer = { text: message.text, worker: slot.id, pid: slot.pid, attempts };
+          task.done(new ResultBatch(task.indexes, task.inputs, answer));
+        } else
+          task.done(
+            new ResultBatch(task.indexes, task.inputs, { results: this.itemResults(task, slot, message) }),
+          );
+        this.dispatch();
+        return;
+      }
+      default: {
+        const unknown: never = message;
+        throw new Error(`fan-out pool: unknown message ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  // The worker's own times for a batch: when the batch reached it, the task itself, and the answer's flight.
+  private record(
+    slot: Slot,
+    task: Task,
+    message: Extract<FromWorker, { type: 'results' | 'results-text' }>,
+  ): void {
+    const batch = { batch: task.id, items: task.inputs.length };
+    recorder.receive(slot.ref, recorder.self, task.msg ?? 0, 'batch', batch, message.receivedAt);
+    recorder.task(slot.ref, 'batch', message.startedAt, message.endedAt, batch);
+    const failed = message.type === 'results' ? message.failures.length : 0;
+    recorder.message(slot.ref, recorder.self, 'results', { ...batch, failed }, message.endedAt);
+  }
+
+  // One ItemResult per item of a `results` message: the output, or the failure's message.
+  private itemResults(
+    task: Task,
+    slot: Slot,
+    message: Extract<FromWorker, { type: 'results' }>,
+  ): ItemResult[] {
+    const attempts = task.attempts + 1;
+    const results = task.inputs.map((input, i): ItemResult => ({
+      index: task.indexes[i] as number,
+      input,
+      output: message.outputs[i] ?? undefined,
+      worker: slot.id,
+      pid: slot.pid,
+      attempts,
+    }));
+    for (const failure of message.failures) {
+      const result = results[failure.offset];
+      if (result) {
+        delete result.output;
+        result.error = failure.message;
+      }
+    }
+    return results;
+  }
+
+  // A monitor fired: requeue what the dead worker held, charge the batch it was running, and restart it.
+  private down(slot: Slot, reason: ExitReason): void {
+    if (this.closing || this.failure) return;
+    const [running, ...waiting] = slot.inFlight;
+    const wasReady = slot.ready;
+    slot.inFlight = [];
+    slot.ready = false;
+    this.emitEvent({
+      type: 'crash',
+      worker: slot.id,
+      pid: slot.pid,
+      reason,
+      inFlight: (running?.inputs.length ?? 0) + waiting.reduce((sum, task) => sum + task.inputs.length, 0),
+    });
+    // Batches not yet started go back to the front, as they were: they were never attempted.
+    this.queue.unshift(...waiting);
+    if (running) this.retry(running, slot, reason);
+    if (!this.intensity.allow()) {
+      this.emitEvent({
+        type: 'give-up',
+        worker: slot.id,
+        reason,
+        restarts: this.intensity.maxRestarts,
+        periodMs: this.intensity.periodMs,
+      });
+      const seconds = this.intensity.periodMs / 1000;
+      recorder.emit(recorder.self.role, recorder.self.pid, 'note', {
+        gaveUp: slot.ref.role,
+        restarts: this.intensity.maxRestarts,
+      });
+      const when = wasReady ? 'kept dying' : 'kept dying at start-up';
+      this.giveUp(
+        new ConcurError(
+          `worker ${slot.id} ${when} (${describeReason(reason)}): more than ${this.intensity.maxRestarts} ` +
+            `restarts in ${seconds} s, so the pool stopped. Fix the worker module, or allow more restarts.`,
+          1,
+          'ERESTARTS',
+        ),
+      );
+      return;
+    }
+    this.spawn(slot.id, slot.pid);
+  }
+
+  // The running batch of a dead worker. Which of its items killed it is unknown (the worker had no time to
+  // say), so a batch of several is split and each item re-run on its own: isolation, not yet a retry, so one
+  // bad item never fails its neighbours. An item that kills a worker on its own is retried `retries` times.
+  private retry(task: Task, slot: Slot, reason: ExitReason): void {
+    const attempts = task.attempts + 1;
+    if (task.inputs.length > 1) {
+      const results = new Array<ItemResult>(task.inputs.length);
+      let left = task.inputs.length;
+      const singles: Task[] = task.inputs.map((input, i) => ({
+        id: this.nextTaskId++,
+        indexes: [task.indexes[i] as number],
+        inputs: [input],
+        attempts,
+        retried: task.retried,
+        plain: task.plain,
+        done: (single) => {
+          results[i] = single.results()[0] as ItemResult;
+          if (--left === 0) task.done(new ResultBatch(task.indexes, task.inputs, { results }));
+        },
+        fail: task.fail,
+      }));
+      this.queue.unshift(...singles);
+      return;
+    }
+    if (task.retried < this.retries) {
+      this.queue.unshift({ ...task, attempts, retried: task.retried + 1 });
+      return;
+    }
+    const why = `worker ${slot.id} (pid ${slot.pid}) died while running this item: ${describeReason(reason)}`;
+    const result: ItemResult = {
+      index: task.indexes[0] as number,
+      input: task.inputs[0] as string,
+      error: attempts > 1 ? `${why} (${attempts} attempts)` : why,
+      worker: slot.id,
+      pid: slot.pid,
+      attempts,
+    };
+    task.done(new ResultBatch(task.indexes, task.inputs, { results: [result] }));
+  }
+
+  // Stop for good: reject outstanding and future work with `error`, and stop the workers.
+  private giveUp(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.startup?.reject(error);
+    this.abandon(error);
+    void this.close();
+  }
+
+  private abandon(error: Error): void {
+    const tasks = [...this.queue.splice(0), ...this.slots.flatMap((slot) => slot.inFlight.splice(0))];
+    for (const task of tasks) task.fail(error);
+  }
+}
+
+/** Options for `map`: the pool's and the stream's. */
+export type MapOptions = Omit<PoolOptions, 'worker'> & StreamOptions;
+
+/**
+ * Run every item through `worker` in a pool of processes and yield one result per item: in input order by
+ * default (streaming, with a bounded reorder buffer), or as they finish with `{ ordered: false }`.
+ * The pool starts when iteration starts and stops when it ends (or breaks off).
+ *
+ *   for await (const r of map(lines, './hash.js', { jobs: 4 })) console.log(r.output ?? r.error);
+ */
+export async function* map(
+  items: AsyncIterable<string> | Iterable<string>,
+  worker: string,
+  options: MapOptions = {},
+): AsyncGenerator<ItemResult, void, undefined> {
+  const pool = await WorkerPool.start({ ...options, worker });
+  try {
+    for await (const batch of pool.stream(chunks(items), options)) yield* batch.results();
+  } finally {
+    await pool.close();
+  }
+}
+
+const CHUNK = 4096;
+
+// Group single items into chunks. A sync iterable is cut every CHUNK items; an async one also at the end of each
+// turn of the event loop, so a slow trickle of items is sent on at once instead of waiting to fill a chunk.
+async function* chunks(items: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string[]> {
+  if (Symbol.iterator in items) {
+    let chunk: string[] = [];
+    for (const item of items) {
+      chunk.push(item);
+      if (chunk.length === CHUNK) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+    return;
+  }
+  const iterator = items[Symbol.asyncIterator]();
+  const turnEnded = Symbol('turn ended');
+  let chunk: string[] = [];
+  let turn: Promise<typeof turnEnded> | undefined;
+  for (;;) {
+    const next = iterator.next();
+    turn ??= new Promise((resolve) => setImmediate(() => resolve(turnEnded)));
+    let step = await Promise.race([next, turn]);
+    if (step === turnEnded) {
+      if (chunk.length > 0) yield chunk;
+      chunk = [];
+      turn = undefined;
+      step = await next;
+    }
+    if (step.done) break;
+    chunk.push(step.value);
+    if (chunk.length === CHUNK) {
+      yield chunk;
+      chunk = [];
+      turn = undefined;
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}

@@ -1,0 +1,56 @@
+/**
+ * The whole conversation between a fan-out pool and one of its worker processes, in one place.
+ *
+ *   pool → worker: load (which module), batch (items to run), stop (exit)
+ *   pool → worker: batch-text is a batch whose items are joined into one string (none has a newline)
+ *   worker → pool: ready (module loaded), load-failed (bad module: a usage error), results (one per batch),
+ *                  or results-text when every item succeeded and the outputs can travel joined
+ *
+ * A worker runs its batches one at a time, in the order they arrive; the pool relies on that to know which batch
+ * was running when a worker died. Both sides import these types only; nothing else is shared.
+ */
+
+/** Sent by the pool. */
+export type ToWorker =
+  /** Load the worker module: a built-in name or a path, resolved against `cwd` (see src/modules/contract.ts). */
+  | { type: 'load'; spec: string; cwd: string }
+  /** Run `items` through the module, in order, and answer with one `results` message carrying the same `id`. */
+  | { type: 'batch'; id: number; items: string[] }
+  /** The same, for items without newlines, joined with '\n': one string crosses instead of thousands. */
+  | { type: 'batch-text'; id: number; text: string }
+  /** No more batches: exit. The pool sends it only when no batch of this worker is unanswered. */
+  | { type: 'stop' };
+
+/** One item that failed: its position in the batch and a one-line reason. */
+export interface ItemFailure {
+  offset: number;
+  message: string;
+}
+
+/** When the worker got a batch, began it and finished it, in epoch ms (src/clock.ts): for traces. */
+export interface BatchTimes {
+  receivedAt: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Sent by the worker. */
+export type FromWorker =
+  /** The module loaded and has a default export function: send work. */
+  | { type: 'ready'; pid: number }
+  /** The module cannot be used (missing, syntax error, no default function); the worker exits after this. */
+  | { type: 'load-failed'; message: string }
+  | ({
+      type: 'results';
+      id: number;
+      /** One entry per item; `null` where the item failed (see `failures`). */
+      outputs: (string | null)[];
+      /** Items whose function threw, rejected or returned something other than a string. */
+      failures: ItemFailure[];
+      /** Milliseconds the worker spent on the batch (the pool sizes later batches from it). */
+      busyMs: number;
+      /** The worker's resident memory after the batch, in bytes (to show it stays flat). */
+      rss: number;
+    } & BatchTimes)
+  /** Every item succeeded and no output has a newline: the outputs joined with '\n' (the fast path). */
+  | ({ type: 'results-text'; id: number; text: string; busyMs: number; rss: number } & BatchTimes);

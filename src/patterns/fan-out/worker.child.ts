@@ -1,0 +1,131 @@
+/**
+ * A fan-out worker: a separate process that loads the user's module once, then runs batches of items through
+ * its default export, one batch at a time, answering each with a `results` message (src/patterns/fan-out/protocol.ts).
+ * It shares nothing with the pool and keeps nothing between batches, so its memory stays flat however long the
+ * stream. It exits when its pool goes away (IPC 'disconnect'), even if the pool was SIGKILLed.
+ */
+import { epochNow } from '../../trace/clock.js';
+import { loadStage, type StageFunction } from '../../modules/contract.js';
+import { exitWithParent } from '../../process/lifeline.js';
+import type { FromWorker, ItemFailure, ToWorker } from './protocol.js';
+
+let transform: StageFunction | undefined;
+const queue: { id: number; items: string[]; text: boolean; receivedAt: number }[] = [];
+let running = false;
+
+function send(message: FromWorker, then?: () => void): void {
+  if (process.connected) process.send?.(message, undefined, undefined, () => then?.());
+  else then?.();
+}
+
+// "returned null" / "returned an object": why a result is not an output line.
+function notAString(value: unknown): string {
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+  return `the worker returned ${kind}, not a string (a fan-out worker returns one string per item)`;
+}
+
+function reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] || (error instanceof Error ? error.name : 'error');
+}
+
+// Run one batch in order. Synchronous results are taken as they come; a promise is awaited only when returned,
+// so a plain function costs one call per item and nothing more.
+async function runBatch(
+  fn: StageFunction,
+  items: string[],
+): Promise<{ outputs: (string | null)[]; failures: ItemFailure[] }> {
+  const outputs: (string | null)[] = new Array<string | null>(items.length);
+  const failures: ItemFailure[] = [];
+  for (let offset = 0; offset < items.length; offset++) {
+    try {
+      let result: unknown = fn(items[offset] as string);
+      if (
+        result !== null &&
+        typeof result === 'object' &&
+        typeof (result as PromiseLike<unknown>).then === 'function'
+      )
+        result = await result;
+      if (typeof result === 'string') outputs[offset] = result;
+      else {
+        outputs[offset] = null;
+        failures.push({ offset, message: notAString(result) });
+      }
+    } catch (error) {
+      outputs[offset] = null;
+      failures.push({ offset, message: reason(error) });
+    }
+  }
+  return { outputs, failures };
+}
+
+// The outputs as one string, if none of them contains a newline (which would make the split ambiguous).
+function joined(outputs: string[]): string | undefined {
+  for (const output of outputs) if (output.includes('\n')) return undefined;
+  return outputs.join('\n');
+}
+
+// Work through the queue one batch at a time: the pool counts on "oldest unanswered batch = the running one".
+async function drain(): Promise<void> {
+  if (running || !transform) return;
+  running = true;
+  while (queue.length > 0) {
+    const batch = queue.shift()!;
+    const started = performance.now();
+    const startedAt = epochNow();
+    const { outputs, failures } = await runBatch(transform, batch.items);
+    const busyMs = performance.now() - started;
+    const times = { receivedAt: batch.receivedAt, startedAt, endedAt: startedAt + busyMs };
+    // Start the next batch only once these results are in the pipe: if an item of the next one kills this
+    // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
+    const rss = process.memoryUsage.rss();
+    const text = batch.text && failures.length === 0 ? joined(outputs as string[]) : undefined;
+    const message: FromWorker =
+      text === undefined
+        ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss, ...times }
+        : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
+    await new Promise<void>((resolve) => send(message, resolve));
+  }
+  running = false;
+}
+
+async function load(spec: string, cwd: string): Promise<void> {
+  try {
+    transform = (await loadStage(spec, cwd)).transform;
+  } catch (error) {
+    send({ type: 'load-failed', message: reason(error) }, () => process.exit(2));
+    return;
+  }
+  send({ type: 'ready', pid: process.pid });
+  void drain();
+}
+
+function handle(message: ToWorker): void {
+  switch (message.type) {
+    case 'load':
+      void load(message.spec, message.cwd);
+      return;
+    case 'batch':
+      queue.push({ id: message.id, items: message.items, text: false, receivedAt: epochNow() });
+      void drain();
+      return;
+    case 'batch-text':
+      queue.push({ id: message.id, items: message.text.split('\n'), text: true, receivedAt: epochNow() });
+      void drain();
+      return;
+    case 'stop':
+      // Closing the channel ends the process (exitWithParent), exactly as when the pool goes away. Not from
+      // inside this 'message' handler: Node 20 crashes if the channel closes while it is still delivering.
+      setImmediate(() => {
+        if (process.connected) process.disconnect?.();
+      });
+      return;
+    default: {
+      const unknown: never = message;
+      throw new Error(`fan-out worker: unknown message ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+exitWithParent();
+process.on('message', (message) => handle(message as ToWorker));

@@ -1,0 +1,399 @@
+/**
+ * One pipeline stage: a process that reads lines on stdin, runs the user's module on each, and writes what it
+ * returns on stdout. Its stdin is the previous stage's stdout (a kernel pipe) and its stdout the next stage's
+ * stdin, so data never passes through concur; the IPC channel carries only control (src/patterns/pipeline/protocol.ts).
+ *
+ * Lines are handled a chunk at a time (src/modules/lines.ts splits and decodes them, as for `concur coroutine`), with
+ * one write per chunk; lines the module returns unchanged go out as their own input bytes. While a write waits
+ * for the reader, stdin is paused, so a slow consumer slows every producer and no stage holds more than a
+ * chunk or two (plus the longest line) in memory.
+ *
+ * argv: [node, this file, module] (a built-in name or a path, as the user gave it).
+ */
+import { createReadStream, fstatSync, readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { epochNow } from '../../trace/clock.js';
+import { isThenable, linesOf, loadStage, type Stage, type StageResult } from '../../modules/contract.js';
+import { LineDecoder } from '../../modules/lines.js';
+import type { FromStage, StageStats, ToStage } from './protocol.js';
+import { exitWithParent } from '../../process/lifeline.js';
+
+const spec = process.argv[2] ?? '';
+const stats: StageStats = {
+  linesIn: 0,
+  linesOut: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  peakRssKb: 0,
+  cpuMs: 0,
+  wallMs: 0,
+  firstInputMs: -1,
+  endOfInputMs: -1,
+  startedAt: 0,
+};
+let stage: Stage;
+let startedAt = 0;
+let progressTimer: NodeJS.Timeout | undefined;
+let waitingForVerdict: ((verdict: 'flush' | 'abort') => void) | undefined;
+let finished = false;
+
+// Send to concur if it is still there; `then` runs once the message has left (or at once, if it cannot).
+function send(message: FromStage, then?: () => void): void {
+  if (process.connected) process.send?.(message, () => then?.());
+  else then?.();
+}
+
+/** Thrown inside the line loop: the user's code failed on `line` (1-based), or in flush() when null. */
+class StageFailure {
+  constructor(
+    readonly line: number | null,
+    readonly text: string,
+    readonly cause: unknown,
+  ) {}
+}
+
+const lines = new LineDecoder();
+
+/**
+ * What the batches of one chunk of input become. A line the module returns unchanged keeps its own bytes: runs
+ * of such lines are written as slices of the input, never decoded and re-encoded (identity, a filter, a stage
+ * that only logs). Lines the module changed, dropped or multiplied become text. Pieces are in input order.
+ */
+class ChunkOutput {
+  private pieces: (Buffer | string)[] = [];
+  private lines = 0; // lines in `pieces`
+  private texts: string[] = [];
+  private rawFrom = 0; // start of the current run of unchanged lines in the batch
+  private raw = true; // false for a batch holding invalid UTF-8: its bytes are not its text
+
+  /** A new batch of lines is current. */
+  begin(): void {
+    this.rawFrom = 0;
+    this.raw = lines.valid;
+  }
+
+  /** The current line came back unchanged. */
+  keep(line: string): void {
+    if (this.raw) this.lines++;
+    else this.replace([line]);
+  }
+
+  /** The current line became `out` (none, one or several lines). */
+  replace(out: readonly string[]): void {
+    const { lineStart, lineEnd, bytes } = lines;
+    if (this.rawFrom < lineStart) {
+      this.closeTexts();
+      this.pieces.push(bytes.subarray(this.rawFrom, lineStart));
+    }
+    this.rawFrom = lineEnd + 1;
+    for (let i = 0; i < out.length; i++) this.texts.push(out[i] as string);
+    this.lines += out.length;
+  }
+
+  /** The batch has been run to its end (`all`) or up to its current line, which failed. */
+  finish(all = true): void {
+    const upTo = all ? lines.bytes.length : lines.lineStart;
+    if (this.rawFrom < upTo) {
+      this.closeTexts();
+      this.pieces.push(lines.bytes.subarray(this.rawFrom, upTo));
+    }
+    this.closeTexts();
+    this.rawFrom = Math.max(this.rawFrom, upTo);
+  }
+
+  /** Everything to write so far, each line ending in \n; counted in the stage's statistics. */
+  take(): (Buffer | string)[] {
+    const pieces = this.pieces;
+    stats.linesOut += this.lines;
+    this.pieces = [];
+    this.lines = 0;
+    return pieces;
+  }
+
+  private closeTexts(): void {
+    if (this.texts.length === 0) return;
+    this.texts.push('');
+    this.pieces.push(this.texts.join('\n'));
+    this.texts = [];
+  }
+}
+
+const batch = new ChunkOutput();
+
+// Run the module on each line of the current batch. Synchronous while the module answers synchronously;
+// the first promise turns the rest of the batch into an awaited loop, in order.
+function runBatch(): void | Promise<void> {
+  const transform = stage.transform;
+  for (let line = lines.next(); line !== undefined; line = lines.next()) {
+    stats.linesIn++;
+    let result: ReturnType<typeof transform>;
+    try {
+      result = transform(line);
+    } catch (error) {
+      throw new StageFailure(stats.linesIn, line, error);
+    }
+    if (result === line) batch.keep(line);
+    else if (typeof result === 'string') batch.replace([result]);
+    else if (isThenable(result)) return resume(result, line);
+    else batch.replace(checked(result, line));
+  }
+}
+
+// The slow path: await one line's answer, then go on with the batch.
+async function resume(pending: PromiseLike<StageResult>, line: string): Promise<void> {
+  let result: StageResult;
+  try {
+    result = await pending;
+  } catch (error) {
+    throw new StageFailure(stats.linesIn, line, error);
+  }
+  if (result === line) batch.keep(line);
+  else batch.replace(checked(result, line));
+  return runBatch();
+}
+
+// The lines of an answer; an answer that is not a line is the stage's failure on this line.
+function checked(result: StageResult, line: string): readonly string[] {
+  try {
+    return linesOf(result);
+  } catch (error) {
+    throw new StageFailure(stats.linesIn, line, error);
+  }
+}
+
+/** Write pieces (each ending in \n) to stdout; resolve once it has room again (or at once, when it has). */
+function write(pieces: (Buffer | string)[]): void | Promise<void> {
+  if (pieces.length === 0) return;
+  // Many small pieces (a filter keeping most lines) are joined; a few go out as one writev, uncopied.
+  if (pieces.length > 8)
+    pieces = [Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)))];
+  const stdout = process.stdout;
+  let room = true;
+  if (pieces.length > 1) stdout.cork();
+  for (const piece of pieces) {
+    if (piece.length === 0) continue;
+    const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    stats.bytesOut += bytes.length;
+    room = stdout.write(bytes);
+  }
+  if (pieces.length > 1) stdout.uncork();
+  if (room) return;
+  return new Promise((resolve) => stdout.once('drain', resolve));
+}
+
+// A file on stdin (`< file`) is read 128 KiB at a time, twice what Node's stdin stream reads per trip to the
+// thread pool; a pipe or socket gives what the kernel holds, and is read as Node's stdin does. Not more: the
+// strings made from a bigger batch are too big for V8's young generation, and memory would grow with input.
+function openInput(): Readable {
+  try {
+    if (fstatSync(0).isFile())
+      return createReadStream('', { fd: 0, highWaterMark: 1 << 17, autoClose: false });
+  } catch {
+    // not a file we can stat: read it as a stream
+  }
+  return process.stdin;
+}
+
+/** Read stdin to the end, batch by batch, with backpressure; then the last line and flush(). */
+async function pump(): Promise<void> {
+  const input = openInput();
+  let busy: Promise<void> | undefined;
+
+  // One chunk: the lines it completes go to the module now; bytes after its last \n wait for the next chunk.
+  const onChunk = (chunk: Buffer): void => {
+    if (stats.firstInputMs < 0) stats.firstInputMs = performance.now() - startedAt;
+    stats.bytesIn += chunk.length;
+    lines.push(chunk);
+    // Every batch of the chunk, then one write: synchronous unless the module answers with a promise.
+    const runChunk = (): void | Promise<void> => {
+      while (lines.nextBatch()) {
+        batch.begin();
+        const ran = runBatch();
+        if (ran)
+          return ran.then(() => {
+            batch.finish();
+            return runChunk();
+          });
+        batch.finish();
+      }
+    };
+    const ran = runChunk();
+    if (ran === undefined) {
+      const wrote = write(batch.take());
+      if (wrote) hold(wrote);
+    } else hold(ran.then(() => write(batch.take())));
+  };
+
+  // Pause reading until `work` is done: this is where backpressure propagates upstream.
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => {});
+  const hold = (work: Promise<void>): void => {
+    input.pause();
+    busy = work.then(
+      () => {
+        busy = undefined;
+        input.resume();
+      },
+      (error: unknown) => fail(error),
+    );
+  };
+
+  await Promise.race([
+    failed,
+    new Promise<void>((resolve, reject) => {
+      input.on('data', (chunk: Buffer) => {
+        try {
+          onChunk(chunk);
+        } catch (error) {
+          input.pause();
+          reject(error);
+        }
+      });
+      input.once('end', resolve);
+      input.once('error', reject);
+    }),
+  ]);
+  await Promise.race([failed, busy]);
+  stats.endOfInputMs = performance.now() - startedAt;
+
+  // End of input: flush only if concur says the stage upstream finished cleanly.
+  const verdict = await new Promise<'flush' | 'abort'>((resolve) => {
+    waitingForVerdict = resolve;
+    send({ type: 'eof' });
+  });
+  if (verdict === 'abort') return;
+  // Bytes after the last newline are a last line of their own: what comes of it, and flush()'s lines after
+  // it, are separated by \n with none after the last (the input did not end with one either).
+  const tail = lines.end();
+  const last: string[] = [];
+  if (tail !== undefined) {
+    stats.linesIn++;
+    let result: StageResult;
+    try {
+      result = await stage.transform(tail);
+    } catch (error) {
+      throw new StageFailure(stats.linesIn, tail, error);
+    }
+    last.push(...checked(result, tail));
+  }
+  if (stage.flush) {
+    try {
+      last.push(...linesOf(await stage.flush()));
+    } catch (error) {
+      throw new StageFailure(null, '', error);
+    }
+  }
+  stats.linesOut += last.length;
+  if (tail === undefined) last.push('');
+  await write([last.join('\n')]);
+}
+
+// VmHWM is the kernel's own high-water mark of resident memory: the figure the bench compares at 5 and 500 MB.
+function memoryPeakKb(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// Everything the stage measured, completed with what only the end can tell (peak memory, CPU, wall time).
+function finalStats(): StageStats {
+  const cpu = process.cpuUsage();
+  return {
+    ...stats,
+    peakRssKb: memoryPeakKb(),
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    wallMs: performance.now() - startedAt,
+  };
+}
+
+// Resolve when everything written has reached the kernel (process.exit would drop a queued write).
+function drained(): Promise<void> {
+  if (process.stdout.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+// Report, then exit once the report has left: closing the channel first would drop it.
+function exitWith(code: number, message: FromStage): void {
+  if (finished) return;
+  finished = true;
+  clearInterval(progressTimer);
+  send(message, () => process.exit(code));
+}
+
+// Keep what the lines before the failure produced, then report the failing line and exit 1.
+let failing = false;
+function failWith(error: unknown): void {
+  if (finished || failing) return;
+  failing = true;
+  const failure = error instanceof StageFailure ? error : new StageFailure(stats.linesIn || null, '', error);
+  const cause = failure.cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const excerpt = failure.text.length > 60 ? `${failure.text.slice(0, 57)}...` : failure.text;
+  const report: FromStage = {
+    type: 'failed',
+    line: failure.line,
+    excerpt,
+    message: message.split('\n')[0] ?? '',
+  };
+  batch.finish(false);
+  void Promise.resolve(write(batch.take()))
+    .then(drained)
+    .then(() => exitWith(1, report));
+}
+
+// `start` arrives only once every stage has loaded its module: until then stdin is not touched, so a broken
+// module further down the pipeline costs no input.
+function start(progressMs: number | undefined): void {
+  startedAt = performance.now();
+  stats.startedAt = epochNow();
+  if (progressMs)
+    progressTimer = setInterval(
+      () => send({ type: 'progress', linesIn: stats.linesIn, linesOut: stats.linesOut }),
+      progressMs,
+    );
+  pump()
+    .then(drained)
+    .then(() => exitWith(0, { type: 'done', stats: finalStats() }), failWith);
+}
+
+// Every message concur can send; the exhaustive switch makes a new message type a compile error here.
+function handle(message: ToStage): void {
+  switch (message.type) {
+    case 'start':
+      start(message.progressMs);
+      return;
+    case 'flush':
+    case 'abort':
+      waitingForVerdict?.(message.type);
+      waitingForVerdict = undefined;
+      return;
+    default: {
+      const unknown: never = message;
+      throw new Error(`pipeline stage: unknown message ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+exitWithParent();
+// Ctrl-C reaches the whole process group; concur decides what happens to its stages (it stops them).
+process.on('SIGINT', () => {});
+// The reader of our stdout went away (`| head -1`, or the next stage died): tell concur and stop quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') exitWith(0, { type: 'output-closed' });
+  else failWith(error);
+});
+// A throw from a timer or callback inside the user's module is still that stage's failure.
+process.on('uncaughtException', failWith);
+process.on('unhandledRejection', failWith);
+process.on('message', (message) => handle(message as ToStage));
+
+try {
+  stage = await loadStage(spec);
+  send({ type: 'ready', pid: process.pid });
+} catch (error) {
+  exitWith(2, { type: 'load-failed', message: error instanceof Error ? error.message : String(error) });
+}

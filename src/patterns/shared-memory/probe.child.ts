@@ -1,0 +1,37 @@
+/**
+ * A forked child for the shared-memory demo's last step: it is sent a SharedArrayBuffer over the IPC
+ * channel, reports what actually arrived, and writes 99 into it if it can. The parent then looks at its
+ * own buffer: still 0, because a process boundary copies data; it never shares it.
+ * Usage (forked): probe.child.js
+ */
+import { epochNow } from '../../trace/clock.js';
+import type { FromProbe, ToProbe } from './protocol.js';
+import { exitWithParent } from '../../process/lifeline.js';
+
+const send = (message: FromProbe): void => void process.send?.(message, () => {});
+
+exitWithParent();
+process.on('message', (message: ToProbe) => {
+  switch (message.type) {
+    case 'probe': {
+      const at = epochNow();
+      const { buffer } = message;
+      const arrivedAs =
+        buffer instanceof SharedArrayBuffer
+          ? `a SharedArrayBuffer of ${buffer.byteLength} bytes (a copy)`
+          : `${JSON.stringify(buffer)} (a plain ${typeof buffer})`;
+      let wrote = false;
+      if (buffer instanceof SharedArrayBuffer) {
+        new Int32Array(buffer)[0] = 99;
+        wrote = true;
+      }
+      send({ type: 'probed', arrivedAs, wrote, at });
+      return;
+    }
+    default: {
+      const unknown: never = message.type;
+      throw new Error(`probe: unknown message ${String(unknown)}`);
+    }
+  }
+});
+send({ type: 'ready' });

@@ -1,0 +1,43 @@
+/**
+ * A CPU worker that runs as either a worker thread or a forked process: it counts primes in the ranges it is
+ * sent. As a thread it talks through parentPort; as a process through its IPC channel, and it calls
+ * exitWithParent() so it can never outlive its parent.
+ * Usage: new Worker(cpu-worker.child.js) or fork(cpu-worker.child.js)
+ */
+import { parentPort } from 'node:worker_threads';
+import { epochNow } from '../../trace/clock.js';
+import type { FromCpuWorker, ToCpuWorker } from './protocol.js';
+import { exitWithParent } from '../../process/lifeline.js';
+import { isPrime } from '../../work/primes.js';
+
+const post = (message: FromCpuWorker): void => {
+  if (parentPort) parentPort.postMessage(message);
+  else process.send?.(message, () => {});
+};
+
+function handle(message: ToCpuWorker): void {
+  switch (message.type) {
+    case 'job': {
+      const startedAt = epochNow();
+      let count = 0;
+      for (let n = message.from; n < message.to; n++) if (isPrime(n)) count++;
+      post({ type: 'result', id: message.id, count, startedAt, endedAt: epochNow() });
+      return;
+    }
+    case 'stop':
+      if (parentPort) parentPort.close();
+      else process.disconnect?.();
+      return;
+    default: {
+      const unknown: never = message;
+      throw new Error(`cpu worker: unknown message ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+if (parentPort) parentPort.on('message', handle);
+else {
+  exitWithParent();
+  process.on('message', (message) => handle(message as ToCpuWorker));
+}
+post({ type: 'ready', rss: process.memoryUsage().rss });

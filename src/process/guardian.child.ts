@@ -1,0 +1,25 @@
+/**
+ * The guardian: an idle child whose only job is to make sure no other child outlives concur.
+ *
+ * Every child exits when its IPC channel closes (lifeline.ts), but a child busy in a long synchronous
+ * computation cannot notice until it yields. The guardian's event loop is always free: when concur dies, even
+ * by SIGKILL, it sees the disconnect at once and kills every PID it was told about (SIGTERM, then SIGKILL).
+ */
+import type { ToGuardian } from './guardian-protocol.js';
+import { exitWithParent, guard, unguard } from './lifeline.js';
+
+exitWithParent();
+process.on('message', (message: ToGuardian) => {
+  switch (message.type) {
+    case 'guard':
+      guard(message.pid);
+      return;
+    case 'unguard':
+      unguard(message.pid);
+      return;
+    default: {
+      const unknown: never = message;
+      throw new Error(`guardian: unknown message ${JSON.stringify(unknown)}`);
+    }
+  }
+});

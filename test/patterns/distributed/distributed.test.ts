@@ -1,0 +1,237 @@
+/**
+ * Distributed fan-out against a real Redis: Debian's redis-server on a free loopback port in a temporary
+ * directory, started here and stopped afterwards. Without redis-server these tests are reported as skipped.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { ResultPromise } from 'execa';
+import {
+  hasRedisServer,
+  freePort,
+  startLocalRedis,
+  type LocalRedis,
+} from '../../../dist/patterns/distributed/local-redis.js';
+import { concur, descendants, fixture, isAlive, waitFor, waitForLine } from '../../helpers.js';
+
+const available = hasRedisServer();
+const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
+
+const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
+const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');
+let queueCount = 0;
+const newQueue = (): string => `t${process.pid}-${++queueCount}`;
+
+// Wrapped: a running execa process is a thenable, which an async function would wait on if returned bare.
+interface Host {
+  run: ResultPromise;
+}
+
+/** Start `concur worker` and wait for its ready line. */
+async function startHost(broker: string, queue: string, name: string, extra: string[] = []): Promise<Host> {
+  const run = concur(['worker', '--broker', broker, '--queue', queue, '--name', name, '-j', '1', ...extra], {
+    timeout: 120_000,
+  });
+  await waitForLine(run.stderr!, /ready, pulling from queue/, 20_000);
+  return { run };
+}
+
+async function stopHost({ run }: Host): Promise<void> {
+  if (run.pid && isAlive(run.pid)) run.kill('SIGTERM');
+  await run;
+}
+
+describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
+  let redis: LocalRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    redis = await startLocalRedis({ guard: true });
+    client = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  it('gives the same output as local fan-out, ordered and unordered, shared by two hosts, and leaves no keys', async () => {
+    const queue = newQueue();
+    const hosts = [
+      await startHost(redis.url, queue, 'A', ['--worker', fixture('slow-upper.js')]),
+      await startHost(redis.url, queue, 'B', ['--worker', fixture('slow-upper.js')]),
+    ];
+    try {
+      const input = text(lines(600));
+      const local = await concur(['fan-out', '--worker', fixture('slow-upper.js'), '-j', '2'], { input });
+      expect(local.exitCode).toBe(0);
+
+      const ordered = await concur(['fan-out', '--broker', redis.url, '--queue', queue], { input });
+      expect(String(ordered.stderr)).toBe('');
+      expect(ordered.exitCode).toBe(0);
+      expect(String(ordered.stdout)).toBe(String(local.stdout));
+
+      const unordered = await concur(['fan-out', '--broker', redis.url, '--queue', queue, '--unordered'], {
+        input,
+      });
+      expect(unordered.exitCode).toBe(0);
+      expect(String(unordered.stdout).split('\n').sort()).toEqual(String(local.stdout).split('\n').sort());
+
+      const json = await concur(['fan-out', '--broker', redis.url, '--queue', queue, '--json'], { input });
+      expect(json.exitCode).toBe(0);
+      const records = String(json.stdout)
+        .trim()
+        .split('\n')
+        .map((line: string) => JSON.parse(line) as Record<string, unknown>);
+      const localRecords = String(
+        (await concur(['fan-out', '--json', '--worker', fixture('slow-upper.js')], { input })).stdout,
+      )
+        .trim()
+        .split('\n')
+        .map((line: string) => JSON.parse(line) as Record<string, unknown>);
+      // The same fields in the same order, plus the host that ran the item.
+      expect(Object.keys(records[0] ?? {})).toEqual([...Object.keys(localRecords[0] ?? {}), 'host']);
+      expect(records.map(({ index, input, output }) => ({ index, input, output }))).toEqual(
+        localRecords.map(({ index, input, output }) => ({ index, input, output })),
+      );
+      // Both hosts ran items.
+      expect(new Set(records.map((record) => record.host))).toEqual(new Set(['A', 'B']));
+      // A clean run leaves no keys of its own (job ids start with the run id, "r…").
+      expect(await client.keys(`concur:${queue}:r*`)).toEqual([]);
+    } finally {
+      await Promise.all(hosts.map(stopHost));
+    }
+  });
+
+  it('finishes every item exactly once, in order, when one host is SIGKILLed mid-run; its pool dies with it', async () => {
+    const queue = newQueue();
+    const worker = ['--worker', fixture('slow-upper.js'), '--lock-ms', '1500'];
+    const a = await startHost(redis.url, queue, 'A', worker);
+    const b = await startHost(redis.url, queue, 'B', worker);
+    const pool = descendants(a.run.pid!);
+    expect(pool.length).toBeGreaterThan(0);
+    try {
+      const items = lines(1500);
+      const run = concur(['fan-out', '--broker', redis.url, '--queue', queue, '--json'], {
+        input: text(items),
+      });
+      // Kill A once results are flowing (it then holds batches of its own).
+      await waitForLine(run.stdout!, /"host":"A"/, 20_000);
+      a.run.kill('SIGKILL');
+      const result = await run;
+      expect(result.exitCode).toBe(0);
+      const records = String(result.stdout)
+        .trim()
+        .split('\n')
+        .map((line: string) => JSON.parse(line) as Record<string, unknown>);
+      expect(records.map((record) => record.index)).toEqual(items.map((_, i) => i));
+      expect(records.map((record) => record.output)).toEqual(items.map((item) => item.toUpperCase()));
+      expect(records.some((record) => record.host === 'B')).toBe(true);
+      await waitFor(() => pool.every((pid) => !isAlive(pid)), 5000, "the killed host's pool to exit");
+    } finally {
+      await Promise.all([a, b].map(stopHost));
+    }
+  });
+
+  it('reports a poison item like local fan-out: by content, the others complete, exit 1', async () => {
+    const queue = newQueue();
+    const host = await startHost(redis.url, queue, 'A', ['--worker', fixture('poison.js')]);
+    try {
+      const input = text(['one', 'two poison', 'three']);
+      const local = await concur(['fan-out', '--worker', fixture('poison.js')], { input });
+      const remote = await concur(['fan-out', '--broker', redis.url, '--queue', queue], { input });
+      expect(remote.exitCode).toBe(1);
+      expect(remote.exitCode).toBe(local.exitCode);
+      expect(String(remote.stdout)).toBe('ONE\nTHREE');
+      expect(String(remote.stdout)).toBe(String(local.stdout));
+      expect(String(remote.stderr)).toBe(String(local.stderr));
+      expect(String(remote.stderr)).toContain('cannot digest two poison');
+    } finally {
+      await stopHost(host);
+    }
+  });
+
+  it('keeps two runs on one queue apart', async () => {
+    const queue = newQueue();
+    const host = await startHost(redis.url, queue, 'A', ['--worker', 'upper']);
+    try {
+      const [x, y] = await Promise.all([
+        concur(['fan-out', '--broker', redis.url, '--queue', queue], { input: text(lines(3000, 'x')) }),
+        concur(['fan-out', '--broker', redis.url, '--queue', queue], { input: text(lines(3000, 'y')) }),
+      ]);
+      expect(String(x.stdout)).toBe(lines(3000, 'X').join('\n'));
+      expect(String(y.stdout)).toBe(lines(3000, 'Y').join('\n'));
+    } finally {
+      await stopHost(host);
+    }
+  });
+
+  it('a worker host stops on SIGTERM (143) and SIGINT (130) with no pool process left', async () => {
+    for (const [signal, code] of [
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+    ] as const) {
+      const host = await startHost(redis.url, newQueue(), 'A', ['-j', '2']);
+      // Two pool workers and the guardian that watches them.
+      const pool = descendants(host.run.pid!);
+      expect(pool.length).toBe(3);
+      host.run.kill(signal);
+      const result = await host.run;
+      expect(result.exitCode).toBe(code);
+      expect(String(result.stdout)).toBe('');
+      await waitFor(() => pool.every((pid) => !isAlive(pid)), 5000, 'the pool to exit');
+    }
+  });
+
+  it('fails fast and clearly when Redis is not there, without printing credentials', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const down = await concur(['fan-out', '--broker', `redis://user:s3cret@127.0.0.1:${port}`], {
+      input: 'a\n',
+    });
+    expect(down.exitCode).toBe(1);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(String(down.stderr).trim().split('\n')).toHaveLength(1);
+    expect(String(down.stderr)).toContain(`cannot reach the broker at redis://user:***@127.0.0.1:${port}`);
+    expect(String(down.stderr)).not.toContain('s3cret');
+    expect(String(down.stdout)).toBe('');
+
+    const host = await concur(['worker', '--broker', `redis://127.0.0.1:${port}`]);
+    expect(host.exitCode).toBe(1);
+    expect(String(host.stderr)).toContain('cannot reach the broker');
+
+    const malformed = await concur(['fan-out', '--broker', 'http://x:pw@host'], { input: 'a\n' });
+    expect(malformed.exitCode).toBe(2);
+    expect(String(malformed.stderr)).not.toContain('pw');
+    const missing = await concur(['worker']);
+    expect(missing.exitCode).toBe(2);
+    const badModule = await concur(['worker', '--broker', redis.url, '--worker', './no-such.js']);
+    expect(badModule.exitCode).toBe(2);
+    expect(String(badModule.stderr)).toContain('module not found');
+  });
+
+  it('ends with a clear error when Redis dies mid-run: no hang, nothing written twice', async () => {
+    const own = await startLocalRedis({ guard: true });
+    const queue = newQueue();
+    const host = await startHost(own.url, queue, 'A', ['--worker', fixture('slow-upper.js')]);
+    try {
+      const items = lines(3000);
+      const run = concur(['fan-out', '--broker', own.url, '--queue', queue], { input: text(items) });
+      await waitForLine(run.stdout!, /ITEM 10\n/, 20_000);
+      own.process.kill('SIGKILL');
+      const started = Date.now();
+      const result = await run;
+      // Detection takes about 3 s (the clients stop retrying); the bound leaves room for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(result.exitCode).toBe(1);
+      expect(String(result.stderr)).toContain('lost the broker');
+      const out = String(result.stdout).split('\n');
+      expect(out.length).toBeLessThan(items.length);
+      expect(out).toEqual(items.slice(0, out.length).map((item) => item.toUpperCase()));
+      const hostResult = await host.run;
+      expect(hostResult.exitCode).toBe(1);
+      expect(String(hostResult.stderr)).toContain('lost the broker');
+    } finally {
+      await stopHost(host);
+      await own.stop();
+    }
+  });
+});
