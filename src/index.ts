@@ -148,31 +148,26 @@ export {
   type TaskExit,
   type TaskId,
 } from './patterns/scheduler/scheduler.js';
-export {
-  WorkerPool,
-  ResultBatch,
-  BatchSizer,
-  map,
-  type ItemResult,
-  type PoolEvent,
-  type PoolOptions,
-  type StreamOptions,
-  type MapOptions,
-} from './patterns/fan-out/pool.js';
+export { WorkerPool, type PoolEvent, type PoolOptions } from './patterns/fan-out/pool.js';
+export { ResultBatch, type ItemResult } from './patterns/fan-out/results.js';
+export { BatchSizer } from './patterns/fan-out/sizer.js';
+export type { StreamOptions } from './patterns/fan-out/fan-in.js';
+export { map, type MapOptions } from './patterns/fan-out/map.js';
 export type { ToWorker, FromWorker, ItemFailure } from './patterns/fan-out/protocol.js';
 export { lineChunks, LineDecoder, type LineCount } from './modules/lines.js';
 export {
   map as distributedMap,
   stream as distributedStream,
-  serveQueue,
-  checkQueueName,
-  DEFAULT_LOCK_MS,
-  type DistributedItemResult,
   type DistributedMapOptions,
   type CoordinatorEvent,
+} from './patterns/distributed/coordinator.js';
+export type { DistributedItemResult } from './patterns/distributed/encoding.js';
+export {
+  serveQueue,
+  DEFAULT_LOCK_MS,
   type WorkerHost,
   type WorkerHostOptions,
   type HostEvent,
-} from './patterns/distributed/distributed.js';
+} from './patterns/distributed/host.js';
 export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './patterns/distributed/protocol.js';
-export { parseBrokerUrl, type BrokerAddress } from './patterns/distributed/redis.js';
+export { parseBrokerUrl, checkQueueName, type BrokerAddress } from './patterns/distributed/redis.js';

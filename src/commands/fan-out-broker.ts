@@ -1,14 +1,14 @@
 /**
  * `concur fan-out --broker <url>`: the same command, with the items sent through Redis to `concur worker` hosts
  * instead of a local pool. Input, output, `--json` records (plus the host), failure reports and exit codes are
- * those of local fan-out: writeResults() in fan-out.ts writes both.
+ * those of local fan-out: writeResults() in fan-out-output.ts writes both.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../process/errors.js';
 import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js';
-import type { CoordinatorEvent } from '../patterns/distributed/distributed.js';
+import type { CoordinatorEvent } from '../patterns/distributed/coordinator.js';
 import { exitOnSignals } from '../process/children.js';
-import { ProgressLine, writeResults, type FanOutFlags } from './fan-out.js';
+import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.js';
 
 /** Run `concur fan-out` against a broker. */
 export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Promise<void> {
@@ -20,7 +20,7 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
       throw new UsageError(
         `--${option === 'maxRestarts' ? 'max-restarts' : option === 'jobs' ? 'jobs' : 'worker'} belongs to \`concur worker\` on each host when --broker is given (items are data; hosts choose the code).`,
       );
-  const { stream } = await import('../patterns/distributed/distributed.js');
+  const { stream } = await import('../patterns/distributed/coordinator.js');
   const { lineChunks } = await import('../modules/lines.js');
   const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
   const abort = new AbortController();

@@ -4,28 +4,12 @@
  * exit code 1; worker crashes are retried and reported; progress shows on stderr when it is a terminal.
  */
 import type { Command } from 'commander';
-import { ConcurError } from '../process/errors.js';
-import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../terminal/output.js';
-import type { ItemResult, PoolEvent, ResultBatch, WorkerPool } from '../patterns/fan-out/pool.js';
+import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js';
+import type { PoolEvent, WorkerPool } from '../patterns/fan-out/pool.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
 import { parseCount, parseCountOrZero } from '../options.js';
-
-/** The flags of `concur fan-out` (also read by its broker mode, src/commands/fan-out-broker.ts). */
-export interface FanOutFlags {
-  jobs?: number;
-  worker: string;
-  unordered?: boolean;
-  retries: number;
-  maxRestarts: number;
-  json?: boolean;
-  progress: boolean;
-  broker?: string;
-  queue?: string;
-}
-
-// Past this many, failed items are counted but no longer listed one by one on stderr (--json has them all).
-const LISTED_FAILURES = 100;
+import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.js';
 
 /** Add `concur fan-out` to the program. */
 export function registerFanOut(program: Command): void {
@@ -110,51 +94,6 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
     });
 }
 
-/**
- * The fan-in loop, shared by the local pool and the broker: format each delivered batch and write it with
- * backpressure (a slow reader slows the workers). Failed items are listed on stderr; any failure ends in exit 1.
- */
-export async function writeResults(
-  results: AsyncIterable<ResultBatch>,
-  flags: Pick<FanOutFlags, 'json'>,
-  progress: ProgressLine | undefined,
-): Promise<void> {
-  let failed = 0;
-  let total = 0;
-  let first: ItemResult | undefined;
-  for await (const batch of results) {
-    total += batch.length;
-    progress?.advance(batch.length);
-    // The fast path: every item succeeded, so the worker's joined outputs are the lines to write.
-    if (batch.failed === 0 && !flags.json) {
-      if (batch.length > 0) await writeData(`${batch.outputText()}\n`);
-      continue;
-    }
-    let text = '';
-    for (const result of batch.results()) {
-      if (flags.json) text += `${JSON.stringify(result)}\n`;
-      if (result.error === undefined) {
-        if (!flags.json) text += `${result.output}\n`;
-        continue;
-      }
-      failed++;
-      first ??= result;
-      if (failed <= LISTED_FAILURES) {
-        progress?.clear();
-        say(style.red(`concur: line ${result.index + 1} failed: ${result.error}`));
-      }
-    }
-    if (text !== '') await writeData(text);
-  }
-  if (failed > 0) {
-    const more = failed > LISTED_FAILURES ? ` (only the first ${LISTED_FAILURES} are listed above)` : '';
-    throw new ConcurError(
-      `${failed} of ${total} items failed${more}; first: line ${(first?.index ?? 0) + 1}.`,
-      1,
-    );
-  }
-}
-
 // Crashes and restarts are news for the person watching, whatever the output mode.
 function reportEvent(event: PoolEvent, progress: ProgressLine | undefined): void {
   if (event.type === 'crash') {
@@ -169,57 +108,4 @@ function reportEvent(event: PoolEvent, progress: ProgressLine | undefined): void
     progress?.clear();
     say(style.yellow(`concur: worker ${event.worker} restarted as pid ${event.pid}`));
   }
-}
-
-/** "done / total items · rate/s · ETA", redrawn on one stderr line at most ten times a second. */
-export class ProgressLine {
-  private done = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private startedAt = performance.now();
-  private shown = false;
-  private count: { lines: number; ended: boolean } = { lines: 0, ended: false };
-  private label = 'fan-out';
-
-  /** Begin drawing: `label` leads the line (e.g. "fan-out -j 2"), `count` says how much input was read. */
-  start(label: string, count: { lines: number; ended: boolean }): void {
-    this.count = count;
-    this.label = label;
-    this.startedAt = performance.now();
-    this.timer = setInterval(() => this.draw(), 100);
-    this.timer.unref();
-  }
-
-  advance(items: number): void {
-    this.done += items;
-  }
-
-  clear(): void {
-    if (this.shown) process.stderr.write('\r\u001b[K');
-    this.shown = false;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.clear();
-  }
-
-  private draw(): void {
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    const rate = seconds > 0 ? this.done / seconds : 0;
-    const n = (value: number): string => Math.round(value).toLocaleString('en');
-    let text = `${this.label}: ${n(this.done)}`;
-    if (this.count.ended) {
-      text += ` / ${n(this.count.lines)} items`;
-      if (rate > 0) text += ` · ETA ${formatSeconds((this.count.lines - this.done) / rate)}`;
-    } else text += ` items (${n(this.count.lines)} read)`;
-    text += ` · ${n(rate)}/s`;
-    process.stderr.write(`\r\u001b[K${style.dim(text.slice(0, stderrPolicy.columns - 1))}`);
-    this.shown = true;
-  }
-}
-
-function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${Math.ceil(seconds)}s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes}m${String(Math.ceil(seconds % 60)).padStart(2, '0')}s`;
 }

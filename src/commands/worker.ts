@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { say, stderrPolicy, style } from '../terminal/output.js';
-import type { HostEvent, WorkerHost } from '../patterns/distributed/distributed.js';
+import type { HostEvent, WorkerHost } from '../patterns/distributed/host.js';
 import { exitOnSignals } from '../process/children.js';
 import { exitWithParent } from '../process/lifeline.js';
 import { parseCount, parseCountOrZero } from '../options.js';
@@ -67,7 +67,7 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
     .action(async (flags: WorkerFlags) => {
       // Started by another concur (the demo) with an IPC channel: go when it goes, even if it is SIGKILLed.
       if (process.send) exitWithParent();
-      const { serveQueue } = await import('../patterns/distributed/distributed.js');
+      const { serveQueue } = await import('../patterns/distributed/host.js');
       const status = new HostStatus();
       const state: { host?: WorkerHost; how: 'stopped' | 'ended' } = { how: 'ended' };
       exitOnSignals(async () => {

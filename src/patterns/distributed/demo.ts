@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { hasRedisServer, startLocalRedis, type LocalRedis } from './local-redis.js';
 import { parseBrokerUrl } from './redis.js';
 import { ConcurError } from '../../process/errors.js';
-import { map, type CoordinatorEvent } from './distributed.js';
+import { map, type CoordinatorEvent } from './coordinator.js';
 import { forkChild } from '../../process/children.js';
 import type { DemoContext } from '../demo-context.js';
 

@@ -167,3 +167,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** A queue name becomes part of Redis keys and job ids: letters, digits, `.`, `_` and `-` only. */
+export function checkQueueName(name: string): string {
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(name))
+    throw new UsageError(
+      `--queue: '${name}' is not a usable queue name; use letters, digits, '.', '_' or '-' (no ':').`,
+      'EQUEUE',
+    );
+  return name;
+}
+
+/** A timer that never holds the process open: the bound on a close that a lost broker could hang. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -22,23 +22,14 @@ import { recorder, type ProcessRef } from '../../trace/events.js';
 import { forkChild, track } from '../../process/children.js';
 import { describeReason, monitor, RestartIntensity, type ExitReason } from '../../process/supervision.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { cutBatch } from './cutter.js';
+import { itemResults, ResultBatch, type ItemResult } from './results.js';
+import { BatchSizer } from './sizer.js';
+import { recover, type Task } from './task.js';
+import { fanIn, type StreamOptions } from './fan-in.js';
 
-/** What happened to one item. Exactly one of `output` and `error` is set. */
-export interface ItemResult {
-  /** Position of the item in the input, from 0. */
-  index: number;
-  input: string;
-  /** The worker's answer. */
-  output?: string;
-  /** Why the item failed: the worker threw, returned a non-string, or died on it `retries + 1` times. */
-  error?: string;
-  /** The pool slot that ran it, from 1 (a replacement keeps the slot number of the worker it replaces). */
-  worker: number;
-  /** The process that ran it. */
-  pid: number;
-  /** How many times it was run: 1, plus one for each worker that died while running it. */
-  attempts: number;
-}
+export type { ItemResult } from './results.js';
+export type { StreamOptions } from './fan-in.js';
 
 /** What a pool tells its watchers (narrators, progress displays, logs). */
 export type PoolEvent =
@@ -76,123 +67,11 @@ export interface PoolOptions {
   maxBatchChars?: number;
 }
 
-/** How `stream` and `map` deliver results. */
-export interface StreamOptions {
-  /** Deliver results in input order (default), or as soon as each batch finishes. */
-  ordered?: boolean;
-  /** Batches sent but not yet delivered, at most (the reorder buffer's bound; default 16 per worker). */
-  window?: number;
-}
-
 /** The worker child's entry point, next to this file once built. */
 export const workerPath = fileURLToPath(new URL('./worker.child.js', import.meta.url));
 
 // Batches a worker may hold at once: one running, one waiting in its channel, so it never idles on a round trip.
 const DEPTH = 2;
-// Outstanding input, in characters, that a stream will buffer before it stops reading (besides `window`).
-const WINDOW_CHARS = 64 * 1024 * 1024;
-
-/**
- * Batch sizes for a stream of unknown length: Python's chunksize is ceil(n / (4 × workers)), which needs n.
- * Instead, start with one item and let each batch at most double the last, aiming at `targetMs` of work per
- * batch from the worker-measured cost per item: tiny items travel in thousands, slow ones one by one.
- */
-export class BatchSizer {
-  private perItemMs: number | undefined;
-  private size = 1;
-
-  constructor(
-    readonly maxItems = 16_384,
-    readonly targetMs = 20,
-  ) {}
-
-  /** Learn from a finished batch: `items` took `busyMs` inside the worker. */
-  observe(items: number, busyMs: number): void {
-    const perItem = busyMs / Math.max(1, items);
-    this.perItemMs = this.perItemMs === undefined ? perItem : 0.7 * this.perItemMs + 0.3 * perItem;
-    const ideal = this.targetMs / Math.max(this.perItemMs, 1e-6);
-    this.size = Math.max(1, Math.min(this.maxItems, Math.floor(ideal), Math.max(this.size, items) * 2));
-  }
-
-  /** Items for the next batch; at most `known` / (4 × workers), rounded up, when the total is known. */
-  next(known?: { remaining: number; workers: number }): number {
-    if (!known) return this.size;
-    return Math.max(1, Math.min(this.size, Math.ceil(known.remaining / (4 * known.workers))));
-  }
-}
-
-/**
- * The answers for one batch, as they crossed the process boundary. ItemResult objects are made only when asked
- * for: a stream of tiny items that all succeed is passed on as one joined string, with nothing per item.
- */
-export class ResultBatch {
-  private items: ItemResult[] | undefined;
-
-  /** @internal Built by the pool from a worker's answer. */
-  constructor(
-    readonly indexes: readonly number[],
-    readonly inputs: readonly string[],
-    answer: { results: ItemResult[] } | { text: string; worker: number; pid: number; attempts: number },
-  ) {
-    if ('results' in answer) {
-      this.items = answer.results;
-      this.failed = answer.results.reduce((sum, result) => sum + (result.error === undefined ? 0 : 1), 0);
-    } else {
-      this.joined = answer;
-      this.failed = 0;
-    }
-  }
-
-  private readonly joined: { text: string; worker: number; pid: number; attempts: number } | undefined;
-  /** How many items of the batch failed. */
-  readonly failed: number;
-
-  /** Number of items in the batch. */
-  get length(): number {
-    return this.inputs.length;
-  }
-
-  /** The outputs of the items that succeeded, joined with '\n' (no trailing newline). */
-  outputText(): string {
-    if (this.joined) return this.joined.text;
-    return this.results()
-      .filter((result) => result.error === undefined)
-      .map((result) => result.output)
-      .join('\n');
-  }
-
-  /** One ItemResult per item, in the batch's order. */
-  results(): ItemResult[] {
-    if (this.items) return this.items;
-    const { text, worker, pid, attempts } = this.joined as NonNullable<ResultBatch['joined']>;
-    const outputs = text.split('\n');
-    this.items = this.inputs.map((input, i) => ({
-      index: this.indexes[i] as number,
-      input,
-      output: outputs[i] as string,
-      worker,
-      pid,
-      attempts,
-    }));
-    return this.items;
-  }
-}
-
-interface Task {
-  id: number;
-  indexes: number[];
-  inputs: string[];
-  /** Times it was running on a worker that died (failed attempts). */
-  attempts: number;
-  /** Retries used: re-runs after its worker died while running it alone. */
-  retried: number;
-  /** Items without newlines travel joined into one string. */
-  plain: boolean;
-  /** The recorder's number for the message that carried it to its worker (0 when not recording). */
-  msg?: number;
-  done: (batch: ResultBatch) => void;
-  fail: (error: Error) => void;
-}
 
 interface Slot {
   id: number;
@@ -221,6 +100,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   private readonly maxBatchChars: number;
   private readonly fork: NonNullable<PoolOptions['fork']>;
   private nextTaskId = 1;
+  private readonly newId = (): number => this.nextTaskId++;
   private failure: Error | undefined;
   private closing = false;
   private startup: { resolve: () => void; reject: (error: Error) => void } | undefined;
@@ -274,7 +154,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     const parts: Promise<ResultBatch>[] = [];
     for (let start = 0; start < batch.length;) {
       const size = this.sizer.next({ remaining: batch.length - start, workers: this.jobs });
-      const end = this.cut(batch, start, size, (item) => item.input.length);
+      const end = cutBatch(batch, start, size, this.maxBatchChars, (item) => item.input.length);
       const items = batch.slice(start, end);
       parts.push(
         this.submit(
@@ -292,106 +172,16 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
    * chunks of items (e.g. the lines of one read from stdin); items are numbered from 0 across chunks.
    * Reading stops while `window` batches are undelivered, so memory stays bounded however long the stream.
    */
-  async *stream(
+  stream(
     source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
     options: StreamOptions = {},
   ): AsyncGenerator<ResultBatch, void, undefined> {
-    const ordered = options.ordered ?? true;
-    const window = options.window ?? 16 * this.jobs;
-    type Entry = { chars: number; promise: Promise<ResultBatch> };
-    const sent: Entry[] = []; // ordered: every undelivered batch, in input order
-    const finished: { chars: number; results: ResultBatch }[] = []; // unordered: answered, undelivered
-    let outstanding = 0;
-    let outstandingChars = 0;
-    let producerDone = false;
-    let stopped = false;
-    let error: unknown;
-    let wakeConsumer: (() => void) | undefined;
-    let wakeProducer: (() => void) | undefined;
-    const consumerWake = (): void => {
-      wakeConsumer?.();
-      wakeConsumer = undefined;
-    };
-
-    const produce = async (): Promise<void> => {
-      let index = 0;
-      for await (const chunk of source) {
-        for (let start = 0; start < chunk.length;) {
-          while (!stopped && (outstanding >= window || outstandingChars >= WINDOW_CHARS))
-            await new Promise<void>((resolve) => (wakeProducer = resolve));
-          if (stopped) return;
-          const end = this.cut(chunk, start, this.sizer.next(), (line) => line.length);
-          const inputs = chunk.slice(start, end);
-          let chars = 0;
-          const indexes = new Array<number>(inputs.length);
-          for (let i = 0; i < inputs.length; i++) {
-            chars += (inputs[i] as string).length;
-            indexes[i] = index++;
-          }
-          start = end;
-          outstanding++;
-          outstandingChars += chars;
-          const promise = this.submit(indexes, inputs);
-          if (ordered) {
-            promise.catch(() => {}); // delivered (or thrown) in order by the consumer
-            sent.push({ chars, promise });
-            consumerWake();
-          } else
-            promise.then(
-              (results) => {
-                finished.push({ chars, results });
-                consumerWake();
-              },
-              (reason: unknown) => {
-                error ??= reason;
-                consumerWake();
-              },
-            );
-        }
-      }
-    };
-    void produce().then(
-      () => {
-        producerDone = true;
-        consumerWake();
-      },
-      (reason: unknown) => {
-        error ??= reason;
-        producerDone = true;
-        consumerWake();
-      },
-    );
-
-    const release = (chars: number): void => {
-      outstanding--;
-      outstandingChars -= chars;
-      wakeProducer?.();
-      wakeProducer = undefined;
-    };
-    try {
-      for (;;) {
-        if (error !== undefined) throw error;
-        const next = ordered ? sent.shift() : undefined;
-        if (next) {
-          const results = await next.promise;
-          release(next.chars);
-          yield results;
-          continue;
-        }
-        const answered = ordered ? undefined : finished.shift();
-        if (answered) {
-          release(answered.chars);
-          yield answered.results;
-          continue;
-        }
-        if (producerDone && outstanding === 0) break;
-        await new Promise<void>((resolve) => (wakeConsumer = resolve));
-      }
-    } finally {
-      // Broken off early (or failed): let the producer stop reading its source.
-      stopped = true;
-      wakeProducer?.();
-    }
+    return fanIn(source, this.sizer, {
+      ordered: options.ordered ?? true,
+      window: options.window ?? 16 * this.jobs,
+      maxBatchChars: this.maxBatchChars,
+      submit: (indexes, inputs) => this.submit(indexes, inputs),
+    });
   }
 
   /**
@@ -420,19 +210,6 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         });
       }),
     );
-  }
-
-  // Where a batch starting at `start` ends: at most `size` items and (past the first) `maxBatchChars`.
-  private cut<T>(items: readonly T[], start: number, size: number, length: (item: T) => number): number {
-    let end = start;
-    let chars = 0;
-    const limit = Math.min(items.length, start + size);
-    while (end < limit) {
-      chars += length(items[end] as T);
-      if (chars > this.maxBatchChars && end > start) break;
-      end++;
-    }
-    return end;
   }
 
   // Queue one batch; resolves with its results once a worker has answered for every item.
@@ -547,7 +324,13 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
           task.done(new ResultBatch(task.indexes, task.inputs, answer));
         } else
           task.done(
-            new ResultBatch(task.indexes, task.inputs, { results: this.itemResults(task, slot, message) }),
+            new ResultBatch(task.indexes, task.inputs, {
+              results: itemResults(task.indexes, task.inputs, message, {
+                worker: slot.id,
+                pid: slot.pid,
+                attempts,
+              }),
+            }),
           );
         this.dispatch();
         return;
@@ -572,31 +355,6 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     recorder.message(slot.ref, recorder.self, 'results', { ...batch, failed }, message.endedAt);
   }
 
-  // One ItemResult per item of a `results` message: the output, or the failure's message.
-  private itemResults(
-    task: Task,
-    slot: Slot,
-    message: Extract<FromWorker, { type: 'results' }>,
-  ): ItemResult[] {
-    const attempts = task.attempts + 1;
-    const results = task.inputs.map((input, i): ItemResult => ({
-      index: task.indexes[i] as number,
-      input,
-      output: message.outputs[i] ?? undefined,
-      worker: slot.id,
-      pid: slot.pid,
-      attempts,
-    }));
-    for (const failure of message.failures) {
-      const result = results[failure.offset];
-      if (result) {
-        delete result.output;
-        result.error = failure.message;
-      }
-    }
-    return results;
-  }
-
   // A monitor fired: requeue what the dead worker held, charge the batch it was running, and restart it.
   private down(slot: Slot, reason: ExitReason): void {
     if (this.closing || this.failure) return;
@@ -613,7 +371,10 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     });
     // Batches not yet started go back to the front, as they were: they were never attempted.
     this.queue.unshift(...waiting);
-    if (running) this.retry(running, slot, reason);
+    if (running)
+      this.queue.unshift(
+        ...recover(running, this.retries, { worker: slot.id, pid: slot.pid }, reason, this.newId),
+      );
     if (!this.intensity.allow()) {
       this.emitEvent({
         type: 'give-up',
@@ -641,46 +402,6 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.spawn(slot.id, slot.pid);
   }
 
-  // The running batch of a dead worker. Which of its items killed it is unknown (the worker had no time to
-  // say), so a batch of several is split and each item re-run on its own: isolation, not yet a retry, so one
-  // bad item never fails its neighbours. An item that kills a worker on its own is retried `retries` times.
-  private retry(task: Task, slot: Slot, reason: ExitReason): void {
-    const attempts = task.attempts + 1;
-    if (task.inputs.length > 1) {
-      const results = new Array<ItemResult>(task.inputs.length);
-      let left = task.inputs.length;
-      const singles: Task[] = task.inputs.map((input, i) => ({
-        id: this.nextTaskId++,
-        indexes: [task.indexes[i] as number],
-        inputs: [input],
-        attempts,
-        retried: task.retried,
-        plain: task.plain,
-        done: (single) => {
-          results[i] = single.results()[0] as ItemResult;
-          if (--left === 0) task.done(new ResultBatch(task.indexes, task.inputs, { results }));
-        },
-        fail: task.fail,
-      }));
-      this.queue.unshift(...singles);
-      return;
-    }
-    if (task.retried < this.retries) {
-      this.queue.unshift({ ...task, attempts, retried: task.retried + 1 });
-      return;
-    }
-    const why = `worker ${slot.id} (pid ${slot.pid}) died while running this item: ${describeReason(reason)}`;
-    const result: ItemResult = {
-      index: task.indexes[0] as number,
-      input: task.inputs[0] as string,
-      error: attempts > 1 ? `${why} (${attempts} attempts)` : why,
-      worker: slot.id,
-      pid: slot.pid,
-      attempts,
-    };
-    task.done(new ResultBatch(task.indexes, task.inputs, { results: [result] }));
-  }
-
   // Stop for good: reject outstanding and future work with `error`, and stop the workers.
   private giveUp(error: Error): void {
     if (this.failure) return;
@@ -694,69 +415,4 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     const tasks = [...this.queue.splice(0), ...this.slots.flatMap((slot) => slot.inFlight.splice(0))];
     for (const task of tasks) task.fail(error);
   }
-}
-
-/** Options for `map`: the pool's and the stream's. */
-export type MapOptions = Omit<PoolOptions, 'worker'> & StreamOptions;
-
-/**
- * Run every item through `worker` in a pool of processes and yield one result per item: in input order by
- * default (streaming, with a bounded reorder buffer), or as they finish with `{ ordered: false }`.
- * The pool starts when iteration starts and stops when it ends (or breaks off).
- *
- *   for await (const r of map(lines, './hash.js', { jobs: 4 })) console.log(r.output ?? r.error);
- */
-export async function* map(
-  items: AsyncIterable<string> | Iterable<string>,
-  worker: string,
-  options: MapOptions = {},
-): AsyncGenerator<ItemResult, void, undefined> {
-  const pool = await WorkerPool.start({ ...options, worker });
-  try {
-    for await (const batch of pool.stream(chunks(items), options)) yield* batch.results();
-  } finally {
-    await pool.close();
-  }
-}
-
-const CHUNK = 4096;
-
-// Group single items into chunks. A sync iterable is cut every CHUNK items; an async one also at the end of each
-// turn of the event loop, so a slow trickle of items is sent on at once instead of waiting to fill a chunk.
-async function* chunks(items: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string[]> {
-  if (Symbol.iterator in items) {
-    let chunk: string[] = [];
-    for (const item of items) {
-      chunk.push(item);
-      if (chunk.length === CHUNK) {
-        yield chunk;
-        chunk = [];
-      }
-    }
-    if (chunk.length > 0) yield chunk;
-    return;
-  }
-  const iterator = items[Symbol.asyncIterator]();
-  const turnEnded = Symbol('turn ended');
-  let chunk: string[] = [];
-  let turn: Promise<typeof turnEnded> | undefined;
-  for (;;) {
-    const next = iterator.next();
-    turn ??= new Promise((resolve) => setImmediate(() => resolve(turnEnded)));
-    let step = await Promise.race([next, turn]);
-    if (step === turnEnded) {
-      if (chunk.length > 0) yield chunk;
-      chunk = [];
-      turn = undefined;
-      step = await next;
-    }
-    if (step.done) break;
-    chunk.push(step.value);
-    if (chunk.length === CHUNK) {
-      yield chunk;
-      chunk = [];
-      turn = undefined;
-    }
-  }
-  if (chunk.length > 0) yield chunk;
 }

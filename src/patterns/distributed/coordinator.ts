@@ -1,61 +1,40 @@
 /**
- * Distributed fan-out: the same fan-out as src/patterns/fan-out/, with the worker processes spread over many
- * hosts. A coordinator cuts the input into batches and puts them in a BullMQ queue on Redis; every worker host
- * pulls batches and runs them in its own local pool of worker processes; the results come back through BullMQ's
- * event stream and leave in input order (or as they finish). The hosts share nothing and never talk to each
- * other or to the coordinator directly: Armstrong's black boxes exchanging messages, with the machine boundary
- * gone. The messages are in src/patterns/distributed/protocol.ts.
+ * The coordinator of distributed fan-out (`concur fan-out --broker`): the same fan-out as src/patterns/fan-out/,
+ * with the worker processes spread over many hosts (host.ts).
+ *
+ * The coordinator cuts the input into batches and puts them in a BullMQ queue on Redis; every worker host pulls
+ * batches and runs them in its own local pool; the results come back through BullMQ's event stream and leave in
+ * input order (or as they finish). Batch sizing, cutting and the ordered window are local fan-out's own
+ * (BatchSizer, cutBatch/chunks, OrderedWindow); only the transport differs. The coordinator runs no user code.
  *
  * Use it when one machine's cores are not enough for a job. The engine is a real one (BullMQ), so a host that
- * dies mid-batch costs a few seconds, not the run: its lock expires and another host takes the batch.
+ * dies mid-batch costs a few seconds, not the run. The messages are in protocol.ts.
  * Try: concur demo distributed
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import type { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   brokerLost,
+  checkQueueName,
   connectBroker,
   defaultTimeouts,
+  delay,
   parseBrokerUrl,
   type BrokerAddress,
   type BrokerTimeouts,
 } from './redis.js';
 import { epochNow } from '../../trace/clock.js';
-import { ConcurError, UsageError } from '../../process/errors.js';
+import { ConcurError } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
-import {
-  DEFAULT_QUEUE,
-  KEY_PREFIX,
-  type BatchJob,
-  type FromHost,
-  type QueueEvent,
-  type ToHost,
-} from './protocol.js';
-import { BatchSizer, ResultBatch, WorkerPool, type ItemResult } from '../fan-out/pool.js';
+import { DEFAULT_QUEUE, KEY_PREFIX, type FromHost, type QueueEvent, type ToHost } from './protocol.js';
+import { decodeResults, type DistributedItemResult } from './encoding.js';
+import { chunks, cutBatch } from '../fan-out/cutter.js';
+import { ResultBatch } from '../fan-out/results.js';
+import { BatchSizer } from '../fan-out/sizer.js';
+import { OrderedWindow } from '../fan-out/window.js';
 
-/** One item's result, as local fan-out reports it, plus the host that ran it. */
-export interface DistributedItemResult extends ItemResult {
-  /** The worker host's name (`concur worker --name`, by default `<hostname>-<pid>`). */
-  host: string;
-}
-
-/** How long a host may hold a batch without renewing its lock before other hosts take it back (ms). */
-export const DEFAULT_LOCK_MS = 4000;
-
-/** A queue name becomes part of Redis keys and job ids: letters, digits, `.`, `_` and `-` only. */
-export function checkQueueName(name: string): string {
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(name))
-    throw new UsageError(
-      `--queue: '${name}' is not a usable queue name; use letters, digits, '.', '_' or '-' (no ':').`,
-      'EQUEUE',
-    );
-  return name;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The coordinator: `map` over a broker.
+export type { DistributedItemResult } from './encoding.js';
 
 /** Options for the distributed `map` and `stream`. */
 export interface DistributedMapOptions {
@@ -72,7 +51,7 @@ export interface DistributedMapOptions {
   maxBatchChars?: number;
   /** How long one batch should take on a host; batches are sized from measured times (default 200 ms). */
   targetBatchMs?: number;
-  /** The most batches waiting or running at once: bounds memory and the reorder buffer (default 32). */
+  /** The most batches sent and not yet yielded (queued, running or in the reorder buffer; default 32). */
   window?: number;
   /** Called with what happens on the way (for progress and narration). */
   onEvent?: (event: CoordinatorEvent) => void;
@@ -92,6 +71,7 @@ export type CoordinatorEvent =
   | { type: 'no-hosts'; queue: string; broker: string };
 
 interface Outstanding {
+  /** Its number in the ordered window. */
   seq: number;
   first: number;
   inputs: string[];
@@ -110,8 +90,7 @@ export async function* map(
   items: Iterable<string> | AsyncIterable<string>,
   options: DistributedMapOptions,
 ): AsyncGenerator<DistributedItemResult, void, undefined> {
-  for await (const batch of stream(chunked(items), options))
-    yield* batch.results() as DistributedItemResult[];
+  for await (const batch of stream(chunks(items), options)) yield* batch.results() as DistributedItemResult[];
 }
 
 /**
@@ -135,25 +114,14 @@ export async function* stream(
   }
 }
 
-// Group single items into arrays, so a batch is cut from slices instead of item by item.
-async function* chunked(items: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string[]> {
-  let chunk: string[] = [];
-  for await (const item of items) {
-    chunk.push(item);
-    if (chunk.length === 4096) {
-      yield chunk;
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
 // Everything one run holds: the queue, its events, the batches out, and a wake-up for the result loop.
 class Coordinator {
   readonly runId = `r${randomBytes(6).toString('hex')}`;
   private readonly outstanding = new Map<string, Outstanding>();
   private readonly events: QueueEvent[] = [];
   private readonly sizer: BatchSizer;
+  // Batches sent and not yet yielded: bounds the queue and the reorder buffer, as in local fan-out.
+  private readonly window: OrderedWindow<DistributedItemResult[]>;
   fatal: Error | undefined;
   private lost = false;
   // The result loop and the producer each sleep on their own wake-up.
@@ -161,7 +129,6 @@ class Coordinator {
   private wakeProducer: (() => void) | undefined;
   private readerDone = false;
   private stopped = false;
-  private seq = 0;
   private lastProgress = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
 
@@ -175,6 +142,7 @@ class Coordinator {
   ) {
     // The same sizing as local fan-out: start at one item, at most double, aim at a target time per batch.
     this.sizer = new BatchSizer(options.maxBatch ?? 4096, options.targetBatchMs ?? 200);
+    this.window = new OrderedWindow({ ordered: options.ordered ?? true, maxBatches: options.window ?? 32 });
   }
 
   static async open(options: DistributedMapOptions): Promise<Coordinator> {
@@ -284,22 +252,16 @@ class Coordinator {
     source: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
   ): Promise<void> {
     const maxChars = this.options.maxBatchChars ?? 1 << 20;
-    const window = this.options.window ?? 32;
     let index = 0;
     for await (const chunk of source) {
       for (let start = 0; start < chunk.length;) {
-        while (this.outstanding.size >= window && !this.fatal && !this.stopped) await this.sleep('producer');
+        while (this.window.full && !this.fatal && !this.stopped) await this.sleep('producer');
         if (this.fatal) throw this.fatal;
         if (this.stopped) return;
-        const limit = Math.min(chunk.length, start + this.sizer.next());
-        let end = start;
-        let chars = 0;
-        // At least one line per batch, however long; then stop before the character limit.
-        while (end < limit && (end === start || chars + (chunk[end] as string).length <= maxChars))
-          chars += (chunk[end++] as string).length;
+        const end = cutBatch(chunk, start, this.sizer.next(), maxChars, (line) => line.length);
         const inputs = chunk.slice(start, end);
         start = end;
-        const seq = this.seq++;
+        const seq = this.window.add();
         const jobId = `${this.runId}-${seq}`;
         const data: ToHost = { type: 'batch', run: this.runId, first: index, inputs };
         index += inputs.length;
@@ -324,7 +286,6 @@ class Coordinator {
   async *run(
     source: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
   ): AsyncGenerator<DistributedItemResult[]> {
-    const ordered = this.options.ordered ?? true;
     const producing = this.produce(source).then(
       () => {
         this.readerDone = true;
@@ -335,30 +296,24 @@ class Coordinator {
         this.wakeUp();
       },
     );
-    // Ordered output: finished batches wait here until every batch before them has been yielded.
-    const finished = new Map<number, DistributedItemResult[]>();
-    let nextSeq = 0;
     try {
       for (;;) {
         if (this.fatal) throw this.fatal;
+        // Ordered: a finished batch waits in the window until every batch before it has been yielded.
+        const list = this.window.take();
+        if (list) {
+          this.wakeUp(); // room in the window: let the producer go on
+          yield list;
+          continue;
+        }
         const event = this.events.shift();
         if (!event) {
-          if (this.readerDone && this.outstanding.size === 0) break;
+          if (this.readerDone && this.window.outstanding === 0) break;
           await this.sleep('consumer');
           continue;
         }
         const results = this.handle(event);
-        if (!results) continue;
-        this.wakeUp(); // room in the window: let the producer go on
-        if (!ordered) {
-          yield results.list;
-          continue;
-        }
-        finished.set(results.seq, results.list);
-        for (let list = finished.get(nextSeq); list; list = finished.get(nextSeq)) {
-          finished.delete(nextSeq++);
-          yield list;
-        }
+        if (results) this.window.settle(results.seq, results.list);
       }
       await producing;
     } finally {
@@ -377,7 +332,7 @@ class Coordinator {
         if (!job) return undefined;
         this.outstanding.delete(event.jobId);
         this.lastProgress = Date.now();
-        const list = expand(job, event.result);
+        const list = decodeResults(job, event.result);
         if (!list) return { seq: job.seq, list: failAll(job, 'the host returned a malformed result') };
         this.sizer.observe(job.inputs.length, event.result.elapsedMs);
         if (recorder.enabled) recordBatch(event.jobId, job, event.result);
@@ -446,40 +401,6 @@ function recordBatch(jobId: string, job: Outstanding, result: FromHost): void {
   recorder.message(host, recorder.self, 'results', batch, endedAt);
 }
 
-// A host's columns back into one result per item; undefined when the result does not fit the batch.
-function expand(job: Outstanding, result: FromHost): DistributedItemResult[] | undefined {
-  const n = job.inputs.length;
-  if (
-    typeof result !== 'object' ||
-    result === null ||
-    result.type !== 'results' ||
-    !Array.isArray(result.outputs) ||
-    result.outputs.length !== n ||
-    !Array.isArray(result.failures) ||
-    !Array.isArray(result.runs)
-  )
-    return undefined;
-  const errors = new Map(result.failures.map((failure) => [failure.offset, failure.message]));
-  const list: DistributedItemResult[] = new Array<DistributedItemResult>(n);
-  const host = String(result.host);
-  let k = 0;
-  for (const [count, worker, pid, attempts] of result.runs) {
-    for (const end = Math.min(n, k + count); k < end; k++) {
-      const output = result.outputs[k];
-      // Same fields in the same order as local fan-out's records, then the host.
-      const item = { index: job.first + k, input: job.inputs[k] as string } as DistributedItemResult;
-      if (typeof output === 'string') item.output = output;
-      else item.error = errors.get(k) ?? 'no output';
-      item.worker = worker;
-      item.pid = pid;
-      item.attempts = attempts;
-      item.host = host;
-      list[k] = item;
-    }
-  }
-  return k === n ? list : undefined;
-}
-
 function failAll(job: Outstanding, reason: string): DistributedItemResult[] {
   return job.inputs.map((input, k) => ({
     index: job.first + k,
@@ -490,212 +411,4 @@ function failAll(job: Outstanding, reason: string): DistributedItemResult[] {
     attempts: 0,
     host: '',
   }));
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The worker host: `concur worker`.
-
-/** Options for a worker host. */
-export interface WorkerHostOptions {
-  /** The broker's URL (see `DistributedMapOptions.broker`). */
-  broker: string;
-  /** The queue to pull from (default `concur`). */
-  queue?: string;
-  /** The worker module: a built-in name or a path (the fan-out contract). The only code this host runs. */
-  worker: string;
-  /** Worker processes in this host's pool (default: one per core). */
-  jobs?: number;
-  /** How many times an item is retried when a pool process dies under it (default 1). */
-  retries?: number;
-  /** The pool's restart intensity: at most this many restarts within 5 s (default 10). */
-  maxRestarts?: number;
-  /** This host's name in results and narration (default `<hostname>-<pid>`). */
-  name?: string;
-  /** How long a batch's lock lasts without renewal before other hosts may take the batch (ms). */
-  lockMs?: number;
-  /** Called with what the host does (for progress on stderr). */
-  onEvent?: (event: HostEvent) => void;
-  timeouts?: BrokerTimeouts;
-}
-
-/** What a worker host tells its caller. */
-export type HostEvent =
-  | { type: 'ready'; name: string; queue: string; broker: string; processes: number }
-  | { type: 'batch'; run: string; count: number; failed: number; elapsedMs: number }
-  /** Batches handed back to the queue on the way out, for other hosts to run. */
-  | { type: 'handed-back'; jobs: number };
-
-/** A running worker host. */
-export interface WorkerHost {
-  readonly name: string;
-  /** Batches and items run so far. */
-  readonly counts: { batches: number; items: number; failed: number };
-  /** Settles when the host stops: rejects if the broker was lost or the pool broke. */
-  readonly done: Promise<void>;
-  /** Stop taking batches, hand back the ones in hand, end the pool. */
-  stop(): Promise<void>;
-}
-
-/**
- * Start a worker host: a local fan-out pool of `jobs` processes fed from the broker's queue. Bad options or a
- * bad module are a UsageError (exit 2); an unreachable broker a ConcurError (exit 1), both before any batch.
- */
-export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost> {
-  const address = parseBrokerUrl(options.broker);
-  const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
-  const timeouts = options.timeouts ?? defaultTimeouts;
-  const name = options.name ?? `${hostname()}-${process.pid}`;
-  const bullmq = import('bullmq');
-  const pool = await WorkerPool.start({
-    worker: options.worker,
-    jobs: options.jobs,
-    retries: options.retries ?? 1,
-    maxRestarts: options.maxRestarts,
-  });
-  let client: Redis;
-  try {
-    client = await connectBroker(address, `concur-worker-${name}`, timeouts);
-  } catch (error) {
-    await pool.close();
-    throw error;
-  }
-  const { Worker, WaitingError, UnrecoverableError } = await bullmq;
-  const counts = { batches: 0, items: 0, failed: 0 };
-  let failure: Error | undefined;
-  let stopping: Promise<void> | undefined;
-  let settle: (error?: Error) => void = () => {};
-  const done = new Promise<void>((resolve, reject) => {
-    settle = (error) => (error ? reject(error) : resolve());
-  });
-  done.catch(() => {});
-  let handedBack = 0;
-  let active = 0;
-
-  // One batch: run it through the pool, unless this host is stopping, in which case it goes back to the queue.
-  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<FromHost> => {
-    const batch = checkBatch(job.data);
-    if (typeof batch === 'string') throw new UnrecoverableError(batch);
-    const started = performance.now();
-    const startedAt = epochNow();
-    active++;
-    const aborted = new Promise<'aborted'>((resolve) => {
-      if (signal?.aborted) resolve('aborted');
-      signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
-    });
-    let results: ItemResult[] | 'aborted';
-    try {
-      results = await Promise.race([
-        pool.run(batch.inputs.map((input, k) => ({ index: batch.first + k, input }))),
-        aborted,
-      ]);
-    } catch (error) {
-      // The pool itself broke (a module that keeps crashing its processes): stop this host, give the batch back.
-      failure ??= error instanceof Error ? error : new Error(String(error));
-      void stop();
-      results = 'aborted';
-    }
-    const sharing = active--;
-    if (results === 'aborted') {
-      await job.moveToWait(token);
-      handedBack++;
-      throw new WaitingError();
-    }
-    // The pool ran `sharing` batches side by side: this batch's own cost is its share of the time.
-    const elapsedMs = (performance.now() - started) / Math.max(1, sharing);
-    const result = { ...columns(name, results, elapsedMs), pid: process.pid, startedAt, endedAt: epochNow() };
-    counts.batches++;
-    counts.items += results.length;
-    counts.failed += result.failures.length;
-    options.onEvent?.({
-      type: 'batch',
-      run: batch.run,
-      count: results.length,
-      failed: result.failures.length,
-      elapsedMs,
-    });
-    return result;
-  };
-
-  const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
-  const worker: Worker = new Worker(queueName, processor, {
-    connection: client,
-    prefix: KEY_PREFIX,
-    name,
-    // Two batches per process: one running, one arriving, so the pool never waits on the network.
-    concurrency: Math.max(2, pool.jobs * 2),
-    // A short lock, renewed every half lock while this host lives: if it dies, its batches are free again
-    // within about 1.5 locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s.
-    lockDuration: lockMs,
-    stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
-    // A batch may outlive a few dead hosts before it is failed (the default 1 would fail it after one).
-    maxStalledCount: 3,
-    // Seconds an idle host blocks waiting for a job: short, so Ctrl-C on an idle host ends quickly.
-    drainDelay: 1,
-  });
-  worker.on('error', () => {});
-
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      // Without a broker nothing can be handed back: close at once. Otherwise give the hand-back a few seconds;
-      // a close that still hangs (a broker gone mid-close) must not keep the host alive.
-      const lost = client.status === 'end';
-      const closing = worker.close(lost).catch(() => {});
-      worker.cancelAllJobs('host stopping');
-      await Promise.race([closing, delay(lost ? 500 : timeouts.connectMs + timeouts.reconnectForMs)]);
-      if (handedBack > 0) options.onEvent?.({ type: 'handed-back', jobs: handedBack });
-      await pool.close();
-      client.disconnect();
-      settle(failure);
-    })();
-    return stopping;
-  };
-  client.once('end', () => {
-    failure ??= brokerLost(address, timeouts);
-    void stop();
-  });
-
-  await worker.waitUntilReady();
-  options.onEvent?.({
-    type: 'ready',
-    name,
-    queue: queueName,
-    broker: address.display,
-    processes: pool.jobs,
-  });
-  return { name, counts, done, stop };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-// Job data comes from whoever can write to the queue: check its shape before trusting any of it.
-function checkBatch(data: unknown): BatchJob | string {
-  const batch = data as Partial<BatchJob> | null;
-  if (
-    typeof batch !== 'object' ||
-    batch === null ||
-    batch.type !== 'batch' ||
-    typeof batch.run !== 'string' ||
-    !Number.isSafeInteger(batch.first) ||
-    !Array.isArray(batch.inputs) ||
-    !batch.inputs.every((input) => typeof input === 'string')
-  )
-    return 'malformed batch: expected {type: "batch", run, first, inputs: string[]}';
-  return batch as BatchJob;
-}
-
-// The pool's per-item results as the columns the protocol sends.
-function columns(host: string, results: ItemResult[], elapsedMs: number): FromHost {
-  const outputs = new Array<string | null>(results.length);
-  const failures: FromHost['failures'] = [];
-  const runs: FromHost['runs'] = [];
-  let run: FromHost['runs'][number] | undefined;
-  results.forEach((item, offset) => {
-    outputs[offset] = item.output ?? null;
-    if (item.output === undefined) failures.push({ offset, message: item.error ?? 'failed' });
-    if (run && run[1] === item.worker && run[2] === item.pid && run[3] === item.attempts) run[0]++;
-    else runs.push((run = [1, item.worker, item.pid, item.attempts]));
-  });
-  return { type: 'results', host, outputs, failures, runs, elapsedMs };
 }

@@ -1,0 +1,89 @@
+/**
+ * The encoding of distributed fan-out's jobs and results, beside the protocol it encodes (protocol.ts).
+ *
+ * A host checks a job's data before trusting any of it (`checkBatch`: anyone who can write to the queue can
+ * put a job there), and sends its pool's results back as columns (`encodeResults`): outputs, the few failures,
+ * and a run-length list of who ran what, so a batch of 4096 lines costs 4096 strings, not 4096 objects. The
+ * coordinator turns those columns back into one result per item (`decodeResults`), and refuses a result that
+ * does not fit its batch.
+ * Try: concur demo distributed
+ */
+import type { ItemResult } from '../fan-out/results.js';
+import type { BatchJob, FromHost } from './protocol.js';
+
+/** One item's result, as local fan-out reports it, plus the host that ran it. */
+export interface DistributedItemResult extends ItemResult {
+  /** The worker host's name (`concur worker --name`, by default `<hostname>-<pid>`). */
+  host: string;
+}
+
+/** Job data comes from whoever can write to the queue: the batch if its shape is right, else why not. */
+export function checkBatch(data: unknown): BatchJob | string {
+  const batch = data as Partial<BatchJob> | null;
+  if (
+    typeof batch !== 'object' ||
+    batch === null ||
+    batch.type !== 'batch' ||
+    typeof batch.run !== 'string' ||
+    !Number.isSafeInteger(batch.first) ||
+    !Array.isArray(batch.inputs) ||
+    !batch.inputs.every((input) => typeof input === 'string')
+  )
+    return 'malformed batch: expected {type: "batch", run, first, inputs: string[]}';
+  return batch as BatchJob;
+}
+
+/** The pool's per-item results (in batch order) as the columns the protocol sends. */
+export function encodeResults(host: string, results: readonly ItemResult[], elapsedMs: number): FromHost {
+  const outputs = new Array<string | null>(results.length);
+  const failures: FromHost['failures'] = [];
+  const runs: FromHost['runs'] = [];
+  let run: FromHost['runs'][number] | undefined;
+  results.forEach((item, offset) => {
+    outputs[offset] = item.output ?? null;
+    if (item.output === undefined) failures.push({ offset, message: item.error ?? 'failed' });
+    if (run && run[1] === item.worker && run[2] === item.pid && run[3] === item.attempts) run[0]++;
+    else runs.push((run = [1, item.worker, item.pid, item.attempts]));
+  });
+  return { type: 'results', host, outputs, failures, runs, elapsedMs };
+}
+
+/**
+ * A host's columns back into one result per item of the batch that starts at `first`; undefined when the
+ * result does not fit the batch (wrong shape, wrong number of outputs, runs that do not cover every item).
+ */
+export function decodeResults(
+  batch: { first: number; inputs: readonly string[] },
+  result: FromHost,
+): DistributedItemResult[] | undefined {
+  const n = batch.inputs.length;
+  if (
+    typeof result !== 'object' ||
+    result === null ||
+    result.type !== 'results' ||
+    !Array.isArray(result.outputs) ||
+    result.outputs.length !== n ||
+    !Array.isArray(result.failures) ||
+    !Array.isArray(result.runs)
+  )
+    return undefined;
+  const errors = new Map(result.failures.map((failure) => [failure.offset, failure.message]));
+  const list: DistributedItemResult[] = new Array<DistributedItemResult>(n);
+  const host = String(result.host);
+  let k = 0;
+  for (const [count, worker, pid, attempts] of result.runs) {
+    for (const end = Math.min(n, k + count); k < end; k++) {
+      const output = result.outputs[k];
+      // Same fields in the same order as local fan-out's records, then the host.
+      const item = { index: batch.first + k, input: batch.inputs[k] as string } as DistributedItemResult;
+      if (typeof output === 'string') item.output = output;
+      else item.error = errors.get(k) ?? 'no output';
+      item.worker = worker;
+      item.pid = pid;
+      item.attempts = attempts;
+      item.host = host;
+      list[k] = item;
+    }
+  }
+  return k === n ? list : undefined;
+}

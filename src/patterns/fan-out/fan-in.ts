@@ -1,0 +1,126 @@
+/**
+ * Fan-in for a stream: read chunks of items, cut them into batches, hand each batch to a runner (the worker
+ * pool), and give the answers back one batch at a time, in input order or as they finish.
+ *
+ * Two loops share the ordered window: a producer that reads the source only while the window has room, and
+ * the consumer (the caller's `for await`) that takes delivered batches out. Reading stops while the window is
+ * full, so memory stays bounded however long the stream; breaking off the loop stops the reading too.
+ * From Python's Pool.imap / imap_unordered with a chunksize.
+ * Try: concur demo fan-out
+ */
+import { cutBatch } from './cutter.js';
+import type { ResultBatch } from './results.js';
+import type { BatchSizer } from './sizer.js';
+import { OrderedWindow } from './window.js';
+
+/** How `stream` and `map` deliver results. */
+export interface StreamOptions {
+  /** Deliver results in input order (default), or as soon as each batch finishes. */
+  ordered?: boolean;
+  /** Batches sent but not yet delivered, at most (the reorder buffer's bound; default 16 per worker). */
+  window?: number;
+}
+
+/** Who runs the batches of a stream, and how the stream delivers them. */
+export interface BatchRunner {
+  ordered: boolean;
+  /** Batches sent but not yet delivered, at most. */
+  window: number;
+  /** Largest batch in characters of input (a batch still takes at least one item). */
+  maxBatchChars: number;
+  /** Run one batch; resolves once every item has an answer. */
+  submit(indexes: number[], inputs: string[]): Promise<ResultBatch>;
+}
+
+// Outstanding input, in characters, that a stream will buffer before it stops reading (besides `window`).
+const WINDOW_CHARS = 64 * 1024 * 1024;
+
+/**
+ * Fan a stream of item chunks out through `runner` and fan the results back in, one delivered batch at a time.
+ * Items are numbered from 0 across chunks; batch sizes come from `sizer`, which the runner teaches.
+ */
+export async function* fanIn(
+  source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
+  sizer: BatchSizer,
+  runner: BatchRunner,
+): AsyncGenerator<ResultBatch, void, undefined> {
+  const { ordered } = runner;
+  // An outcome waits in the window until its turn; in order, even a failure waits for the batches before it.
+  const window = new OrderedWindow<{ batch: ResultBatch } | { error: unknown }>({
+    ordered,
+    maxBatches: runner.window,
+    maxChars: WINDOW_CHARS,
+  });
+  let producerDone = false;
+  let stopped = false;
+  let error: unknown;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeProducer: (() => void) | undefined;
+  const consumerWake = (): void => {
+    wakeConsumer?.();
+    wakeConsumer = undefined;
+  };
+
+  const produce = async (): Promise<void> => {
+    let index = 0;
+    for await (const chunk of source) {
+      for (let start = 0; start < chunk.length;) {
+        while (!stopped && window.full) await new Promise<void>((resolve) => (wakeProducer = resolve));
+        if (stopped) return;
+        const end = cutBatch(chunk, start, sizer.next(), runner.maxBatchChars, (line) => line.length);
+        const inputs = chunk.slice(start, end);
+        let chars = 0;
+        const indexes = new Array<number>(inputs.length);
+        for (let i = 0; i < inputs.length; i++) {
+          chars += (inputs[i] as string).length;
+          indexes[i] = index++;
+        }
+        start = end;
+        const seq = window.add(chars);
+        runner.submit(indexes, inputs).then(
+          (batch) => {
+            window.settle(seq, { batch });
+            consumerWake();
+          },
+          (reason: unknown) => {
+            // Ordered: thrown by the consumer when its turn comes. Unordered: thrown at once.
+            if (ordered) window.settle(seq, { error: reason });
+            else error ??= reason;
+            consumerWake();
+          },
+        );
+      }
+    }
+  };
+  void produce().then(
+    () => {
+      producerDone = true;
+      consumerWake();
+    },
+    (reason: unknown) => {
+      error ??= reason;
+      producerDone = true;
+      consumerWake();
+    },
+  );
+
+  try {
+    for (;;) {
+      if (error !== undefined) throw error;
+      const next = window.take();
+      if (next) {
+        if ('error' in next) throw next.error;
+        wakeProducer?.();
+        wakeProducer = undefined;
+        yield next.batch;
+        continue;
+      }
+      if (producerDone && window.outstanding === 0) break;
+      await new Promise<void>((resolve) => (wakeConsumer = resolve));
+    }
+  } finally {
+    // Broken off early (or failed): let the producer stop reading its source.
+    stopped = true;
+    wakeProducer?.();
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * What fan-out gives back: one ItemResult per item, delivered a ResultBatch at a time.
+ *
+ * A batch's answers cross the process boundary as columns (outputs, plus the few failures) or, on the fast path,
+ * as one joined string; ItemResult objects are made only when someone asks for them, so a stream of tiny items
+ * that all succeed costs one string per batch, not one object per item. Local and distributed fan-out deliver
+ * the same ResultBatch.
+ * Try: concur demo fan-out
+ */
+import type { ItemFailure } from './protocol.js';
+
+/** What happened to one item. Exactly one of `output` and `error` is set. */
+export interface ItemResult {
+  /** Position of the item in the input, from 0. */
+  index: number;
+  input: string;
+  /** The worker's answer. */
+  output?: string;
+  /** Why the item failed: the worker threw, returned a non-string, or died on it `retries + 1` times. */
+  error?: string;
+  /** The pool slot that ran it, from 1 (a replacement keeps the slot number of the worker it replaces). */
+  worker: number;
+  /** The process that ran it. */
+  pid: number;
+  /** How many times it was run: 1, plus one for each worker that died while running it. */
+  attempts: number;
+}
+
+/** Who ran a batch: pool slot, process, and how many times it was started. */
+export interface RanBy {
+  worker: number;
+  pid: number;
+  attempts: number;
+}
+
+/**
+ * The answers for one batch, as they crossed the process boundary. ItemResult objects are made only when asked
+ * for: a stream of tiny items that all succeed is passed on as one joined string, with nothing per item.
+ */
+export class ResultBatch {
+  private items: ItemResult[] | undefined;
+  private readonly joined: ({ text: string } & RanBy) | undefined;
+  /** How many items of the batch failed. */
+  readonly failed: number;
+
+  /** @internal Built by the pool from a worker's answer. */
+  constructor(
+    readonly indexes: readonly number[],
+    readonly inputs: readonly string[],
+    answer: { results: ItemResult[] } | ({ text: string } & RanBy),
+  ) {
+    if ('results' in answer) {
+      this.items = answer.results;
+      this.joined = undefined;
+      this.failed = answer.results.reduce((sum, result) => sum + (result.error === undefined ? 0 : 1), 0);
+    } else {
+      this.joined = answer;
+      this.failed = 0;
+    }
+  }
+
+  /** Number of items in the batch. */
+  get length(): number {
+    return this.inputs.length;
+  }
+
+  /** The outputs of the items that succeeded, joined with '\n' (no trailing newline). */
+  outputText(): string {
+    if (this.joined) return this.joined.text;
+    return this.results()
+      .filter((result) => result.error === undefined)
+      .map((result) => result.output)
+      .join('\n');
+  }
+
+  /** One ItemResult per item, in the batch's order. */
+  results(): ItemResult[] {
+    if (this.items) return this.items;
+    const { text, worker, pid, attempts } = this.joined as NonNullable<ResultBatch['joined']>;
+    const outputs = text.split('\n');
+    this.items = this.inputs.map((input, i) => ({
+      index: this.indexes[i] as number,
+      input,
+      output: outputs[i] as string,
+      worker,
+      pid,
+      attempts,
+    }));
+    return this.items;
+  }
+}
+
+/**
+ * One ItemResult per item of a worker's `results` answer: the output, or the failure's message where the
+ * worker reported one. `outputs` and `failures` are the message's columns, in the batch's order.
+ */
+export function itemResults(
+  indexes: readonly number[],
+  inputs: readonly string[],
+  answer: { outputs: readonly (string | null)[]; failures: readonly ItemFailure[] },
+  ranBy: RanBy,
+): ItemResult[] {
+  const results = inputs.map((input, i): ItemResult => ({
+    index: indexes[i] as number,
+    input,
+    output: answer.outputs[i] ?? undefined,
+    worker: ranBy.worker,
+    pid: ranBy.pid,
+    attempts: ranBy.attempts,
+  }));
+  for (const failure of answer.failures) {
+    const result = results[failure.offset];
+    if (result) {
+      delete result.output;
+      result.error = failure.message;
+    }
+  }
+  return results;
+}
