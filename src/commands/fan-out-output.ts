@@ -4,7 +4,7 @@
  * fan-out-broker.ts both import it; neither imports the other.
  */
 import { ConcurError } from '../process/errors.js';
-import { say, stderrPolicy, style, writeData } from '../terminal/output.js';
+import { say, StatusLine, style, writeData } from '../terminal/output.js';
 import type { ItemResult, ResultBatch } from '../patterns/fan-out/results.js';
 
 /** The flags of `concur fan-out` (local and broker mode). */
@@ -73,7 +73,7 @@ export class ProgressLine {
   private done = 0;
   private timer: NodeJS.Timeout | undefined;
   private startedAt = performance.now();
-  private shown = false;
+  private readonly line = new StatusLine();
   private count: { lines: number; ended: boolean } = { lines: 0, ended: false };
   private label = 'fan-out';
 
@@ -91,8 +91,7 @@ export class ProgressLine {
   }
 
   clear(): void {
-    if (this.shown) process.stderr.write('\r\u001b[K');
-    this.shown = false;
+    this.line.clear();
   }
 
   stop(): void {
@@ -110,8 +109,7 @@ export class ProgressLine {
       if (rate > 0) text += ` · ETA ${formatSeconds((this.count.lines - this.done) / rate)}`;
     } else text += ` items (${n(this.count.lines)} read)`;
     text += ` · ${n(rate)}/s`;
-    process.stderr.write(`\r\u001b[K${style.dim(text.slice(0, stderrPolicy.columns - 1))}`);
-    this.shown = true;
+    this.line.draw(text);
   }
 }
 

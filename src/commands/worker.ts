@@ -5,7 +5,7 @@
  * the queue to the `concur fan-out --broker` that sent the items).
  */
 import type { Command } from 'commander';
-import { say, stderrPolicy, style } from '../terminal/output.js';
+import { say, StatusLine } from '../terminal/output.js';
 import type { HostEvent, WorkerHost } from '../patterns/distributed/host.js';
 import { exitOnSignals } from '../process/children.js';
 import { exitWithParent } from '../process/lifeline.js';
@@ -101,7 +101,7 @@ class HostStatus {
   private items = 0;
   private failed = 0;
   private runs = new Set<string>();
-  private shown = false;
+  private readonly line = new StatusLine();
   private lastLine = 0;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
@@ -114,7 +114,7 @@ class HostStatus {
         say(
           `concur worker ${event.name}: ready, pulling from queue '${event.queue}' at ${event.broker} with ${event.processes} process${event.processes === 1 ? '' : 'es'} (pid ${process.pid})`,
         );
-        this.timer = setInterval(() => this.tick(), stderrPolicy.animate ? 200 : 1000);
+        this.timer = setInterval(() => this.tick(), this.line.animates ? 200 : 1000);
         this.timer.unref();
         return;
       case 'batch':
@@ -147,9 +147,8 @@ class HostStatus {
   // On a terminal: redraw one line. Otherwise: a plain line at most every 5 s, only when something changed.
   private tick(): void {
     if (!this.dirty) return;
-    if (stderrPolicy.animate) {
-      process.stderr.write(`\r\u001b[K${style.dim(this.text().slice(0, stderrPolicy.columns - 1))}`);
-      this.shown = true;
+    if (this.line.animates) {
+      this.line.draw(this.text());
       this.dirty = false;
     } else if (Date.now() - this.lastLine >= 5000) {
       say(this.text());
@@ -159,8 +158,7 @@ class HostStatus {
   }
 
   private clear(): void {
-    if (this.shown) process.stderr.write('\r\u001b[K');
-    this.shown = false;
+    this.line.clear();
   }
 
   finish(host: WorkerHost | undefined, how: 'stopped' | 'ended'): void {

@@ -60,6 +60,35 @@ export function sayError(message: string): void {
   say(style.red(`concur: ${message}`));
 }
 
+/**
+ * One line on stderr that is redrawn in place: a progress count, a worker host's status. It draws only when the
+ * policy says stderr animates (a terminal, not CI); otherwise `draw` does nothing. Call `clear` before writing
+ * anything else on stderr, so a message never lands in the middle of the line.
+ */
+export class StatusLine {
+  private shown = false;
+
+  constructor(private readonly policy: TerminalPolicy = stderrPolicy) {}
+
+  /** Whether this line is drawn at all. */
+  get animates(): boolean {
+    return this.policy.animate;
+  }
+
+  /** Replace the line with `text`, dimmed and cut to the terminal's width. */
+  draw(text: string): void {
+    if (!this.policy.animate) return;
+    process.stderr.write(`\r\u001b[K${style.dim(text.slice(0, this.policy.columns - 1))}`);
+    this.shown = true;
+  }
+
+  /** Erase the line, if it is showing. */
+  clear(): void {
+    if (this.shown) process.stderr.write('\r\u001b[K');
+    this.shown = false;
+  }
+}
+
 type EpipeHandler = () => void;
 let epipeHandlers: EpipeHandler[] = [];
 let epipeInstalled = false;
