@@ -153,7 +153,14 @@ export { ResultBatch, type ItemResult } from './patterns/fan-out/results.js';
 export { BatchSizer } from './patterns/fan-out/sizer.js';
 export type { StreamOptions } from './patterns/fan-out/fan-in.js';
 export { map, type MapOptions } from './patterns/fan-out/map.js';
-export type { ToWorker, FromWorker, ItemFailure } from './patterns/fan-out/protocol.js';
+export type {
+  ToFanOutWorker,
+  FromFanOutWorker,
+  // The names these types had before supervisor's own ToWorker/FromWorker: kept for existing users.
+  ToFanOutWorker as ToWorker,
+  FromFanOutWorker as FromWorker,
+  ItemFailure,
+} from './patterns/fan-out/protocol.js';
 export { lineChunks, LineDecoder, type LineCount } from './modules/lines.js';
 export {
   map as distributedMap,

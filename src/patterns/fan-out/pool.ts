@@ -21,7 +21,8 @@ import { ConcurError, UsageError } from '../../process/errors.js';
 import { recorder, type ProcessRef } from '../../trace/events.js';
 import { forkChild, track } from '../../process/children.js';
 import { describeReason, monitor, RestartIntensity, type ExitReason } from '../../process/supervision.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
+import { isFromFanOutWorker, type FromFanOutWorker, type ToFanOutWorker } from './protocol.js';
 import { cutBatch } from './cutter.js';
 import { itemResults, ResultBatch, type ItemResult } from './results.js';
 import { BatchSizer } from './sizer.js';
@@ -205,7 +206,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
           // An idle worker exits on 'stop'; a busy one cannot read it until its item ends, so it gets SIGTERM.
           if (slot.inFlight.length === 0 && child.connected) {
             recorder.send(recorder.self, slot.ref, 'stop');
-            child.send({ type: 'stop' } satisfies ToWorker);
+            child.send({ type: 'stop' } satisfies ToFanOutWorker);
           } else child.kill('SIGTERM');
         });
       }),
@@ -241,7 +242,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       if (!best) return;
       const task = this.queue.shift() as Task;
       best.inFlight.push(task);
-      const message: ToWorker = task.plain
+      const message: ToFanOutWorker = task.plain
         ? { type: 'batch-text', id: task.id, text: task.inputs.join('\n') }
         : { type: 'batch', id: task.id, items: task.inputs };
       if (recorder.enabled)
@@ -277,7 +278,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.slots[id - 1] = slot;
     // A send to a worker that just died fails; its monitor handles the death.
     child.on('error', () => {});
-    child.on('message', (message: FromWorker) => this.receive(slot, message));
+    receiveFrom(child, isFromFanOutWorker, (message) => this.receive(slot, message));
     // afterMessages: results a worker sent just before dying must count as answered, not be run again.
     slot.demonitor = monitor(child, (down) => this.down(slot, down.reason), { afterMessages: true });
     if (previousPid === undefined) this.emitEvent({ type: 'spawn', worker: id, pid: slot.pid });
@@ -286,10 +287,10 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       recorder.emit(ref.role, ref.pid, 'restart', { previousPid });
     }
     recorder.send(recorder.self, ref, 'load', { spec: this.options.worker });
-    child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToWorker);
+    child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToFanOutWorker);
   }
 
-  private receive(slot: Slot, message: FromWorker): void {
+  private receive(slot: Slot, message: FromFanOutWorker): void {
     switch (message.type) {
       case 'ready':
         recorder.message(slot.ref, recorder.self, 'ready');
@@ -346,7 +347,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   private record(
     slot: Slot,
     task: Task,
-    message: Extract<FromWorker, { type: 'results' | 'results-text' }>,
+    message: Extract<FromFanOutWorker, { type: 'results' | 'results-text' }>,
   ): void {
     const batch = { batch: task.id, items: task.inputs.length };
     recorder.receive(slot.ref, recorder.self, task.msg ?? 0, 'batch', batch, message.receivedAt);

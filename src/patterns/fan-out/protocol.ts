@@ -7,11 +7,13 @@
  *                  or results-text when every item succeeded and the outputs can travel joined
  *
  * A worker runs its batches one at a time, in the order they arrive; the pool relies on that to know which batch
- * was running when a worker died. Both sides import these types only; nothing else is shared.
+ * was running when a worker died. Both sides share these types and the two guards that check a message's shape
+ * before it is used (src/process/messages.ts); nothing else.
  */
+import { messageGuard } from '../../process/messages.js';
 
 /** Sent by the pool. */
-export type ToWorker =
+export type ToFanOutWorker =
   /** Load the worker module: a built-in name or a path, resolved against `cwd` (see src/modules/contract.ts). */
   | { type: 'load'; spec: string; cwd: string }
   /** Run `items` through the module, in order, and answer with one `results` message carrying the same `id`. */
@@ -35,7 +37,7 @@ export interface BatchTimes {
 }
 
 /** Sent by the worker. */
-export type FromWorker =
+export type FromFanOutWorker =
   /** The module loaded and has a default export function: send work. */
   | { type: 'ready'; pid: number }
   /** The module cannot be used (missing, syntax error, no default function); the worker exits after this. */
@@ -54,3 +56,37 @@ export type FromWorker =
     } & BatchTimes)
   /** Every item succeeded and no output has a newline: the outputs joined with '\n' (the fast path). */
   | ({ type: 'results-text'; id: number; text: string; busyMs: number; rss: number } & BatchTimes);
+
+const isString = (value: unknown): boolean => typeof value === 'string';
+const isNumber = (value: unknown): boolean => typeof value === 'number';
+
+/** A well-formed message from the pool (what a worker accepts). Items are checked as an array, not one by one. */
+export const isToFanOutWorker = messageGuard<ToFanOutWorker>(['load', 'batch', 'batch-text', 'stop'], (m) => {
+  switch (m.type) {
+    case 'load':
+      return isString(m.spec) && isString(m.cwd);
+    case 'batch':
+      return isNumber(m.id) && Array.isArray(m.items);
+    case 'batch-text':
+      return isNumber(m.id) && isString(m.text);
+    default:
+      return true;
+  }
+});
+
+/** A well-formed message from a worker (what the pool accepts). */
+export const isFromFanOutWorker = messageGuard<FromFanOutWorker>(
+  ['ready', 'load-failed', 'results', 'results-text'],
+  (m) => {
+    switch (m.type) {
+      case 'ready':
+        return isNumber(m.pid);
+      case 'load-failed':
+        return isString(m.message);
+      case 'results':
+        return isNumber(m.id) && Array.isArray(m.outputs) && Array.isArray(m.failures) && isNumber(m.busyMs);
+      default:
+        return isNumber(m.id) && isString(m.text) && isNumber(m.busyMs);
+    }
+  },
+);

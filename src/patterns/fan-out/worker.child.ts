@@ -7,16 +7,17 @@
 import { epochNow } from '../../trace/clock.js';
 import { loadStage, type StageFunction } from '../../modules/contract.js';
 import { exitWithParent } from '../../process/lifeline.js';
-import type { FromWorker, ItemFailure, ToWorker } from './protocol.js';
+import { receive, send } from '../../process/messages.js';
+import {
+  isToFanOutWorker,
+  type FromFanOutWorker,
+  type ItemFailure,
+  type ToFanOutWorker,
+} from './protocol.js';
 
 let transform: StageFunction | undefined;
 const queue: { id: number; items: string[]; text: boolean; receivedAt: number }[] = [];
 let running = false;
-
-function send(message: FromWorker, then?: () => void): void {
-  if (process.connected) process.send?.(message, undefined, undefined, () => then?.());
-  else then?.();
-}
 
 // "returned null" / "returned an object": why a result is not an output line.
 function notAString(value: unknown): string {
@@ -80,7 +81,7 @@ async function drain(): Promise<void> {
     // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
     const rss = process.memoryUsage.rss();
     const text = batch.text && failures.length === 0 ? joined(outputs as string[]) : undefined;
-    const message: FromWorker =
+    const message: FromFanOutWorker =
       text === undefined
         ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss, ...times }
         : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
@@ -93,14 +94,14 @@ async function load(spec: string, cwd: string): Promise<void> {
   try {
     transform = (await loadStage(spec, cwd)).transform;
   } catch (error) {
-    send({ type: 'load-failed', message: reason(error) }, () => process.exit(2));
+    send<FromFanOutWorker>({ type: 'load-failed', message: reason(error) }, () => process.exit(2));
     return;
   }
-  send({ type: 'ready', pid: process.pid });
+  send<FromFanOutWorker>({ type: 'ready', pid: process.pid });
   void drain();
 }
 
-function handle(message: ToWorker): void {
+function handle(message: ToFanOutWorker): void {
   switch (message.type) {
     case 'load':
       void load(message.spec, message.cwd);
@@ -128,4 +129,5 @@ function handle(message: ToWorker): void {
 }
 
 exitWithParent();
-process.on('message', (message) => handle(message as ToWorker));
+// Each message is checked against the protocol before `handle` sees it.
+receive(isToFanOutWorker, handle);
