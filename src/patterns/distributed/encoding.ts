@@ -50,7 +50,8 @@ export function encodeResults(host: string, results: readonly ItemResult[], elap
 
 /**
  * A host's columns back into one result per item of the batch that starts at `first`; undefined when the
- * result does not fit the batch (wrong shape, wrong number of outputs, runs that do not cover every item).
+ * result does not fit the batch (wrong shape, wrong number of outputs, malformed failures or runs, runs that
+ * do not cover every item).
  */
 export function decodeResults(
   batch: { first: number; inputs: readonly string[] },
@@ -64,7 +65,9 @@ export function decodeResults(
     !Array.isArray(result.outputs) ||
     result.outputs.length !== n ||
     !Array.isArray(result.failures) ||
-    !Array.isArray(result.runs)
+    !result.failures.every(isFailure) ||
+    !Array.isArray(result.runs) ||
+    !result.runs.every(isRun)
   )
     return undefined;
   const errors = new Map(result.failures.map((failure) => [failure.offset, failure.message]));
@@ -86,4 +89,19 @@ export function decodeResults(
     }
   }
   return k === n ? list : undefined;
+}
+
+// A result crossed the network from a process we do not control: every part is checked before it is read.
+function isFailure(value: unknown): boolean {
+  const failure = value as { offset?: unknown; message?: unknown } | null;
+  return (
+    typeof failure === 'object' &&
+    failure !== null &&
+    Number.isSafeInteger(failure.offset) &&
+    typeof failure.message === 'string'
+  );
+}
+
+function isRun(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 4 && value.every((n) => Number.isSafeInteger(n) && n >= 0);
 }

@@ -84,6 +84,11 @@ describe('decodeResults', () => {
       { ...good, outputs: good.outputs.slice(1) },
       { ...good, failures: undefined },
       { ...good, runs: [[3, 1, 11, 1]] },
+      { ...good, runs: [4] },
+      { ...good, runs: [[4, 1, 11]] },
+      { ...good, runs: [[4, 1, '11', 1]] },
+      { ...good, failures: [null] },
+      { ...good, failures: [{ offset: 2 }] },
     ];
     for (const result of bad) expect(decodeResults(batch, result as FromHost)).toBeUndefined();
   });
