@@ -6,8 +6,11 @@ import { isNumber, messageGuard } from './messages.js';
 
 export type ToGuardian = { type: 'guard'; pid: number } | { type: 'unguard'; pid: number };
 
-/** A well-formed message to the guardian: a PID it can signal. */
+// Never 0 or ±1: kill(0) signals the guardian's own process group, kill(-1) every process it may signal.
+const isTarget = (pid: unknown): boolean => Number.isInteger(pid) && Math.abs(pid as number) > 1;
+
+/** A well-formed message to the guardian: a PID it can safely signal. */
 export const isToGuardian = messageGuard<ToGuardian>({
-  guard: (m) => Number.isInteger(m.pid) && (m.pid as number) > 0,
+  guard: (m) => isTarget(m.pid),
   unguard: (m) => isNumber(m.pid),
 });

@@ -110,9 +110,9 @@ export function receiveFrom<T>(
 
 /**
  * In a child: send a message to the parent while the channel is open (after the parent is gone there is
- * no one to tell; the lifeline ends the child). `then` runs once the message has been handed to the OS,
- * which is how a child knows it may exit (or disconnect) without losing it. In a worker thread the message
- * is posted to `parentPort`, and `then` runs at once: the port has taken it.
+ * no one to tell). `then` runs once the message has been handed to the OS, which is how a child knows it may
+ * exit (or disconnect) without losing it; with no parent to tell, it runs at once. In a worker thread the
+ * message is posted to `parentPort`, and `then` runs at once too: the port has taken it.
  */
 export function send<T extends { type: string }>(message: T, then?: () => void): void {
   if (parentPort) {
@@ -120,6 +120,17 @@ export function send<T extends { type: string }>(message: T, then?: () => void):
     then?.();
     return;
   }
-  if (!process.connected || !process.send) return;
+  if (!process.connected || !process.send) {
+    then?.();
+    return;
+  }
   process.send(message, undefined, {}, () => then?.());
+}
+
+/**
+ * In a child: close the channel to the parent, if it is still open: the child's "I am done" (its event loop
+ * then empties and it exits). Safe when the parent has already gone, where `process.disconnect()` throws.
+ */
+export function disconnect(): void {
+  if (process.connected) process.disconnect?.();
 }

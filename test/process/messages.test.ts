@@ -112,9 +112,16 @@ describe("each protocol's guards", () => {
       isToGuardian,
       [
         { type: 'guard', pid: 12 },
+        { type: 'guard', pid: -1234 },
         { type: 'unguard', pid: 12 },
       ],
-      [{ type: 'guard', pid: 0 }, { type: 'guard', pid: -1 }, { type: 'guard', pid: 1.5 }, { type: 'guard' }],
+      [
+        { type: 'guard', pid: 0 },
+        { type: 'guard', pid: -1 },
+        { type: 'guard', pid: 1 },
+        { type: 'guard', pid: 1.5 },
+        { type: 'guard' },
+      ],
     ],
     [
       'isToSupervisedWorker',

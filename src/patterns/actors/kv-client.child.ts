@@ -6,7 +6,7 @@
  */
 import { isToKvClient, type FromKvClient } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
-import { receive, send } from '../../process/messages.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 import { KvClient } from './actors.js';
 
 const [name = 'client', host = '127.0.0.1', port = '0', increments = '3'] = process.argv.slice(2);
@@ -25,7 +25,7 @@ async function run(): Promise<void> {
   }
   client.close();
   // Done: say so, then leave (closing the channel once the message is out).
-  send<FromKvClient>({ type: 'done', name, requests, lastHits }, () => process.disconnect?.());
+  send<FromKvClient>({ type: 'done', name, requests, lastHits }, disconnect);
 }
 
 receive(isToKvClient, (message) => {

@@ -15,7 +15,7 @@ import {
   type KvValue,
 } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
-import { receive, send } from '../../process/messages.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 
 const store = new Map<string, KvValue>();
 
@@ -85,7 +85,7 @@ const server = createServer(connection);
 receive(isToManager, (message) => {
   switch (message.type) {
     case 'stop':
-      server.close(() => process.disconnect?.());
+      server.close(disconnect);
       for (const socket of sockets) socket.end();
       return;
     default: {

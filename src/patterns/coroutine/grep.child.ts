@@ -4,7 +4,7 @@
  * environment differs: messages arrive from the parent, and its output goes back as messages.
  */
 import { exitWithParent } from '../../process/lifeline.js';
-import { receive, send } from '../../process/messages.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 import { isToCoroutineChild, type FromCoroutineChild, type ToCoroutineChild } from './protocol.js';
 import { grepAndPrint } from './examples.js';
 import type { Coroutine } from './coroutine.js';
@@ -24,7 +24,7 @@ function handle(message: ToCoroutineChild): void {
     case 'close':
       target?.return(undefined);
       // Disconnect once the last message is out: closing the channel drops writes still queued on it.
-      send<FromCoroutineChild>({ type: 'closed', received }, () => process.disconnect?.());
+      send<FromCoroutineChild>({ type: 'closed', received }, disconnect);
       return;
     default: {
       const unknown: never = message;
@@ -40,7 +40,7 @@ receive(isToCoroutineChild, (message) => {
   } catch (error) {
     send<FromCoroutineChild>(
       { type: 'error', message: error instanceof Error ? error.message : String(error) },
-      () => process.disconnect?.(),
+      disconnect,
     );
   }
 });

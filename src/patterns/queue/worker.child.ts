@@ -5,7 +5,7 @@
  */
 import { isToQueueWorker, type FromQueueWorker, type QueueTask, type ToQueueWorker } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
-import { receive, send } from '../../process/messages.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 
 const worker = Number(process.argv[2] ?? 1);
 
@@ -29,7 +29,7 @@ function handle(message: ToQueueWorker): void {
       return;
     case 'STOP':
       // The sentinel: no more work will come. Leave once the channel has flushed.
-      process.disconnect?.();
+      disconnect();
       return;
     default: {
       const unknown: never = message;

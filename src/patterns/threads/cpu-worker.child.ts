@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { epochNow } from '../../trace/clock.js';
 import { isToCpuWorker, type FromCpuWorker, type ToCpuWorker } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
-import { receive, send } from '../../process/messages.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 import { isPrime } from '../../work/primes.js';
 
 function handle(message: ToCpuWorker): void {
@@ -22,7 +22,7 @@ function handle(message: ToCpuWorker): void {
     }
     case 'stop':
       if (parentPort) parentPort.close();
-      else process.disconnect?.();
+      else disconnect();
       return;
     default: {
       const unknown: never = message;
