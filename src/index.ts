@@ -61,7 +61,7 @@ export {
 export { KvClient, startKvManager, type KvAddress, type KvManager } from './patterns/actors/actors.js';
 export type { KvRequest, KvReply, KvValue } from './patterns/actors/protocol.js';
 export { WorkQueue, runFarm, STOP, type FarmEvent } from './patterns/queue/work-queue.js';
-export type { Task, TaskFunction } from './patterns/queue/protocol.js';
+export type { QueueTask, TaskFunction } from './patterns/queue/protocol.js';
 export {
   countWithThreads,
   probeProcessSharing,
@@ -111,8 +111,7 @@ export {
   coroutine,
   pushAll,
   filter,
-  // `map` is the fan-out pool's; the coroutine stage that maps each value is exported under this name.
-  map as mapCoroutine,
+  mapCoroutine,
   grep,
   sink,
   collect,

@@ -40,11 +40,37 @@ export async function* lineChunks(
 }
 
 // Buffer's own slice methods, which toString(encoding, start, end) calls after parsing its arguments; they
-// are on every Buffer in Node 20 but not in @types/node. Per call they save that parsing.
+// are on every Buffer in Node 20 but not in @types/node, and nothing promises they stay.
 interface Slices {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
 }
+
+/** How the decoder turns a range of bytes into a string, as Latin-1 (one char per byte) or as UTF-8. */
+export interface ByteSlicer {
+  latin1(bytes: Buffer, start: number, end: number): string;
+  utf8(bytes: Buffer, start: number, end: number): string;
+}
+
+/**
+ * Buffer's own slice methods where `prototype` (Buffer's, by default) has them: per call they save
+ * toString's argument parsing. Where a Node lacks them, the public `toString(encoding, start, end)`, which
+ * gives the same strings.
+ */
+export function byteSlicer(prototype: object = Buffer.prototype): ByteSlicer {
+  const own = prototype as Partial<Slices>;
+  if (typeof own.latin1Slice === 'function' && typeof own.utf8Slice === 'function')
+    return {
+      latin1: (bytes, start, end) => (bytes as Buffer & Slices).latin1Slice(start, end),
+      utf8: (bytes, start, end) => (bytes as Buffer & Slices).utf8Slice(start, end),
+    };
+  return {
+    latin1: (bytes, start, end) => bytes.toString('latin1', start, end),
+    utf8: (bytes, start, end) => bytes.toString('utf8', start, end),
+  };
+}
+
+const defaultSlicer = byteSlicer();
 
 /**
  * Lines of UTF-8 text from raw bytes, for the stage environments (`concur pipeline`, `concur coroutine`): one
@@ -85,6 +111,9 @@ export class LineDecoder {
   private wideEnd = -1;
   private spanEnd = -1; // byte offset of the last \n decoded into `wide`, for dense lines
   private scratch = Buffer.alloc(0);
+
+  /** `slicer`: how bytes become strings (a seam for tests; the default is the fastest this Node offers). */
+  constructor(private readonly slicer: ByteSlicer = defaultSlicer) {}
 
   /** Take the next chunk of input; then call `nextBatch()` until it answers false. */
   push(chunk: Buffer): void {
@@ -147,7 +176,7 @@ export class LineDecoder {
 
   private start(bytes: Buffer): void {
     this.bytes = bytes;
-    this.text = (bytes as Buffer & Slices).latin1Slice(0, bytes.length);
+    this.text = this.slicer.latin1(bytes, 0, bytes.length);
     this.pos = 0;
     this.nextWide = Infinity;
     this.wide = '';
@@ -205,7 +234,7 @@ export class LineDecoder {
         at += stop - start;
       } else for (let i = start; i < stop; i++) scratch[at++] = bytes[i] as number;
     }
-    this.wide = (scratch as Buffer & Slices).utf8Slice(0, size - 1);
+    this.wide = this.slicer.utf8(scratch, 0, size - 1);
     // A huge batch of sparse wide lines must not pin its scratch copy for the rest of the run.
     if (scratch.length > 1 << 20) this.scratch = Buffer.alloc(0);
   }
@@ -215,7 +244,7 @@ export class LineDecoder {
   private decodeSpan(from: number): void {
     let to = this.text.indexOf('\n', Math.min(from + (1 << 15), this.wideEnd));
     if (to < 0 || to > this.wideEnd) to = this.wideEnd;
-    this.wide = (this.bytes as Buffer & Slices).utf8Slice(from, to);
+    this.wide = this.slicer.utf8(this.bytes, from, to);
     this.widePos = 0;
     this.spanEnd = to;
   }

@@ -2,4 +2,15 @@
  * The guardian's whole conversation: concur tells it which PIDs to take down if concur dies.
  * It never answers; its only output is the kill.
  */
+import { isNumber, messageGuard } from './messages.js';
+
 export type ToGuardian = { type: 'guard'; pid: number } | { type: 'unguard'; pid: number };
+
+// Never 0 or ±1: kill(0) signals the guardian's own process group, kill(-1) every process it may signal.
+const isTarget = (pid: unknown): boolean => Number.isInteger(pid) && Math.abs(pid as number) > 1;
+
+/** A well-formed message to the guardian: a PID it can safely signal. */
+export const isToGuardian = messageGuard<ToGuardian>({
+  guard: (m) => isTarget(m.pid),
+  unguard: (m) => isNumber(m.pid),
+});

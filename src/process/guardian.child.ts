@@ -5,11 +5,12 @@
  * computation cannot notice until it yields. The guardian's event loop is always free: when concur dies, even
  * by SIGKILL, it sees the disconnect at once and kills every PID it was told about (SIGTERM, then SIGKILL).
  */
-import type { ToGuardian } from './guardian-protocol.js';
+import { isToGuardian } from './guardian-protocol.js';
 import { exitWithParent, guard, unguard } from './lifeline.js';
+import { receive } from './messages.js';
 
 exitWithParent();
-process.on('message', (message: ToGuardian) => {
+receive(isToGuardian, (message) => {
   switch (message.type) {
     case 'guard':
       guard(message.pid);

@@ -11,6 +11,8 @@ const held = (globalThis as Record<symbol, unknown>)[Symbol.for('concur.child-bo
 /**
  * Receive the parent's messages, typed. With `forkChild`, messages that arrived while this module was still
  * loading are delivered first, in order (boot.cts holds them).
+ * Deprecated: use `receive(guard, handler)` from messages.ts, which checks each message's shape instead of
+ * trusting it. Kept until its last user (the spinner child) moves over.
  */
 export function onParentMessage<T>(handler: (message: T) => void): void {
   process.on('message', handler);

@@ -84,10 +84,7 @@ export function monitor(
     onDown({ type: 'down', pid: child.pid ?? 0, reason });
   };
   const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-    let reason: ExitReason;
-    if (signal) reason = { kind: 'signal', signal };
-    else if (code === 0) reason = { kind: 'normal' };
-    else reason = { kind: 'exit', code: code ?? 1 };
+    const reason = exitReason(code, signal);
     if (!options.afterMessages || !child.connected) return fire(reason);
     // Messages still in the pipe are read before the channel reports its end: wait for that.
     const drained = (): void => fire(reason);
@@ -146,8 +143,8 @@ export class RestartIntensity {
  * at once if it had already gone.
  */
 export function terminate(child: ChildProcess, graceMs = 2000): Promise<ExitReason> {
-  if (child.exitCode !== null) return Promise.resolve(reasonOf(child.exitCode, null));
-  if (child.signalCode !== null) return Promise.resolve(reasonOf(null, child.signalCode));
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(exitReason(child.exitCode, child.signalCode));
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     monitor(child, (down) => {
@@ -162,7 +159,8 @@ export function terminate(child: ChildProcess, graceMs = 2000): Promise<ExitReas
   });
 }
 
-function reasonOf(code: number | null, signal: NodeJS.Signals | null): ExitReason {
+/** The reason for an 'exit' event's (code, signal): a signal wins; code 0 is normal; no code counts as 1. */
+export function exitReason(code: number | null, signal: NodeJS.Signals | null): ExitReason {
   if (signal) return { kind: 'signal', signal };
   return code === 0 ? { kind: 'normal' } : { kind: 'exit', code: code ?? 1 };
 }

@@ -13,7 +13,16 @@ import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import type { FromManager, KvReply, KvRequest, KvValue, ToManager } from './protocol.js';
+import {
+  isFromManager,
+  isKvReply,
+  type FromManager,
+  type KvReply,
+  type KvRequest,
+  type KvValue,
+  type ToManager,
+} from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
 import { terminate } from '../../process/supervision.js';
 import { forkLinked } from '../supervisor/supervisor.js';
 
@@ -42,11 +51,11 @@ export async function startKvManager(
 ): Promise<KvManager> {
   let address: KvAddress | undefined;
   const child = await forkLinked(kvManagerPath, [], (message) => {
-    const m = message as FromManager;
-    if (m.type === 'ready') address = { host: m.host, port: m.port };
-    return m.type === 'ready';
+    if (!isFromManager(message) || message.type !== 'ready') return false;
+    address = { host: message.host, port: message.port };
+    return true;
   });
-  child.on('message', (message: FromManager) => {
+  receiveFrom(child, isFromManager, (message) => {
     if (message.type === 'trace') onTrace?.(message);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -80,7 +89,9 @@ export class KvClient {
     readonly name: string,
   ) {
     createInterface({ input: socket }).on('line', (line) => {
-      const reply = JSON.parse(line) as KvReply;
+      const reply = parseReply(line);
+      // A line that is not a reply cannot be matched to its request: the connection is broken, say so.
+      if (!reply) return socket.destroy(new Error(`the manager sent something that is not a reply: ${line}`));
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       waiter?.resolve(reply);
@@ -140,6 +151,16 @@ export class KvClient {
   /** Close the connection. */
   close(): void {
     this.socket.end();
+  }
+}
+
+// One line from the manager, if it is a reply.
+function parseReply(line: string): KvReply | undefined {
+  try {
+    const reply: unknown = JSON.parse(line);
+    return isKvReply(reply) ? reply : undefined;
+  } catch {
+    return undefined;
   }
 }
 

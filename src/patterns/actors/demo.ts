@@ -7,7 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { exitOnSignals } from '../../process/children.js';
 import { KvClient, startKvManager } from './actors.js';
 import { forkLinked } from '../supervisor/supervisor.js';
-import type { FromKvClient, KvReply, KvRequest, ToKvClient } from './protocol.js';
+import {
+  isFromKvClient,
+  type FromKvClient,
+  type KvReply,
+  type KvRequest,
+  type ToKvClient,
+} from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
 import type { DemoContext } from '../demo-context.js';
 
 const clientPath = fileURLToPath(new URL('./kv-client.child.js', import.meta.url));
@@ -69,7 +76,7 @@ export default async function actorsDemo(context: DemoContext): Promise<number> 
     Array.from({ length: clients }, async (_, i) => {
       const name = `client-${i + 1}`;
       const args = [name, manager.address.host, String(manager.address.port), String(increments)];
-      const child = await forkLinked(clientPath, args, (m) => (m as FromKvClient).type === 'ready');
+      const child = await forkLinked(clientPath, args, (m) => isFromKvClient(m) && m.type === 'ready');
       refs.set(name, events.child(child, name));
       context.say(`  ${name} is pid ${child.pid}`);
       return { name, child };
@@ -78,7 +85,7 @@ export default async function actorsDemo(context: DemoContext): Promise<number> 
   const done = started.map(
     ({ child }) =>
       new Promise<Extract<FromKvClient, { type: 'done' }>>((resolve, reject) => {
-        child.on('message', (m: FromKvClient) => m.type === 'done' && resolve(m));
+        receiveFrom(child, isFromKvClient, (m) => m.type === 'done' && resolve(m));
         child.once('exit', (code) => reject(new Error(`a client exited (${code}) before it was done`)));
       }),
   );

@@ -4,12 +4,12 @@
  * each request waiting for its reply. It reports how many requests it made, and exits.
  * Usage (forked): kv-client.child.js <name> <host> <port> <increments>
  */
-import type { FromKvClient, ToKvClient } from './protocol.js';
+import { isToKvClient, type FromKvClient } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 import { KvClient } from './actors.js';
 
 const [name = 'client', host = '127.0.0.1', port = '0', increments = '3'] = process.argv.slice(2);
-const send = (message: FromKvClient, then: () => void = () => {}): void => void process.send?.(message, then);
 
 exitWithParent();
 const client = await KvClient.connect({ host, port: Number(port) }, name);
@@ -25,10 +25,10 @@ async function run(): Promise<void> {
   }
   client.close();
   // Done: say so, then leave (closing the channel once the message is out).
-  send({ type: 'done', name, requests, lastHits }, () => process.disconnect?.());
+  send<FromKvClient>({ type: 'done', name, requests, lastHits }, disconnect);
 }
 
-process.on('message', (message: ToKvClient) => {
+receive(isToKvClient, (message) => {
   switch (message.type) {
     case 'go':
       void run();
@@ -39,4 +39,4 @@ process.on('message', (message: ToKvClient) => {
     }
   }
 });
-send({ type: 'ready', name });
+send<FromKvClient>({ type: 'ready', name });

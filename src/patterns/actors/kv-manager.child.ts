@@ -6,11 +6,18 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { FromManager, KvReply, KvRequest, KvValue, ToManager } from './protocol.js';
+import {
+  isKvRequest,
+  isToManager,
+  type FromManager,
+  type KvReply,
+  type KvRequest,
+  type KvValue,
+} from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 
 const store = new Map<string, KvValue>();
-const toParent = (message: FromManager): void => void process.send?.(message, () => {});
 
 // Apply one request to the store. Runs to completion before the next one starts: no locks needed.
 function serve(request: KvRequest): KvReply {
@@ -52,29 +59,43 @@ function connection(socket: Socket): void {
   socket.on('close', () => sockets.delete(socket));
   socket.on('error', () => {});
   createInterface({ input: socket }).on('line', (line) => {
-    let request: KvRequest;
+    let request: unknown;
     try {
-      request = JSON.parse(line) as KvRequest;
+      request = JSON.parse(line);
     } catch {
-      socket.write(`${JSON.stringify({ type: 'error', id: -1, message: 'not JSON' } satisfies KvReply)}\n`);
+      request = undefined;
+    }
+    // The socket is a boundary too: a line that is not a request gets an error reply, never a cast.
+    if (!isKvRequest(request)) {
+      const id = (request as { id?: unknown } | undefined)?.id;
+      const message = request === undefined ? 'not JSON' : 'not a request';
+      const reply: KvReply = { type: 'error', id: typeof id === 'number' ? id : -1, message };
+      socket.write(`${JSON.stringify(reply)}\n`);
       return;
     }
-    toParent({ type: 'trace', direction: 'in', peer: request.from, message: request });
+    send<FromManager>({ type: 'trace', direction: 'in', peer: request.from, message: request });
     const reply = serve(request);
-    toParent({ type: 'trace', direction: 'out', peer: request.from, message: reply });
+    send<FromManager>({ type: 'trace', direction: 'out', peer: request.from, message: reply });
     socket.write(`${JSON.stringify(reply)}\n`);
   });
 }
 
 exitWithParent();
 const server = createServer(connection);
-process.on('message', (message: ToManager) => {
-  if (message.type !== 'stop') return;
-  server.close(() => process.disconnect?.());
-  for (const socket of sockets) socket.end();
+receive(isToManager, (message) => {
+  switch (message.type) {
+    case 'stop':
+      server.close(disconnect);
+      for (const socket of sockets) socket.end();
+      return;
+    default: {
+      const unknown: never = message.type;
+      throw new Error(`kv manager: unknown message ${String(unknown)}`);
+    }
+  }
 });
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('kv manager: no TCP address');
-  toParent({ type: 'ready', pid: process.pid, host: address.address, port: address.port });
+  send<FromManager>({ type: 'ready', pid: process.pid, host: address.address, port: address.port });
 });

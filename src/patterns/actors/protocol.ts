@@ -4,6 +4,7 @@
  * The manager also talks to its parent over IPC: ready (with its address), a trace of every message it
  * received or sent, and stop. Clients of the demo talk to their parent over IPC: go, then done.
  */
+import { isNumber, isString, messageGuard, type Fields } from '../../process/messages.js';
 
 /** A stored value: JSON-friendly data only, copied on every send (nothing is shared). */
 export type KvValue = string | number | boolean | null | KvValue[] | { [key: string]: KvValue };
@@ -38,3 +39,49 @@ export type ToKvClient = { type: 'go' };
 /** Demo client → parent (IPC). */
 export type FromKvClient =
   { type: 'ready'; name: string } | { type: 'done'; name: string; requests: number; lastHits: number };
+
+// A value the manager can store: JSON data, checked all the way down.
+function isKvValue(value: unknown): value is KvValue {
+  if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return true;
+  if (Array.isArray(value)) return value.every(isKvValue);
+  return typeof value === 'object' && Object.values(value as object).every(isKvValue);
+}
+
+const request = (m: Fields): boolean => isNumber(m.id) && isString(m.from);
+
+/** A well-formed request from a client (a line on the manager's socket, parsed). */
+export const isKvRequest = messageGuard<KvRequest>({
+  get: (m) => request(m) && isString(m.key),
+  set: (m) => request(m) && isString(m.key) && isKvValue(m.value),
+  incr: (m) => request(m) && isString(m.key) && isNumber(m.by),
+  delete: (m) => request(m) && isString(m.key),
+  keys: request,
+});
+
+/** A well-formed reply from the manager. */
+export const isKvReply = messageGuard<KvReply>({
+  value: (m) => isNumber(m.id) && isKvValue(m.value),
+  keys: (m) => isNumber(m.id) && Array.isArray(m.keys) && m.keys.every(isString),
+  error: (m) => isNumber(m.id) && isString(m.message),
+});
+
+/** A well-formed message from the parent to the manager. */
+export const isToManager = messageGuard<ToManager>({ stop: () => true });
+
+/** A well-formed message from the manager to its parent. */
+export const isFromManager = messageGuard<FromManager>({
+  ready: (m) => isNumber(m.pid) && isString(m.host) && isNumber(m.port),
+  trace: (m) =>
+    (m.direction === 'in' || m.direction === 'out') &&
+    isString(m.peer) &&
+    (m.direction === 'in' ? isKvRequest(m.message) : isKvReply(m.message)),
+});
+
+/** A well-formed message from the parent to a demo client. */
+export const isToKvClient = messageGuard<ToKvClient>({ go: () => true });
+
+/** A well-formed message from a demo client to its parent. */
+export const isFromKvClient = messageGuard<FromKvClient>({
+  ready: (m) => isString(m.name),
+  done: (m) => isString(m.name) && isNumber(m.requests) && isNumber(m.lastHits),
+});

@@ -13,7 +13,8 @@ import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { recorder } from '../../trace/events.js';
 import { forkChild, track } from '../../process/children.js';
-import type { FromCoroutineChild, ToCoroutineChild } from './protocol.js';
+import { isFromCoroutineChild, type FromCoroutineChild, type ToCoroutineChild } from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
 import { coroutine, type Coroutine } from './coroutine.js';
 
 /** The child's entry point, next to this file once built. */
@@ -71,8 +72,7 @@ export function grepInChild(
     child.on('exit', (code, signal) =>
       reject(new Error(`coroutine child exited early (${signal ?? `code ${code}`})`)),
     );
-    child.on('message', (raw) => {
-      const message = raw as FromCoroutineChild;
+    receiveFrom(child, isFromCoroutineChild, (message) => {
       options.onMessage?.('received', message);
       recorder.message(
         ref,

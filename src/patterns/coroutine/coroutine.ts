@@ -67,8 +67,8 @@ export const filter = coroutine(function* filter<T>(
   }
 });
 
-/** Pass on `transform(value)` for every value (a map stage). */
-export const map = coroutine(function* map<T, U>(
+/** Pass on `transform(value)` for every value (a map stage; named apart from the fan-out pool's `map`). */
+export const mapCoroutine = coroutine(function* mapCoroutine<T, U>(
   transform: (value: T) => U,
   target: Coroutine<U>,
 ): Coroutine<T, void> {

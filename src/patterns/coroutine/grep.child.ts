@@ -4,13 +4,10 @@
  * environment differs: messages arrive from the parent, and its output goes back as messages.
  */
 import { exitWithParent } from '../../process/lifeline.js';
-import type { FromCoroutineChild, ToCoroutineChild } from './protocol.js';
+import { disconnect, receive, send } from '../../process/messages.js';
+import { isToCoroutineChild, type FromCoroutineChild, type ToCoroutineChild } from './protocol.js';
 import { grepAndPrint } from './examples.js';
 import type { Coroutine } from './coroutine.js';
-
-function send(message: FromCoroutineChild, then?: () => void): void {
-  process.send?.(message, undefined, {}, () => then?.());
-}
 
 let target: Coroutine<string> | undefined;
 let received = 0;
@@ -18,7 +15,7 @@ let received = 0;
 function handle(message: ToCoroutineChild): void {
   switch (message.type) {
     case 'start':
-      target = grepAndPrint(message.pattern, (value) => send({ type: 'output', value }));
+      target = grepAndPrint(message.pattern, (value) => send<FromCoroutineChild>({ type: 'output', value }));
       return;
     case 'send':
       received++;
@@ -27,7 +24,7 @@ function handle(message: ToCoroutineChild): void {
     case 'close':
       target?.return(undefined);
       // Disconnect once the last message is out: closing the channel drops writes still queued on it.
-      send({ type: 'closed', received }, () => process.disconnect?.());
+      send<FromCoroutineChild>({ type: 'closed', received }, disconnect);
       return;
     default: {
       const unknown: never = message;
@@ -37,13 +34,14 @@ function handle(message: ToCoroutineChild): void {
 }
 
 exitWithParent();
-process.on('message', (message) => {
+receive(isToCoroutineChild, (message) => {
   try {
-    handle(message as ToCoroutineChild);
+    handle(message);
   } catch (error) {
-    send({ type: 'error', message: error instanceof Error ? error.message : String(error) }, () =>
-      process.disconnect?.(),
+    send<FromCoroutineChild>(
+      { type: 'error', message: error instanceof Error ? error.message : String(error) },
+      disconnect,
     );
   }
 });
-send({ type: 'ready', pid: process.pid });
+send<FromCoroutineChild>({ type: 'ready', pid: process.pid });

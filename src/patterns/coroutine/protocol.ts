@@ -2,8 +2,9 @@
  * The conversation between a parent and a coroutine running in a child process (Beazley's coprocess.py).
  * The parent's `sendTo(child)` looks like any coroutine: each value pushed into it becomes a `send` message;
  * closing it sends `close`. The child runs the same grep coroutine it would run in-process, and sends back
- * each line the coroutine emits. Both sides import these types only.
+ * each line the coroutine emits. Both sides import these types and the guards that check them.
  */
+import { isNumber, isString, messageGuard } from '../../process/messages.js';
 
 /** Sent by the parent. */
 export type ToCoroutineChild =
@@ -24,3 +25,18 @@ export type FromCoroutineChild =
   | { type: 'closed'; received: number }
   /** The coroutine threw: the child exits after this. */
   | { type: 'error'; message: string };
+
+/** A well-formed message from the parent to the coroutine child. */
+export const isToCoroutineChild = messageGuard<ToCoroutineChild>({
+  start: (m) => isString(m.pattern),
+  send: (m) => isString(m.value),
+  close: () => true,
+});
+
+/** A well-formed message from the coroutine child. */
+export const isFromCoroutineChild = messageGuard<FromCoroutineChild>({
+  ready: (m) => isNumber(m.pid),
+  output: (m) => isString(m.value),
+  closed: (m) => isNumber(m.received),
+  error: (m) => isString(m.message),
+});

@@ -7,7 +7,7 @@ import type { ProcessRef } from '../../trace/events.js';
 import { exitOnSignals } from '../../process/children.js';
 import { describeReason } from '../../process/supervision.js';
 import { runFarm, STOP, WorkQueue } from './work-queue.js';
-import type { Task, TaskFunction } from './protocol.js';
+import type { QueueTask, TaskFunction } from './protocol.js';
 import { seededRandom } from '../../work/random.js';
 import type { DemoContext } from '../demo-context.js';
 
@@ -21,13 +21,13 @@ export default async function queueDemo(context: DemoContext): Promise<number> {
   exitOnSignals();
 
   let index = 0;
-  const task = (func: TaskFunction, a: number, b: number): Task => ({
+  const task = (func: TaskFunction, a: number, b: number): QueueTask => ({
     index: index++,
     func,
     args: [a, b],
     delayMs: Math.round(maxDelay * random()),
   });
-  const queue = new WorkQueue<Task>();
+  const queue = new WorkQueue<QueueTask>();
   context.step(`Worker/queue farm: ${workers} workers, ${first} mul tasks, then ${second} plus tasks`);
   context.say(`  (each task sleeps up to ${maxDelay} ms, by seed, before answering, as in mp_workers)`);
   for (let i = 0; i < first; i++) queue.put(task('mul', i, 7));

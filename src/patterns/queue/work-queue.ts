@@ -10,7 +10,8 @@
 import { fileURLToPath } from 'node:url';
 import { forkLinked } from '../supervisor/supervisor.js';
 import { describeReason, monitor, type ExitReason } from '../../process/supervision.js';
-import type { FromQueueWorker, Task, ToQueueWorker } from './protocol.js';
+import { isFromQueueWorker, type QueueTask, type ToQueueWorker } from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
 
 /** The sentinel that tells a worker to stop, as in mp_workers. */
 export const STOP = 'STOP';
@@ -49,8 +50,8 @@ export const queueWorkerPath = fileURLToPath(new URL('./worker.child.js', import
 /** What a farm tells its caller as it runs. */
 export type FarmEvent =
   | { type: 'started'; worker: number; pid: number }
-  | { type: 'sent'; worker: number; item: Task | Stop }
-  | { type: 'result'; worker: number; task: Task; result: number }
+  | { type: 'sent'; worker: number; item: QueueTask | Stop }
+  | { type: 'result'; worker: number; task: QueueTask; result: number }
   | { type: 'exited'; worker: number; pid: number; reason: ExitReason };
 
 /**
@@ -58,13 +59,13 @@ export type FarmEvent =
  * has exited; rejects if one dies without having taken a STOP (its task would otherwise be lost silently).
  */
 export async function runFarm(
-  queue: WorkQueue<Task>,
+  queue: WorkQueue<QueueTask>,
   workers: number,
   onEvent: (event: FarmEvent) => void,
 ): Promise<void> {
   const children = await Promise.all(
     Array.from({ length: workers }, (_, i) =>
-      forkLinked(queueWorkerPath, [String(i + 1)], (m) => (m as FromQueueWorker).type === 'get'),
+      forkLinked(queueWorkerPath, [String(i + 1)], (m) => isFromQueueWorker(m) && m.type === 'get'),
     ),
   );
   const exits = children.map((child, i) => {
@@ -79,9 +80,19 @@ export async function runFarm(
       const message: ToQueueWorker = item === STOP ? { type: 'STOP' } : { type: 'task', task: item };
       if (child.connected) child.send(message, () => {});
     };
-    child.on('message', (message: FromQueueWorker) => {
-      if (message.type === 'get') void serve();
-      else onEvent({ type: 'result', worker, task: message.task, result: message.result });
+    receiveFrom(child, isFromQueueWorker, (message) => {
+      switch (message.type) {
+        case 'get':
+          void serve();
+          return;
+        case 'result':
+          onEvent({ type: 'result', worker, task: message.task, result: message.result });
+          return;
+        default: {
+          const unknown: never = message;
+          throw new Error(`queue: unknown message ${JSON.stringify(unknown)}`);
+        }
+      }
     });
     onEvent({ type: 'started', worker, pid });
     void serve(); // its first 'get' was the handshake forkLinked consumed

@@ -3,8 +3,9 @@
  * computes it, puts the result on the done queue, and asks again, until it receives the STOP sentinel.
  * Usage (forked): worker.child.js <number>
  */
-import type { FromQueueWorker, Task, ToQueueWorker } from './protocol.js';
+import { isToQueueWorker, type FromQueueWorker, type QueueTask, type ToQueueWorker } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 
 const worker = Number(process.argv[2] ?? 1);
 
@@ -13,13 +14,11 @@ const functions = {
   plus: (a: number, b: number) => a + b,
 } as const;
 
-const send = (message: FromQueueWorker): void => void process.send?.(message);
-
 // mp_workers' calculate(): the call, after a (seeded) sleep that stands in for real work.
-function calculate(task: Task): void {
+function calculate(task: QueueTask): void {
   setTimeout(() => {
-    send({ type: 'result', worker, task, result: functions[task.func](...task.args) });
-    send({ type: 'get', worker });
+    send<FromQueueWorker>({ type: 'result', worker, task, result: functions[task.func](...task.args) });
+    send<FromQueueWorker>({ type: 'get', worker });
   }, task.delayMs);
 }
 
@@ -30,7 +29,7 @@ function handle(message: ToQueueWorker): void {
       return;
     case 'STOP':
       // The sentinel: no more work will come. Leave once the channel has flushed.
-      process.disconnect?.();
+      disconnect();
       return;
     default: {
       const unknown: never = message;
@@ -40,5 +39,5 @@ function handle(message: ToQueueWorker): void {
 }
 
 exitWithParent();
-process.on('message', (message) => handle(message as ToQueueWorker));
-send({ type: 'get', worker });
+receive(isToQueueWorker, handle);
+send<FromQueueWorker>({ type: 'get', worker });

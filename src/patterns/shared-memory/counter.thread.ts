@@ -3,15 +3,14 @@
  * count at the same moment), then adds 1 to the counter `increments` times in the way `mode` says.
  * Threads need no exitWithParent(): they live inside the process and die with it.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { epochNow } from '../../trace/clock.js';
 import { COUNTER, START, type CounterWorkerData, type FromCounterThread } from './protocol.js';
+import { send } from '../../process/messages.js';
 
 const { mode, increments, shared } = workerData as CounterWorkerData;
 const cells = new Int32Array(shared);
-const post = (message: FromCounterThread): void => parentPort?.postMessage(message);
-
-post({ type: 'ready' });
+send<FromCounterThread>({ type: 'ready' });
 Atomics.wait(cells, START, 0);
 const started = performance.now();
 const startedAt = epochNow();
@@ -24,12 +23,12 @@ switch (mode) {
     for (let i = 0; i < increments; i++) Atomics.add(cells, COUNTER, 1);
     break;
   case 'message-each':
-    for (let i = 0; i < increments; i++) post({ type: 'add', n: 1 });
+    for (let i = 0; i < increments; i++) send<FromCounterThread>({ type: 'add', n: 1 });
     break;
   case 'message-total': {
     let local = 0;
     for (let i = 0; i < increments; i++) local++;
-    post({ type: 'add', n: local });
+    send<FromCounterThread>({ type: 'add', n: local });
     break;
   }
   default: {
@@ -37,4 +36,4 @@ switch (mode) {
     throw new Error(`unknown mode ${String(unknown)}`);
   }
 }
-post({ type: 'done', ms: performance.now() - started, startedAt, endedAt: epochNow() });
+send<FromCounterThread>({ type: 'done', ms: performance.now() - started, startedAt, endedAt: epochNow() });

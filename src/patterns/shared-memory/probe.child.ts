@@ -5,13 +5,12 @@
  * Usage (forked): probe.child.js
  */
 import { epochNow } from '../../trace/clock.js';
-import type { FromProbe, ToProbe } from './protocol.js';
+import { isToProbe, type FromProbe } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
-
-const send = (message: FromProbe): void => void process.send?.(message, () => {});
+import { receive, send } from '../../process/messages.js';
 
 exitWithParent();
-process.on('message', (message: ToProbe) => {
+receive(isToProbe, (message) => {
   switch (message.type) {
     case 'probe': {
       const at = epochNow();
@@ -25,7 +24,7 @@ process.on('message', (message: ToProbe) => {
         new Int32Array(buffer)[0] = 99;
         wrote = true;
       }
-      send({ type: 'probed', arrivedAs, wrote, at });
+      send<FromProbe>({ type: 'probed', arrivedAs, wrote, at });
       return;
     }
     default: {
@@ -34,4 +33,4 @@ process.on('message', (message: ToProbe) => {
     }
   }
 });
-send({ type: 'ready' });
+send<FromProbe>({ type: 'ready' });

@@ -3,6 +3,7 @@
  * any message: it lives in a SharedArrayBuffer both sides see. Messages carry only the set-up (workerData)
  * and, for the message-passing comparison, the increments themselves.
  */
+import { isNumber, isString, messageGuard } from '../../process/messages.js';
 
 /** How a thread adds to the counter. */
 export type CountMode =
@@ -42,3 +43,19 @@ export type FromProbe =
   | { type: 'ready' }
   /** `at`: when the probe arrived (epoch ms, src/clock.ts). */
   | { type: 'probed'; arrivedAs: string; wrote: boolean; at: number };
+
+/** A well-formed message from a counting thread. */
+export const isFromCounterThread = messageGuard<FromCounterThread>({
+  ready: () => true,
+  add: (m) => isNumber(m.n),
+  done: (m) => isNumber(m.ms) && isNumber(m.startedAt) && isNumber(m.endedAt),
+});
+
+/** A well-formed message to the probe child (the buffer may arrive as anything: that is what it reports). */
+export const isToProbe = messageGuard<ToProbe>({ probe: (m) => 'buffer' in m });
+
+/** A well-formed message from the probe child. */
+export const isFromProbe = messageGuard<FromProbe>({
+  ready: () => true,
+  probed: (m) => isString(m.arrivedAs) && typeof m.wrote === 'boolean' && isNumber(m.at),
+});

@@ -14,12 +14,14 @@ import { Worker } from 'node:worker_threads';
 import {
   COUNTER,
   START,
+  isFromCounterThread,
+  isFromProbe,
   type CounterWorkerData,
   type CountMode,
-  type FromCounterThread,
   type FromProbe,
   type ToProbe,
 } from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
 import { recorder } from '../../trace/events.js';
 import { forkChild } from '../../process/children.js';
 import { terminate } from '../../process/supervision.js';
@@ -64,7 +66,7 @@ export async function countWithThreads(
     const ref = { role: `thread ${worker.threadId}`, pid: process.pid };
     recorder.spawn(ref, { threadId: worker.threadId, mode });
     return new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: FromCounterThread) => {
+      receiveFrom(worker, isFromCounterThread, (message) => {
         switch (message.type) {
           case 'ready':
             if (++ready === threads) releaseAll();
@@ -123,28 +125,34 @@ export async function probeProcessSharing(serialization: 'json' | 'advanced'): P
   const child = forkChild(probePath, [], { serialization, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', () => {});
   const ref = recorder.child(child, `probe (${serialization})`, { serialization });
-  const messages = (type: FromProbe['type']): Promise<FromProbe> =>
-    new Promise((resolve) => {
-      const on = (message: FromProbe): void => {
-        if (message.type !== type) return;
-        child.off('message', on);
-        resolve(message);
-      };
-      child.on('message', on);
-    });
+  let ready!: () => void;
+  let probed!: (reply: Extract<FromProbe, { type: 'probed' }>) => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const reply = new Promise<Extract<FromProbe, { type: 'probed' }>>((resolve) => (probed = resolve));
+  receiveFrom(child, isFromProbe, (message) => {
+    switch (message.type) {
+      case 'ready':
+        return ready();
+      case 'probed':
+        return probed(message);
+      default: {
+        const unknown: never = message;
+        throw new Error(`probe: unknown message ${JSON.stringify(unknown)}`);
+      }
+    }
+  });
   try {
-    await messages('ready');
-    const probed = messages('probed');
+    await isReady;
     try {
       child.send({ type: 'probe', buffer } satisfies ToProbe);
     } catch (error) {
       return { serialization, refused: (error as Error).message, parentSees: new Int32Array(buffer)[0] ?? 0 };
     }
     const msg = recorder.send(recorder.self, ref, 'probe');
-    const reply = (await probed) as Extract<FromProbe, { type: 'probed' }>;
-    recorder.receive(ref, recorder.self, msg, 'probe', undefined, reply.at);
-    recorder.message(ref, recorder.self, 'probed', { arrivedAs: reply.arrivedAs }, reply.at);
-    return { serialization, arrivedAs: reply.arrivedAs, parentSees: new Int32Array(buffer)[0] ?? 0 };
+    const { at, arrivedAs } = await reply;
+    recorder.receive(ref, recorder.self, msg, 'probe', undefined, at);
+    recorder.message(ref, recorder.self, 'probed', { arrivedAs }, at);
+    return { serialization, arrivedAs, parentSees: new Int32Array(buffer)[0] ?? 0 };
   } finally {
     await terminate(child, 0);
   }

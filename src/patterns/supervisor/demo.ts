@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { exitOnSignals } from '../../process/children.js';
 import { describeReason, monitor, type Down, type ExitReason } from '../../process/supervision.js';
 import { forkLinked, Supervisor, type Strategy, type SupervisorEvent } from './supervisor.js';
-import type { Crash, FromSubSupervisor, FromWorker, ToWorker } from './protocol.js';
+import {
+  isFromSubSupervisor,
+  isFromSupervisedWorker,
+  type Crash,
+  type FromSubSupervisor,
+  type ToSupervisedWorker,
+} from './protocol.js';
 import { pick, seededRandom } from '../../work/random.js';
 import type { DemoContext } from '../demo-context.js';
 
@@ -74,7 +80,7 @@ export default async function supervisorDemo(context: DemoContext): Promise<numb
   context.say(
     `concur (pid ${me}) supervises ${workers} workers; ${crashes} crash(es) scheduled by seed ${seed}.`,
   );
-  const isReady = (message: unknown): boolean => (message as FromWorker).type === 'ready';
+  const isReady = (message: unknown): boolean => isFromSupervisedWorker(message) && message.type === 'ready';
   const downs = new Map<string, (down: SupervisorEvent) => void>();
   const onEvent = (event: SupervisorEvent): void => {
     narrate(context, event);
@@ -98,7 +104,7 @@ export default async function supervisorDemo(context: DemoContext): Promise<numb
     context.say(`\n  crash ${n + 1}: ${id} (pid ${child.pid}) is told to ${describeCrash(crash)}`);
     events.send(events.self, { role: id, pid: child.pid ?? 0 }, 'crash', { crash });
     const down = new Promise<unknown>((resolve) => downs.set(id, resolve));
-    child.send({ type: 'crash', crash } satisfies ToWorker, () => {});
+    child.send({ type: 'crash', crash } satisfies ToSupervisedWorker, () => {});
     await down;
     const outcome = await Promise.race([supervisor.settled().then(() => 'settled'), supervisor.done]);
     if (outcome !== 'settled' || (await isDone(supervisor))) {
@@ -198,8 +204,9 @@ async function linksAndMonitors(context: DemoContext): Promise<void> {
   context.say(`concur (pid ${me}) starts a sub-supervisor process, which starts two linked workers.`);
   let ready: FromSubSupervisor | undefined;
   const sub = await forkLinked(subSupervisorPath, [], (message) => {
-    ready = message as FromSubSupervisor;
-    return ready.type === 'ready';
+    if (!isFromSubSupervisor(message)) return false;
+    ready = message;
+    return true;
   });
   if (!ready) throw new Error('sub-supervisor: no ready message');
   const { events } = context;

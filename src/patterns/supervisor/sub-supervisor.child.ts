@@ -4,17 +4,17 @@
  * Usage (forked): sub-supervisor.child.js
  */
 import { fileURLToPath } from 'node:url';
-import type { FromSubSupervisor, FromWorker } from './protocol.js';
+import { isFromSupervisedWorker, type FromSubSupervisor } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
+import { send } from '../../process/messages.js';
 import { forkLinked, Supervisor } from './supervisor.js';
 
 const workerPath = fileURLToPath(new URL('./worker.child.js', import.meta.url));
-const isReady = (message: unknown): boolean => (message as FromWorker).type === 'ready';
+const isReady = (message: unknown): boolean => isFromSupervisedWorker(message) && message.type === 'ready';
 
 exitWithParent();
 const supervisor = new Supervisor(
   ['worker-a', 'worker-b'].map((id) => ({ id, start: () => forkLinked(workerPath, [id], isReady) })),
 );
 await supervisor.start();
-const ready: FromSubSupervisor = { type: 'ready', pid: process.pid, workers: supervisor.which() };
-process.send?.(ready);
+send<FromSubSupervisor>({ type: 'ready', pid: process.pid, workers: supervisor.which() });

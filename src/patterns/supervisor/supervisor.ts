@@ -253,7 +253,8 @@ export class Supervisor {
 /**
  * Fork a linked child: an IPC channel (the child calls exitWithParent(), so it dies with this process),
  * tracked (so it is killed when this process exits), stdin ignored. Resolves once the child sends a message
- * for which `isReady` is true (its handshake), or rejects if it exits first.
+ * for which `isReady` is true (its handshake), or rejects if it exits first. Build `isReady` on the child's
+ * protocol guard, e.g. `(m) => isFromQueueWorker(m) && m.type === 'get'`, so the handshake is checked too.
  */
 export function forkLinked(
   modulePath: string,

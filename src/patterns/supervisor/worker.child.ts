@@ -4,12 +4,13 @@
  * exitWithParent(), its half of the link: when its supervisor dies, so does it.
  * Usage (forked): worker.child.js <id>
  */
-import type { FromWorker, ToWorker } from './protocol.js';
+import { isToSupervisedWorker, type FromSupervisedWorker, type ToSupervisedWorker } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
+import { receive, send } from '../../process/messages.js';
 
 const id = process.argv[2] ?? 'worker';
 
-function handle(message: ToWorker): void {
+function handle(message: ToSupervisedWorker): void {
   switch (message.type) {
     case 'crash': {
       const { crash } = message;
@@ -38,6 +39,5 @@ process.on('uncaughtException', (error) => {
   process.stderr.write(`  (${id}: uncaught ${error.name}: ${error.message})\n`);
   process.exit(1);
 });
-process.on('message', (message) => handle(message as ToWorker));
-const ready: FromWorker = { type: 'ready', id, pid: process.pid };
-process.send?.(ready);
+receive(isToSupervisedWorker, handle);
+send<FromSupervisedWorker>({ type: 'ready', id, pid: process.pid });

@@ -6,14 +6,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { epochNow } from '../../trace/clock.js';
-import type { FromCpuWorker, ToCpuWorker } from './protocol.js';
+import { isToCpuWorker, type FromCpuWorker, type ToCpuWorker } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
+import { disconnect, receive, send } from '../../process/messages.js';
 import { isPrime } from '../../work/primes.js';
-
-const post = (message: FromCpuWorker): void => {
-  if (parentPort) parentPort.postMessage(message);
-  else process.send?.(message, () => {});
-};
 
 function handle(message: ToCpuWorker): void {
   switch (message.type) {
@@ -21,12 +17,12 @@ function handle(message: ToCpuWorker): void {
       const startedAt = epochNow();
       let count = 0;
       for (let n = message.from; n < message.to; n++) if (isPrime(n)) count++;
-      post({ type: 'result', id: message.id, count, startedAt, endedAt: epochNow() });
+      send<FromCpuWorker>({ type: 'result', id: message.id, count, startedAt, endedAt: epochNow() });
       return;
     }
     case 'stop':
       if (parentPort) parentPort.close();
-      else process.disconnect?.();
+      else disconnect();
       return;
     default: {
       const unknown: never = message;
@@ -35,9 +31,7 @@ function handle(message: ToCpuWorker): void {
   }
 }
 
-if (parentPort) parentPort.on('message', handle);
-else {
-  exitWithParent();
-  process.on('message', (message) => handle(message as ToCpuWorker));
-}
-post({ type: 'ready', rss: process.memoryUsage().rss });
+// A thread dies with its process; a process needs its half of the link.
+if (!parentPort) exitWithParent();
+receive(isToCpuWorker, handle);
+send<FromCpuWorker>({ type: 'ready', rss: process.memoryUsage().rss });

@@ -12,7 +12,8 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { recorder, type ProcessRef } from '../../trace/events.js';
-import type { FromCpuWorker, ToCpuWorker } from './protocol.js';
+import { isFromCpuWorker, type FromCpuWorker, type ToCpuWorker } from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
 import { forkChild } from '../../process/children.js';
 import { terminate } from '../../process/supervision.js';
 
@@ -46,7 +47,7 @@ function startWorker(kind: WorkerKind, index: number): CpuWorker {
     return {
       ref,
       send: (message) => worker.postMessage(message),
-      onMessage: (listener) => worker.on('message', listener),
+      onMessage: (listener) => receiveFrom(worker, isFromCpuWorker, listener),
       close: async () => {
         worker.postMessage({ type: 'stop' } satisfies ToCpuWorker);
         await exited;
@@ -58,7 +59,7 @@ function startWorker(kind: WorkerKind, index: number): CpuWorker {
   return {
     ref: recorder.child(child, `process ${index + 1}`),
     send: (message) => void (child.connected && child.send(message, () => {})),
-    onMessage: (listener) => child.on('message', listener),
+    onMessage: (listener) => receiveFrom(child, isFromCpuWorker, listener),
     close: async () => {
       await terminate(child, 1000);
     },

@@ -22,7 +22,7 @@ import {
   collect,
   coroutine,
   grep,
-  map,
+  mapCoroutine,
   pushAll,
   throwInto,
 } from '../../../src/patterns/coroutine/coroutine.js';
@@ -165,7 +165,10 @@ describe('the coroutine library', () => {
     const tripled: number[] = [];
     pushAll(
       [1, 2, 3, 4],
-      broadcast([grepless((n) => n % 2 === 0, collect(evens)), map((n: number) => n * 3, collect(tripled))]),
+      broadcast([
+        grepless((n) => n % 2 === 0, collect(evens)),
+        mapCoroutine((n: number) => n * 3, collect(tripled)),
+      ]),
     );
     expect(evens).toEqual([2, 4]);
     expect(tripled).toEqual([3, 6, 9, 12]);
@@ -197,7 +200,7 @@ describe('the coroutine library', () => {
 
 // A filter built from the library's grep-free primitive, for numbers.
 function grepless(predicate: (n: number) => boolean, target: ReturnType<typeof collect<number>>) {
-  return map((n: number) => n, filterTo(predicate, target));
+  return mapCoroutine((n: number) => n, filterTo(predicate, target));
 }
 function filterTo(predicate: (n: number) => boolean, target: ReturnType<typeof collect<number>>) {
   return coroutine(function* (): Generator<unknown, void, number> {
