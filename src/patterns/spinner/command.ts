@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { ConcurError, signalExitCode } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
-import { terminalPolicy, type TerminalPolicy } from '../../terminal/output.js';
+import { terminalPolicy, type TerminalPolicy } from '../../terminal/policy.js';
 import { SpinnerProcess } from './spinner.js';
 
 /** How to run a command under a spinner. */
