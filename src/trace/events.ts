@@ -11,7 +11,7 @@
  *   for `send`, the receiver for `receive`, the process doing the work for `start`/`end`.
  * - `send`/`receive` carry `msg` (the same number on both sides of one message), `type`, and `to`/`toPid` or
  *   `from`/`fromPid`. `start`/`end` carry `task` (and `span` when two tasks of one name overlap in a process).
- * - `ts` is epoch milliseconds on a clock shared by every process of the run (src/clock.ts); children report
+ * - `ts` is epoch milliseconds on a clock shared by every process of the run (src/trace/clock.ts); children report
  *   their own times in the messages they already send, and the parent records the events with those times.
  */
 import { epochNow } from './clock.js';

@@ -8,6 +8,7 @@
  *
  * A worker runs its batches one at a time, in the order they arrive; the pool relies on that to know which batch
  * was running when a worker died. Both sides import these types only; nothing else is shared.
+ * Try: concur demo fan-out
  */
 
 /** Sent by the pool. */
@@ -27,7 +28,7 @@ export interface ItemFailure {
   message: string;
 }
 
-/** When the worker got a batch, began it and finished it, in epoch ms (src/clock.ts): for traces. */
+/** When the worker got a batch, began it and finished it, in epoch ms (src/trace/clock.ts): for traces. */
 export interface BatchTimes {
   receivedAt: number;
   startedAt: number;

@@ -7,6 +7,7 @@
  * the command's lines on the terminal are sent to the child, which prints each one above the spinner.
  *
  * Try: concur spinner -- sh -c 'sleep 1; echo done'
+ * Try: concur demo spinner
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';

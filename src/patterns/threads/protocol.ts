@@ -1,6 +1,7 @@
 /**
  * The conversation between the threads demo and its CPU workers. The same messages serve a worker thread
  * (postMessage) and a forked process (IPC), so the only difference measured is the kind of worker.
+ * Try: concur demo threads
  */
 
 /** Sent to a worker: count the primes in [from, to), or stop. */
@@ -10,5 +11,5 @@ export type ToCpuWorker = { type: 'job'; id: number; from: number; to: number } 
 /** `rss` is the resident memory of the worker's process (for a thread: the whole shared process). */
 export type FromCpuWorker =
   | { type: 'ready'; rss: number }
-  /** `startedAt`/`endedAt`: when the worker began and finished the job (epoch ms, src/clock.ts). */
+  /** `startedAt`/`endedAt`: when the worker began and finished the job (epoch ms, src/trace/clock.ts). */
   | { type: 'result'; id: number; count: number; startedAt: number; endedAt: number };

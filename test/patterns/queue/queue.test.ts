@@ -5,6 +5,7 @@ import {
   concur,
   concurBin,
   concurText,
+  descendants,
   expectNoOrphans,
   isAlive,
   nonEmptyLines,
@@ -35,14 +36,37 @@ describe('concur demo queue', () => {
     expect(stderr.match(/took STOP: exited normally/g)).toHaveLength(4);
   });
 
-  it('ends quietly with no orphans when stdout closes (| head -1)', async () => {
+  it('ends quietly with exit 0 when stdout closes (| head -1)', async () => {
     const script = `node ${concurBin} demo queue --json --delay 50 | head -1; echo "status \${PIPESTATUS[0]}" >&2`;
     const { stdout, stderr } = await execa('bash', ['-c', script], { reject: false });
     expect(nonEmptyLines(stdout)).toHaveLength(1);
     expect(stderr).toMatch(/status 0/);
     expect(stderr).not.toMatch(/Error|at .*\.js/);
     const first = JSON.parse(stdout) as DemoEvent;
-    await waitFor(() => !isAlive(first.pid), 5000, 'the first worker to exit');
+    expect(first).toMatchObject({ role: 'parent', kind: 'spawn' });
+    await waitFor(() => !isAlive(first.pid), 5000, 'concur to exit');
+  });
+
+  it('a reader that goes away mid-run leaves no process behind', async () => {
+    const run = concur(['demo', 'queue', '--json', '--delay', '3000']);
+    const seen: DemoEvent[] = [];
+    run.stdout?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        seen.push(JSON.parse(line) as DemoEvent);
+    });
+    await waitFor(
+      () => seen.some((e) => e.kind === 'spawn' && e.role === 'worker 4'),
+      20_000,
+      'four workers',
+    );
+    const children = descendants(run.pid!);
+    expect(children.length).toBeGreaterThanOrEqual(5); // the guardian and four workers
+    run.stdout?.destroy(); // the reader goes away: concur's next write meets EPIPE
+    const { exitCode, stderr } = await run;
+    expect(exitCode).toBe(0);
+    expect(stderr).not.toMatch(/Error|at .*\.js/);
+    await waitFor(() => children.every((pid) => !isAlive(pid)), 5000, 'every child to exit');
+    await expectNoOrphans(seen);
   });
 
   it('SIGTERM stops concur (143) and every worker', async () => {
