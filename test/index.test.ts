@@ -45,11 +45,11 @@ console.log(JSON.stringify(out));`;
 }
 
 describe('the library', () => {
-  it('imports without loading chalk, ora, the output module or BullMQ', async () => {
+  it('imports without loading chalk, ora, execa, BullMQ or the output module', async () => {
     const { urls } = await importsOf(['concur-patterns']);
     expect(urls).toContain(`file://${join(root, 'dist/index.js')}`);
     const terminal = urls.filter((url) =>
-      /\/node_modules\/(chalk|ora|bullmq|ioredis|commander)\/|\/dist\/(terminal\/output|cli|registry)\.js$/.test(
+      /\/node_modules\/(chalk|ora|execa|bullmq|ioredis|commander)\/|\/dist\/(terminal\/output|cli|registry)\.js$/.test(
         url,
       ),
     );

@@ -11,7 +11,6 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
 import { ConcurError, signalExitCode } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
 import { terminalPolicy, type TerminalPolicy } from '../../terminal/policy.js';
@@ -54,6 +53,8 @@ export async function spinCommand(
   args: string[],
   options: SpinCommandOptions = {},
 ): Promise<SpinCommandResult> {
+  // Loaded here, not at the top: importing the library should not cost execa's start-up.
+  const { execa } = await import('execa');
   const policy = options.policy ?? terminalPolicy(process.stderr);
   const show = options.spinner !== false;
   const animate = show && policy.animate;
