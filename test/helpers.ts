@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -183,3 +183,49 @@ export function tempDirs(prefix: string): () => string {
     return dir;
   };
 }
+
+/** One event of a demo's `--json` stream (the fields the tests read). */
+export interface DemoEvent {
+  role: string;
+  pid: number;
+  kind: string;
+  data?: Record<string, unknown>;
+}
+
+/** A `--json` stdout, one event per line. */
+export const parseEvents = (stdout: string): DemoEvent[] =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as DemoEvent);
+
+/** Every PID mentioned anywhere in the events (roles' PIDs and PIDs inside data). */
+export function pidsIn(events: DemoEvent[]): number[] {
+  const pids = new Set<number>();
+  const walk = (value: unknown, key = ''): void => {
+    if (typeof value === 'number' && key === 'pid' && value > 0) pids.add(value);
+    else if (Array.isArray(value)) value.forEach((v) => walk(v));
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, k);
+  };
+  for (const event of events) walk(event);
+  return [...pids];
+}
+
+/** Every PID that appears in a run's events is gone (checked in /proc) within 5 s of concur's exit. */
+export async function expectNoOrphans(events: DemoEvent[]): Promise<void> {
+  const pids = pidsIn(events);
+  expect(pids.length).toBeGreaterThan(0);
+  await waitFor(() => pids.every((pid) => !isAlive(pid)), 5000, `PIDs ${pids.join(', ')} to exit`);
+}
+
+/** Run concur to completion; its output as strings. */
+export async function concurText(
+  args: string[],
+): Promise<{ stdout: string; stderr: string; exitCode: number | undefined }> {
+  const result = await concur(args);
+  return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode };
+}
+
+/** The non-empty lines of a text. */
+export const nonEmptyLines = (text: string): string[] => text.split('\n').filter(Boolean);

@@ -2,7 +2,7 @@
  * What every demo gets: a way to narrate (stderr), to emit events (NDJSON on stdout with --json),
  * to write results (stdout), and its own parsed options.
  */
-import { eventsToStdout, recorder, type EventLog } from '../trace/events.js';
+import { recorder, type EventLog } from '../trace/events.js';
 import { say, style, writeLine } from '../terminal/output.js';
 
 /** The demo's window on the world. */
@@ -25,7 +25,7 @@ export interface DemoContext {
 export function createDemoContext(options: Record<string, unknown>): DemoContext {
   const json = options.json === true;
   const events = recorder;
-  if (json) eventsToStdout(events);
+  if (json) events.subscribe((event) => void writeLine(JSON.stringify(event)));
   return {
     json,
     options,

@@ -11,11 +11,10 @@
  *   for `send`, the receiver for `receive`, the process doing the work for `start`/`end`.
  * - `send`/`receive` carry `msg` (the same number on both sides of one message), `type`, and `to`/`toPid` or
  *   `from`/`fromPid`. `start`/`end` carry `task` (and `span` when two tasks of one name overlap in a process).
- * - `ts` is epoch milliseconds on a clock shared by every process of the run (src/clock.ts); children report
+ * - `ts` is epoch milliseconds on a clock shared by every process of the run (src/trace/clock.ts); children report
  *   their own times in the messages they already send, and the parent records the events with those times.
  */
 import { epochNow } from './clock.js';
-import { writeLine } from '../terminal/output.js';
 
 /** The kinds of thing that happen in a concurrent run. */
 export type EventKind =
@@ -190,8 +189,3 @@ export class EventLog {
 
 /** The one log of this process: patterns and commands record into it; sinks subscribe to it. */
 export const recorder = new EventLog(performance.timeOrigin, true);
-
-/** Print every event of `log` as one JSON line on stdout. */
-export function eventsToStdout(log: EventLog): void {
-  log.subscribe((event) => void writeLine(JSON.stringify(event)));
-}

@@ -6,7 +6,6 @@
  *   parent 4180    ▁─────────────────────────────────────────────────────▁   0%
  *   worker 1 4188  ─▇█████████████████████████▇▆██████████████████······· 93%
  */
-import { paint } from '../terminal/output.js';
 import { rowsOf, type Life, type Row, type RunModel } from './model.js';
 
 /** How to draw: the width to fit, and what the terminal allows. */
@@ -30,12 +29,36 @@ const UNICODE: Glyphs = { levels: [...'▁▂▃▄▅▆▇█'], idle: '─', 
 // Plain text for logs and dumb terminals: '+' partly busy, '#' busy at least half the column.
 const ASCII: Glyphs = { levels: ['+', '+', '+', '+', '#', '#', '#', '#'], idle: '-', dead: '.', crash: 'X' };
 
+interface Ink {
+  green(text: string): string;
+  gray(text: string): string;
+  red(text: string): string;
+  redBold(text: string): string;
+}
+
+// The four basic (16-colour) SGR escapes the chart needs, byte for byte what chalk writes at level 1. Written
+// here rather than taken from chalk so the library's renderTimeline loads no terminal code; the caller
+// decides whether colour is allowed (options.color).
+function inkFor(color: boolean): Ink {
+  const sgr =
+    (open: string, close: string) =>
+    (text: string): string =>
+      color && text !== '' ? `\u001B[${open}m${text}\u001B[${close}m` : text;
+  const red = sgr('31', '39');
+  return {
+    green: sgr('32', '39'),
+    gray: sgr('90', '39'),
+    red,
+    redBold: (text) => (color && text !== '' ? red(`\u001B[1m${text}\u001B[22m`) : text),
+  };
+}
+
 type Cell = { kind: 'none' | 'idle' | 'dead' | 'crash' } | { kind: 'busy'; level: number };
 
 /** Draw the run. Returns the lines (without newlines), each at most `options.columns` characters wide. */
 export function renderTimeline(model: RunModel, options: TimelineOptions): string[] {
   const glyphs = options.unicode ? UNICODE : ASCII;
-  const ink = paint({ animate: false, color: options.color, columns: options.columns });
+  const ink = inkFor(options.color);
   const rows = rowsOf(model);
   const labels = rows.map(labelOf);
   const columns = Math.max(30, options.columns);
@@ -132,7 +155,7 @@ function busyShare(row: Row): string {
 }
 
 // Runs of equal cells share one colour escape, so a coloured row stays short.
-function draw(cells: Cell[], glyphs: Glyphs, ink: ReturnType<typeof paint>): string {
+function draw(cells: Cell[], glyphs: Glyphs, ink: Ink): string {
   const glyph = (cell: Cell): string =>
     cell.kind === 'busy'
       ? (glyphs.levels[cell.level] ?? '#')
@@ -143,7 +166,7 @@ function draw(cells: Cell[], glyphs: Glyphs, ink: ReturnType<typeof paint>): str
     cell.kind === 'busy'
       ? ink.green
       : cell.kind === 'crash'
-        ? ink.red.bold
+        ? ink.redBold
         : cell.kind === 'none'
           ? String
           : ink.gray;

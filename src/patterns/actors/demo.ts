@@ -1,6 +1,7 @@
 /**
  * Demo: a key-value manager process, several client processes talking to it at once, and the trace of every
  * message (who sent what to whom). The shared counter ends exact, because only the manager touches it.
+ * Try: concur demo actors
  */
 import type { ProcessRef } from '../../trace/events.js';
 import { fileURLToPath } from 'node:url';

@@ -3,6 +3,7 @@
  * clients start together), then sets its own key and increments the shared counter `hits` several times,
  * each request waiting for its reply. It reports how many requests it made, and exits.
  * Usage (forked): kv-client.child.js <name> <host> <port> <increments>
+ * Try: concur demo actors
  */
 import { isToKvClient, type FromKvClient } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';

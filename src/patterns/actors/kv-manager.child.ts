@@ -3,6 +3,7 @@
  * from any number of clients on a loopback socket, one at a time, so no two clients can interleave a
  * read-modify-write: `incr` is atomic because only one process ever touches the data.
  * Usage (forked): kv-manager.child.js
+ * Try: concur demo actors
  */
 import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';

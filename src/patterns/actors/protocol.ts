@@ -3,6 +3,7 @@
  * line: a request carries an id and the sender's name, and the reply carries the same id (request/reply).
  * The manager also talks to its parent over IPC: ready (with its address), a trace of every message it
  * received or sent, and stop. Clients of the demo talk to their parent over IPC: go, then done.
+ * Try: concur demo actors
  */
 import { isNumber, isString, messageGuard, type Fields } from '../../process/messages.js';
 

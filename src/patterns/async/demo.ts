@@ -1,6 +1,7 @@
 /**
  * Demo: many waits overlapped on one event loop; then the same loop blocked by CPU work, and how late its
  * timers fire; then a spinner child, whose timer keeps time while the parent is blocked.
+ * Try: concur demo async
  */
 import { exitOnSignals } from '../../process/children.js';
 import { measureLateness, overlapWaits, quantile, type LatenessRun } from './event-loop.js';

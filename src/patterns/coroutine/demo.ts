@@ -3,6 +3,7 @@
  * Concurrency": pull, receive (and priming), close/throw, push pipelines and broadcast, the re-entrance
  * hazard, and the same coroutine run in a child process. Each step's output goes to stdout; the commentary
  * goes to stderr.
+ * Try: concur demo coroutine
  */
 import { countdown, grepAndPrint, grepAndPrintUnprimed, sampleLines } from './examples.js';
 import { grepInChild } from './coprocess.js';

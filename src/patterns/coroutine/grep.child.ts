@@ -1,7 +1,8 @@
 /**
  * Child entry point: the grep coroutine, in its own process, fed by IPC messages instead of `next()` calls.
- * The coroutine is the same code as in-process (grepAndPrint in coroutine-examples.ts); only its
+ * The coroutine is the same code as in-process (grepAndPrint in examples.ts); only its
  * environment differs: messages arrive from the parent, and its output goes back as messages.
+ * Try: concur demo coroutine
  */
 import { exitWithParent } from '../../process/lifeline.js';
 import { disconnect, receive, send } from '../../process/messages.js';

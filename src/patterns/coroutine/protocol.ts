@@ -3,6 +3,7 @@
  * The parent's `sendTo(child)` looks like any coroutine: each value pushed into it becomes a `send` message;
  * closing it sends `close`. The child runs the same grep coroutine it would run in-process, and sends back
  * each line the coroutine emits. Both sides import these types and the guards that check them.
+ * Try: concur demo coroutine
  */
 import { isNumber, isString, messageGuard } from '../../process/messages.js';
 

@@ -12,6 +12,7 @@
  * `concur pipeline` when stages are CPU-heavy and can run in parallel on several cores.
  * From Beazley's copipe.py ("the coroutine is the implementation; the environment is whatever you choose").
  * Try: concur coroutine --stage upper < file.txt
+ * Try: concur demo coroutine
  */
 import { isThenable, linesOf, StageError, type Stage, type StageResult } from '../../modules/contract.js';
 import { LineDecoder } from '../../modules/lines.js';

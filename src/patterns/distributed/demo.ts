@@ -3,6 +3,7 @@
  * standing in for two machines, a CPU-bound job fanned out over them, and one "machine" killed with SIGKILL
  * mid-run: its batches come back after their lock expires, and the other host finishes them. Every result is
  * written once, in input order.
+ * Try: concur demo distributed
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

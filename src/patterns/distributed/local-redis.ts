@@ -3,6 +3,7 @@
  * loopback port, in a temporary directory, with persistence off. It is a plain child process (not Node), so it
  * cannot watch an IPC channel itself: when asked, concur's guardian process kills it if this process dies,
  * even by SIGKILL.
+ * Try: concur demo distributed
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

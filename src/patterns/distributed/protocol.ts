@@ -8,6 +8,7 @@
  *
  * Items are data, never code: no message names a module. A host runs only the module on its own command line.
  * Both sides import these types only; nothing else is shared.
+ * Try: concur demo distributed
  */
 
 /** Every concur key in Redis starts with this (BullMQ's `prefix`), apart from other BullMQ applications. */
@@ -50,7 +51,7 @@ export interface BatchResult {
   runs: [count: number, worker: number, pid: number, attempts: number][];
   /** Milliseconds the host spent on the batch: the coordinator sizes the next batches from it. */
   elapsedMs: number;
-  /** The host's PID, and when it began and finished the batch (epoch ms, src/clock.ts): for traces. */
+  /** The host's PID, and when it began and finished the batch (epoch ms, src/trace/clock.ts): for traces. */
   pid?: number;
   startedAt?: number;
   endedAt?: number;

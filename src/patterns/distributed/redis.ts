@@ -6,6 +6,7 @@
  * with one line instead of a silent hang. Credentials come only through the URL and are never printed.
  *
  * ioredis is loaded by dynamic import: nothing here costs a local command anything.
+ * Try: concur demo distributed
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { ConcurError, UsageError } from '../../process/errors.js';

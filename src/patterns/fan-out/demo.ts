@@ -3,6 +3,7 @@
  * ProcessPoolExecutor example from Python's docs), first with one worker, then with one per core: who did what,
  * and the measured speed-up. Then a worker is killed mid-run: its monitor reports it, a replacement starts,
  * and only the items in flight on it run again.
+ * Try: concur demo fan-out
  */
 import { availableParallelism } from 'node:os';
 import { WorkerPool, type ItemResult, type PoolEvent } from './pool.js';

@@ -9,6 +9,7 @@
  * A worker runs its batches one at a time, in the order they arrive; the pool relies on that to know which batch
  * was running when a worker died. Both sides share these types and the two guards that check a message's shape
  * before it is used (src/process/messages.ts); nothing else.
+ * Try: concur demo fan-out
  */
 import { messageGuard } from '../../process/messages.js';
 
@@ -29,7 +30,7 @@ export interface ItemFailure {
   message: string;
 }
 
-/** When the worker got a batch, began it and finished it, in epoch ms (src/clock.ts): for traces. */
+/** When the worker got a batch, began it and finished it, in epoch ms (src/trace/clock.ts): for traces. */
 export interface BatchTimes {
   receivedAt: number;
   startedAt: number;

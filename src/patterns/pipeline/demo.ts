@@ -2,6 +2,7 @@
  * Demo: a pipeline of three stage processes (words → lower → tally) over a built-in text, narrated.
  * Shows each stage's PID, its items in and out while it runs and at the end, and that the three stages work
  * at the same time: each one starts on its input long before the stage before it has finished.
+ * Try: concur demo pipeline
  */
 import { Readable, Writable } from 'node:stream';
 import { stageLabel } from '../../modules/contract.js';

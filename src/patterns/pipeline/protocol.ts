@@ -13,6 +13,7 @@
  *      ◄── done | failed | output-closed
  *
  * Both sides import these types only; nothing else is shared.
+ * Try: concur demo pipeline
  */
 
 /** Sent by concur to a stage. */
@@ -41,7 +42,7 @@ export interface StageStats {
   /** Milliseconds after `start` when its first input arrived and when its input ended (for the demo). */
   firstInputMs: number;
   endOfInputMs: number;
-  /** When `start` arrived, in epoch ms (src/clock.ts): the times above count from it (for traces). */
+  /** When `start` arrived, in epoch ms (src/trace/clock.ts): the times above count from it (for traces). */
   startedAt: number;
 }
 

@@ -9,6 +9,7 @@
  * chunk or two (plus the longest line) in memory.
  *
  * argv: [node, this file, module] (a built-in name or a path, as the user gave it).
+ * Try: concur demo pipeline
  */
 import { createReadStream, fstatSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';

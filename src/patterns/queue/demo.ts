@@ -1,6 +1,7 @@
 /**
  * Demo: mp_workers in Node. Twenty mul tasks go on the queue and four workers pull them; the unordered
  * results come back on the done queue; ten plus tasks follow; then one STOP per worker, and each leaves.
+ * Try: concur demo queue
  */
 import { epochNow } from '../../trace/clock.js';
 import type { ProcessRef } from '../../trace/events.js';

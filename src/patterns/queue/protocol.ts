@@ -2,6 +2,7 @@
  * The conversation between a task queue (in the parent) and the workers of a farm, after Python's
  * mp_workers.py. A worker asks for work (`get`); the queue answers with a task or the STOP sentinel.
  * Each finished task comes back as a `result` (the done queue). A worker that gets STOP exits normally.
+ * Try: concur demo queue
  */
 import { isNumber, messageGuard, type Fields } from '../../process/messages.js';
 

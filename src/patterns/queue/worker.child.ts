@@ -2,6 +2,7 @@
  * A worker of the queue farm: `for task in iter(input.get, 'STOP')`, in Node. It asks the queue for a task,
  * computes it, puts the result on the done queue, and asks again, until it receives the STOP sentinel.
  * Usage (forked): worker.child.js <number>
+ * Try: concur demo queue
  */
 import { isToQueueWorker, type FromQueueWorker, type QueueTask, type ToQueueWorker } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';

@@ -2,6 +2,7 @@
  * Demo: a small operating system of generator tasks, after Beazley's pyos4–pyos8. `yield` is a trap: tasks
  * ask the scheduler for their id, start and kill tasks, wait for one to exit, sleep, and wait for I/O, and
  * refer to one another only by task id. Every step's output is deterministic (stdout); commentary on stderr.
+ * Try: concur demo scheduler
  */
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';

@@ -2,6 +2,7 @@
  * A worker thread of the shared-memory demo. It waits at a barrier until every thread is ready (so they all
  * count at the same moment), then adds 1 to the counter `increments` times in the way `mode` says.
  * Threads need no exitWithParent(): they live inside the process and die with it.
+ * Try: concur demo shared-memory
  */
 import { workerData } from 'node:worker_threads';
 import { epochNow } from '../../trace/clock.js';

@@ -1,6 +1,7 @@
 /**
  * Demo: worker threads racing on a shared counter, then the same with Atomics, then with messages instead of
  * shared memory, with the cost of each; and last, why forked processes cannot share memory like this.
+ * Try: concur demo shared-memory
  */
 import { exitOnSignals } from '../../process/children.js';
 import { countWithThreads, probeProcessSharing, type CountRun } from './shared-memory.js';

@@ -3,6 +3,7 @@
  * channel, reports what actually arrived, and writes 99 into it if it can. The parent then looks at its
  * own buffer: still 0, because a process boundary copies data; it never shares it.
  * Usage (forked): probe.child.js
+ * Try: concur demo shared-memory
  */
 import { epochNow } from '../../trace/clock.js';
 import { isToProbe, type FromProbe } from './protocol.js';

@@ -2,6 +2,7 @@
  * What the shared-memory demo's main thread and its worker threads exchange. The counter itself is not in
  * any message: it lives in a SharedArrayBuffer both sides see. Messages carry only the set-up (workerData)
  * and, for the message-passing comparison, the increments themselves.
+ * Try: concur demo shared-memory
  */
 import { isNumber, isString, messageGuard } from '../../process/messages.js';
 
@@ -28,7 +29,7 @@ export interface CounterWorkerData {
 export type FromCounterThread =
   | { type: 'ready' }
   | { type: 'add'; n: number }
-  /** `startedAt`/`endedAt`: when the thread's counting began and ended (epoch ms, src/clock.ts). */
+  /** `startedAt`/`endedAt`: when the thread's counting began and ended (epoch ms, src/trace/clock.ts). */
   | { type: 'done'; ms: number; startedAt: number; endedAt: number };
 
 /** Index of the counter and of the start flag in the shared Int32Array. */
@@ -41,7 +42,7 @@ export type ToProbe = { type: 'probe'; buffer: unknown };
 /** Probe child → parent: what arrived, and whether writing into it worked. */
 export type FromProbe =
   | { type: 'ready' }
-  /** `at`: when the probe arrived (epoch ms, src/clock.ts). */
+  /** `at`: when the probe arrived (epoch ms, src/trace/clock.ts). */
   | { type: 'probed'; arrivedAs: string; wrote: boolean; at: number };
 
 /** A well-formed message from a counting thread. */

@@ -1,6 +1,7 @@
 /**
  * The spinner's own stopwatch: when each frame was drawn, and what that says about the process drawing them.
  * Kept apart from the renderers (and ora) so a child can start timing, and draw, before ora has loaded.
+ * Try: concur demo spinner
  */
 import type { SpinnerStats } from './protocol.js';
 

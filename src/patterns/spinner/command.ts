@@ -7,13 +7,13 @@
  * the command's lines on the terminal are sent to the child, which prints each one above the spinner.
  *
  * Try: concur spinner -- sh -c 'sleep 1; echo done'
+ * Try: concur demo spinner
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
 import { ConcurError, signalExitCode } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
-import { terminalPolicy, type TerminalPolicy } from '../../terminal/output.js';
+import { terminalPolicy, type TerminalPolicy } from '../../terminal/policy.js';
 import { SpinnerProcess } from './spinner.js';
 
 /** How to run a command under a spinner. */
@@ -53,6 +53,8 @@ export async function spinCommand(
   args: string[],
   options: SpinCommandOptions = {},
 ): Promise<SpinCommandResult> {
+  // Loaded here, not at the top: importing the library should not cost execa's start-up.
+  const { execa } = await import('execa');
   const policy = options.policy ?? terminalPolicy(process.stderr);
   const show = options.spinner !== false;
   const animate = show && policy.animate;

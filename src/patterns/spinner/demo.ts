@@ -2,6 +2,7 @@
  * Demo: the spinner process, narrated. Shows the child's PID, every kind of message that crosses the IPC
  * channel, and how many frames the child drew while the parent was blocked; then the in-process
  * counter-example, whose timer cannot fire while the same computation runs.
+ * Try: concur demo spinner
  */
 import { SpinnerProcess, withInProcessSpinner } from './spinner.js';
 import { countPrimes } from '../../work/primes.js';

@@ -2,6 +2,7 @@
  * The whole conversation between a busy parent and its spinner child, in one place.
  * Parent → child: start, update, log, guard, succeed/fail, stop. Child → parent: ready, stats.
  * Both sides import these types only; nothing else is shared.
+ * Try: concur demo spinner
  */
 
 /** How the child draws: ora's dots, or the chapter's `| / - \` with backspaces. */
@@ -50,12 +51,12 @@ export interface SpinnerStats {
   wallMs: number;
   /** Every message the child received, by type, in order (for the narrated demo). */
   received: string[];
-  /** When the child handled each of those messages, in epoch ms (src/clock.ts), for traces. */
+  /** When the child handled each of those messages, in epoch ms (src/trace/clock.ts), for traces. */
   receivedAt: number[];
   /** When the spinner was turning: runs of frames without a stall, as [from, to] in epoch ms. */
   spinning: [number, number][];
 }
 
-/** Sent by the child; `at` is when, in epoch ms (src/clock.ts). */
+/** Sent by the child; `at` is when, in epoch ms (src/trace/clock.ts). */
 export type FromSpinner =
   { type: 'ready'; pid: number; at: number } | { type: 'stats'; stats: SpinnerStats; at: number };

@@ -1,6 +1,7 @@
 /**
  * How a spinner is drawn, kept apart from where it runs. The same renderers serve the spinner child
  * (the pattern) and `--in-process` (the counter-example), so the only difference between the two is the process.
+ * Try: concur demo spinner
  */
 import { Chalk } from 'chalk';
 import ora, { type Ora } from 'ora';

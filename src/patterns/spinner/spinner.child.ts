@@ -3,6 +3,7 @@
  * Its event loop is free while the parent's is blocked, which is the whole point of the pattern.
  * It obeys messages from src/patterns/spinner/protocol.ts, cleans the terminal itself, and exits when its parent
  * goes away (IPC 'disconnect'), because a busy or killed parent cannot clean up after it.
+ * Try: concur demo spinner
  */
 import { epochNow } from '../../trace/clock.js';
 import type { FromSpinner, ToSpinner } from './protocol.js';

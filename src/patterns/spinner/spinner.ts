@@ -12,7 +12,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { recorder, type ProcessRef } from '../../trace/events.js';
-import { terminalPolicy, type TerminalPolicy } from '../../terminal/output.js';
+import { terminalPolicy, type TerminalPolicy } from '../../terminal/policy.js';
 import { forkChild, type ForkChildOptions } from '../../process/children.js';
 import type { FromSpinner, SpinnerStats, SpinnerStyle, ToSpinner } from './protocol.js';
 

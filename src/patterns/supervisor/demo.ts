@@ -3,6 +3,7 @@
  * message and links (its workers go down with it). Then concur supervises workers itself, crashes them on a
  * seeded schedule, and restarts them by the chosen strategy until the crashes run out (orderly shutdown,
  * exit 0) or the restart intensity is exceeded (orderly shutdown, exit 1).
+ * Try: concur demo supervisor
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -2,6 +2,7 @@
  * The conversation between the supervisor demo and its workers (and the sub-supervisor of the links step).
  * Parent → worker: crash (in one of several ways) or finish normally. Worker → parent: ready.
  * Parent → sub-supervisor: nothing; sub-supervisor → parent: ready, with the PIDs of the workers it started.
+ * Try: concur demo supervisor
  */
 
 import { isNumber, isString, messageGuard, type Fields } from '../../process/messages.js';

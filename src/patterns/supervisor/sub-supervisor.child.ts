@@ -2,6 +2,7 @@
  * A supervisor in its own process, supervising two workers: the middle of a supervision tree. The demo
  * kills it to show links: its workers are linked to it (exitWithParent), so they go down with it.
  * Usage (forked): sub-supervisor.child.js
+ * Try: concur demo supervisor
  */
 import { fileURLToPath } from 'node:url';
 import { isFromSupervisedWorker, type FromSubSupervisor } from './protocol.js';

@@ -3,6 +3,7 @@
  * until the parent tells it to crash (exit code, signal or uncaught error) or to finish. It calls
  * exitWithParent(), its half of the link: when its supervisor dies, so does it.
  * Usage (forked): worker.child.js <id>
+ * Try: concur demo supervisor
  */
 import { isToSupervisedWorker, type FromSupervisedWorker, type ToSupervisedWorker } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';

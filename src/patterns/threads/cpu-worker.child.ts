@@ -3,6 +3,7 @@
  * sent. As a thread it talks through parentPort; as a process through its IPC channel, and it calls
  * exitWithParent() so it can never outlive its parent.
  * Usage: new Worker(cpu-worker.child.js) or fork(cpu-worker.child.js)
+ * Try: concur demo threads
  */
 import { parentPort } from 'node:worker_threads';
 import { epochNow } from '../../trace/clock.js';

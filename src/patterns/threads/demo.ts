@@ -1,6 +1,7 @@
 /**
  * Demo: the same prime counting on worker threads and on forked processes, side by side: start-up time,
  * memory and throughput, with the main thread alone as the baseline; then when to pick which.
+ * Try: concur demo threads
  */
 import { availableParallelism } from 'node:os';
 import { exitOnSignals } from '../../process/children.js';

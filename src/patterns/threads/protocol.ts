@@ -1,6 +1,7 @@
 /**
  * The conversation between the threads demo and its CPU workers. The same messages serve a worker thread
  * (postMessage) and a forked process (IPC), so the only difference measured is the kind of worker.
+ * Try: concur demo threads
  */
 import { isNumber, messageGuard } from '../../process/messages.js';
 
@@ -13,7 +14,7 @@ export type ToCpuWorker = { type: 'job'; id: number; from: number; to: number } 
  */
 export type FromCpuWorker =
   | { type: 'ready'; rss: number }
-  /** `startedAt`/`endedAt`: when the worker began and finished the job (epoch ms, src/clock.ts). */
+  /** `startedAt`/`endedAt`: when the worker began and finished the job (epoch ms, src/trace/clock.ts). */
   | { type: 'result'; id: number; count: number; startedAt: number; endedAt: number };
 
 /** A well-formed message to a CPU worker. */

@@ -268,9 +268,8 @@ describe('concur pipeline: streaming and processes', () => {
       const [code, killedBy] = await new Promise<[number | null, string | null]>((resolve) =>
         child.once('exit', (c, s) => resolve([c, s])),
       );
-      if (signal === 'SIGINT') expect(code).toBe(130);
-      if (signal === 'SIGTERM') expect(code).toBe(143);
-      if (signal === 'SIGKILL') expect(killedBy).toBe('SIGKILL');
+      const expected = { SIGINT: [130, null], SIGTERM: [143, null], SIGKILL: [null, 'SIGKILL'] }[signal];
+      expect([code, killedBy]).toEqual(expected);
       for (const pid of stages) await waitFor(() => !isAlive(pid), 5000, `stage ${pid} to exit`);
       child.stdin.destroy();
     });

@@ -1,6 +1,7 @@
+import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { terminalPolicy } from '../../../src/terminal/output.js';
+import { terminalPolicy } from '../../../src/terminal/policy.js';
 import {
   concur,
   concurBin,
@@ -246,7 +247,7 @@ describe('in a real terminal', () => {
     // Progress sent from inside the blocking loop reached the child and was drawn.
     expect(screen).toMatch(/Counting primes… [1-9]\d?%/);
     expect(screen.lastIndexOf('\u001b[?25h')).toBeGreaterThan(screen.lastIndexOf('\u001b[?25l'));
-    expect(stripAnsi(screen)).toContain('✔ Computation done in');
+    expect(stripVTControlCharacters(screen)).toContain('✔ Computation done in');
   });
 
   it('NO_COLOR: frames but no colour; CI and TERM=dumb: no escape codes at all', async () => {
@@ -262,7 +263,7 @@ describe('in a real terminal', () => {
   it("prints a wrapped command's lines above the spinner, intact", async () => {
     const run = await inTerminal(concurCommand(['spinner', '--', 'node', fixture('stderr-lines.js')]));
     // Treat "cursor to column 1" and carriage returns as line starts: each line must survive whole.
-    const text = stripAnsi(run.stdout.replaceAll('\u001b[1G', '\n').replace(/\r/g, '\n'));
+    const text = stripVTControlCharacters(run.stdout.replaceAll('\u001b[1G', '\n').replace(/\r/g, '\n'));
     for (let i = 0; i < 5; i++) {
       expect(text).toMatch(new RegExp(`^stderr line ${i}$`, 'm'));
       expect(text).toMatch(new RegExp(`^stdout line ${i}$`, 'm'));
@@ -283,10 +284,6 @@ describe('in a real terminal', () => {
     for (const pid of pids) await waitFor(() => !isAlive(pid), 1500, `process ${pid} to exit`);
   });
 });
-
-function stripAnsi(text: string): string {
-  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
-}
 
 describe('the README', () => {
   it('lists every registered pattern in its demo table', async () => {
