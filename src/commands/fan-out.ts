@@ -9,7 +9,8 @@ import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../terminal
 import type { ItemResult, PoolEvent, ResultBatch, WorkerPool } from '../patterns/fan-out/pool.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
-import { parseCount, parseCountOrZero } from '../options.js';
+import { parseCount, parseCountOrZero, parseDuration } from '../options.js';
+import { checkInput } from '../terminal/input.js';
 
 /** The flags of `concur fan-out` (also read by its broker mode, src/commands/fan-out-broker.ts). */
 export interface FanOutFlags {
@@ -22,6 +23,7 @@ export interface FanOutFlags {
   progress: boolean;
   broker?: string;
   queue?: string;
+  loadTimeout: number;
 }
 
 // Past this many, failed items are counted but no longer listed one by one on stderr (--json has them all).
@@ -50,6 +52,12 @@ export function registerFanOut(program: Command): void {
     .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
     .option('--json', 'one JSON object per item: {index, input, output|error, worker, pid, attempts}')
     .option('--no-progress', 'no progress line on stderr (it is only drawn on a terminal anyway)')
+    .option(
+      '--load-timeout <duration>',
+      'give up (exit 2) on a worker module still loading after this long (500ms, 10s, 2m)',
+      parseDuration,
+      10_000,
+    )
     .option('--broker <url>', 'send the items to `concur worker` hosts through Redis (redis://host:6379)')
     .option('--queue <name>', 'with --broker: the queue the hosts pull from (default: concur)')
     .addHelpText(
@@ -73,6 +81,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
       // Same input, output, records and exit codes; the items go to worker hosts instead of a local pool.
       if (flags.broker !== undefined || flags.queue !== undefined)
         return (await import('./fan-out-broker.js')).fanOutOnBroker(flags, command);
+      checkInput();
       const { WorkerPool } = await import('../patterns/fan-out/pool.js');
       const { lineChunks } = await import('../modules/lines.js');
       const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
@@ -87,6 +96,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         jobs: flags.jobs,
         retries: flags.retries,
         maxRestarts: flags.maxRestarts,
+        loadTimeoutMs: flags.loadTimeout,
         onEvent: (event) => reportEvent(event, progress),
       });
       started.pool = pool;

@@ -52,10 +52,13 @@ export function receiveFrom<T>(
 
 /**
  * In a child: send a message to the parent while the channel is open (after the parent is gone there is
- * no one to tell; the lifeline ends the child). `then` runs once the message has been handed to the OS,
- * which is how a child knows it may exit without losing it.
+ * no one to tell). `then` runs once the message has been handed to the OS, which is how a child knows it may
+ * exit without losing it; with no parent to tell, it runs at once.
  */
 export function send<T extends { type: string }>(message: T, then?: () => void): void {
-  if (!process.connected || !process.send) return;
+  if (!process.connected || !process.send) {
+    then?.();
+    return;
+  }
   process.send(message, undefined, {}, () => then?.());
 }

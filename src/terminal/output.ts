@@ -1,9 +1,19 @@
 /**
  * The one module that decides what goes where. stdout is data; stderr is for people.
  * Animation and colour are allowed only on a real terminal, never under CI or TERM=dumb;
- * NO_COLOR and FORCE_COLOR are honoured. A closed stdout (`| head -1`) ends concur quietly.
+ * NO_COLOR and FORCE_COLOR are honoured. A closed stdout (`| head -1`) ends concur quietly; any other failure
+ * to write it (a full disk, an I/O error, a descriptor not open for writing) is one line and exit 1.
+ * User code that runs in a data process writes to stderr, never into the data (`isolateUserOutput`).
  */
+import { Console } from 'node:console';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { OutputError } from '../process/errors.js';
+
+/**
+ * The real stdout, kept before `isolateUserOutput` can point `process.stdout` at stderr: concur's data goes
+ * here and nowhere else.
+ */
+export const dataOut: NodeJS.WriteStream = process.stdout;
 
 /** What the terminal on a stream allows. */
 export interface TerminalPolicy {
@@ -67,6 +77,8 @@ let epipeInstalled = false;
 /**
  * Node ignores SIGPIPE, so a reader that goes away (`| head -1`) shows up as an EPIPE error on stdout.
  * Treat it as "the consumer has all it wants": run the handlers (stop children), then exit 0 quietly.
+ * Any other error writing stdout (ENOSPC, EIO, EBADF) runs the same handlers, then says so in one line and
+ * exits 1: the output is incomplete, and no stage or worker is to blame.
  */
 export function onStdoutClosed(handler: EpipeHandler): () => void {
   installEpipe();
@@ -79,10 +91,11 @@ export function onStdoutClosed(handler: EpipeHandler): () => void {
 function installEpipe(): void {
   if (epipeInstalled) return;
   epipeInstalled = true;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+  dataOut.on('error', (error: NodeJS.ErrnoException) => {
     for (const handler of epipeHandlers) handler();
-    process.exit(0);
+    if (error.code === 'EPIPE') process.exit(0);
+    sayError(new OutputError('stdout', error).message);
+    process.exit(1);
   });
 }
 
@@ -92,8 +105,28 @@ function installEpipe(): void {
  */
 export function writeData(chunk: string | Uint8Array): Promise<void> | undefined {
   installEpipe();
-  if (process.stdout.write(chunk)) return undefined;
-  return new Promise((resolve) => process.stdout.once('drain', resolve));
+  if (dataOut.write(chunk)) return undefined;
+  return new Promise((resolve) => dataOut.once('drain', resolve));
+}
+
+let isolated = false;
+
+/**
+ * From now on, user code's `console.*` and `process.stdout.write` go to stderr, so nothing it prints can become
+ * data; concur's own data still goes to the real stdout (`dataOut`, `writeData`). Call it before loading user
+ * modules in a process whose stdout carries data (a pipeline stage, `concur coroutine`).
+ */
+export function isolateUserOutput(): void {
+  if (isolated) return;
+  isolated = true;
+  const stderr = process.stderr;
+  Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => stderr });
+  // The global console may already hold the real stdout: give it a stderr-only console's methods (bound to that
+  // console, so counters, timers and group indentation keep working). `import console from 'node:console'` is
+  // the same object, so it is covered too.
+  const toStderr = new Console({ stdout: stderr, stderr });
+  const target = console as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(toStderr)) if (typeof value === 'function') target[key] = value;
 }
 
 /** Write one data line (a newline is added). */

@@ -67,6 +67,8 @@ export interface PoolOptions {
   periodMs?: number;
   /** Directory a worker path is resolved against (default: the current directory). */
   cwd?: string;
+  /** A worker still loading its module after this long is a UsageError (default 10 s; see loadStage). */
+  loadTimeoutMs?: number;
   /** Called for every pool event (also emitted as 'event'). */
   onEvent?: (event: PoolEvent) => void;
   /** Dependency seam: how to fork a worker (defaults to node:child_process fork). */
@@ -509,7 +511,8 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       recorder.emit(ref.role, ref.pid, 'restart', { previousPid });
     }
     recorder.send(recorder.self, ref, 'load', { spec: this.options.worker });
-    child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToWorker);
+    const { worker: spec, cwd, loadTimeoutMs } = this.options;
+    child.send({ type: 'load', spec, cwd, loadTimeoutMs } satisfies ToWorker);
   }
 
   private receive(slot: Slot, message: FromWorker): void {
