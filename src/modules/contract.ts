@@ -62,7 +62,10 @@ export interface LoadOptions {
    * would have. Use a different number for each place the same module appears in one process.
    */
   instance?: number;
-  /** Give up after this many milliseconds (default 10 s): a UsageError (exit 2), as for a broken module. */
+  /**
+   * Give up after this many milliseconds (default 10 s): a UsageError (exit 2), as for a broken module. 0: no
+   * bound here, for a child whose parent bounds its loading from outside (which also stops an endless loop).
+   */
   timeoutMs?: number;
 }
 
@@ -73,7 +76,7 @@ export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
 export function loadTimedOut(what: string, ms: number): UsageError {
   const limit = ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
   return new UsageError(
-    `${what} did not finish loading within ${limit} (a top-level await that never settles?): fix it, or allow longer with --load-timeout.`,
+    `${what} did not finish loading within ${limit} (a top-level await that never settles, or an endless loop?): fix it, or allow longer with --load-timeout.`,
     'ELOADTIMEOUT',
   );
 }
@@ -187,11 +190,12 @@ export async function loadStage(
   options: LoadOptions = {},
 ): Promise<Stage> {
   const ms = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  if (ms === 0) return loadChecked(spec, cwd, options);
   let timer: NodeJS.Timeout | undefined;
   // A timer keeps this process alive, too: without one, a module whose top-level await never settles would
-  // leave nothing to wait for, and Node would exit 13 with no message.
+  // leave nothing to wait for, and Node would exit 13 with no message. (setTimeout holds at most ~24.8 days.)
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(loadTimedOut(spec, ms)), ms);
+    timer = setTimeout(() => reject(loadTimedOut(spec, ms)), Math.min(ms, 2 ** 31 - 1));
   });
   try {
     return await Promise.race([loadChecked(spec, cwd, options), timedOut]);

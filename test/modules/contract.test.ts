@@ -54,6 +54,15 @@ describe('loading has a bound', () => {
       expect(result.stdout).toBe('');
     });
 
+  for (const name of ['pipeline', 'fan-out'] as const)
+    it(`a module stuck in an endless loop while loading: one line and exit 2, as ${name}`, async () => {
+      const args = environments[name](misbehaving('loops-forever.js'));
+      const result = await concur([...args, '--load-timeout', '500ms'], { input: 'a\n', timeout: 20_000 });
+      expect(result.timedOut).toBe(false);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr.trim()).toMatch(/^concur: .*loops-forever\.js.* did not finish loading within/);
+    });
+
   it('--load-timeout takes a duration', async () => {
     const result = await concur(['pipeline', '--stage', 'upper', '--load-timeout', 'soon'], { input: '' });
     expect(result.exitCode).toBe(2);

@@ -16,7 +16,7 @@ import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { resolveModule } from '../../modules/contract.js';
+import { DEFAULT_LOAD_TIMEOUT_MS, loadTimedOut, resolveModule } from '../../modules/contract.js';
 import { ConcurError, UsageError } from '../../process/errors.js';
 import { recorder, type ProcessRef } from '../../trace/events.js';
 import { forkChild, track } from '../../process/children.js';
@@ -252,11 +252,19 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       pool.startup = { resolve, reject };
     });
     for (let id = 1; id <= jobs; id++) pool.spawn(id);
+    // Each worker bounds its own loading and says so; this is for one stuck in an endless loop, a second later.
+    const limit = (options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS) + 1000;
+    const stuck = setTimeout(
+      () => pool.startup?.reject(loadTimedOut(options.worker, limit - 1000)),
+      Math.min(limit, 2 ** 31 - 1),
+    );
     try {
       await started;
     } catch (error) {
       await pool.close();
       throw error;
+    } finally {
+      clearTimeout(stuck);
     }
     pool.startup = undefined;
     return pool;

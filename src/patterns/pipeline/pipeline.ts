@@ -239,12 +239,15 @@ export async function runPipeline(
   // A module that never finishes loading (a top-level await that never settles, an endless loop) is a
   // usage error too, rather than a pipeline that waits forever.
   const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
-  const loadTimer = setTimeout(() => {
-    const loading = stages.find((stage) => !stage.ready);
-    if (!loading || loadError || aborted !== undefined) return;
-    loadError = loadTimedOut(stageLabel(loading), loadTimeoutMs);
-    stages.forEach(stop);
-  }, loadTimeoutMs);
+  const loadTimer = setTimeout(
+    () => {
+      const loading = stages.find((stage) => !stage.ready);
+      if (!loading || loadError || aborted !== undefined) return;
+      loadError = loadTimedOut(stageLabel(loading), loadTimeoutMs);
+      stages.forEach(stop);
+    },
+    Math.min(loadTimeoutMs, 2 ** 31 - 1),
+  );
 
   for (const stage of stages) {
     receiveFrom(stage.child, isFromStage, (message) => void handle(stage, message));

@@ -424,7 +424,8 @@ process.on('unhandledRejection', failWith);
 receive(isToStage, handle);
 
 try {
-  stage = await loadStage(spec);
+  // concur bounds the loading of every stage from outside (--load-timeout), which also stops an endless loop.
+  stage = await loadStage(spec, process.cwd(), { timeoutMs: 0 });
   tell({ type: 'ready', pid: process.pid });
 } catch (error) {
   exitWith(2, { type: 'load-failed', message: error instanceof Error ? error.message : String(error) });
