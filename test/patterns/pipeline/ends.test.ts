@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, concur, concurCommand, fixture, shq, tempDirs } from '../../helpers.js';
+import { cleanEnv, concur, concurBin, fixture, tempDirs } from '../../helpers.js';
 
 const tempDir = tempDirs('pipeline-ends');
 const end = (name: string): string => fixture(`pipeline-end/${name}`);
@@ -29,20 +29,14 @@ describe('concur pipeline: a pipeline always ends', () => {
   it('ends when a stage finishes its input while the next stage is busy', { timeout: 90_000 }, async () => {
     for (const bulk of bulkSizes()) {
       const dir = tempDir();
-      const pipeline = concurCommand([
-        'pipeline',
-        '--stage',
-        end('flag-at-end.js'),
-        '--stage',
-        end('block.js'),
-      ]);
-      const result = await execa('sh', ['-c', `node ${shq(end('producer.js'))} | ${pipeline}`], {
-        reject: false,
-        timeout: 20_000,
-        encoding: 'buffer',
-        stripFinalNewline: false,
-        env: cleanEnv({ CONCUR_TEST_DIR: dir, BULK_BYTES: String(bulk) }),
-      });
+      const env = cleanEnv({ CONCUR_TEST_DIR: dir, BULK_BYTES: String(bulk) });
+      // producer | concur, with the timeout on concur itself: if it hangs, its SIGTERM stops its stages too.
+      const producer = execa('node', [end('producer.js')], { env, reject: false });
+      const result = await producer.pipe(
+        'node',
+        [concurBin, 'pipeline', '--stage', end('flag-at-end.js'), '--stage', end('block.js')],
+        { reject: false, timeout: 20_000, encoding: 'buffer', stripFinalNewline: false, env },
+      );
       expect(result.timedOut, `hung with ${bulk} bytes`).toBe(false);
       expect(result.exitCode, String(result.stderr)).toBe(0);
       const line = `${'x'.repeat(99)}\n`;
