@@ -1,7 +1,14 @@
 /**
  * concur's library API: the patterns, usable from your own code. Re-exports only.
  */
-export { ConcurError, UsageError, ExitCode, signalExitCode } from './process/errors.js';
+export {
+  ConcurError,
+  UsageError,
+  OutputError,
+  InputError,
+  ExitCode,
+  signalExitCode,
+} from './process/errors.js';
 export { terminalPolicy, type TerminalPolicy } from './terminal/output.js';
 export { track, killAll, exitOnSignals } from './process/children.js';
 export { exitWithParent, guard } from './process/lifeline.js';
@@ -79,6 +86,7 @@ export {
 export { seededRandom } from './work/random.js';
 export {
   runPipeline,
+  PipelineError,
   stageChildPath,
   type PipelineOptions,
   type PipelineResult,
@@ -101,6 +109,7 @@ export {
 } from './modules/contract.js';
 export {
   isThenable,
+  DEFAULT_LOAD_TIMEOUT_MS,
   type StageForm,
   type StageGenerator,
   type AsyncStageGenerator,
