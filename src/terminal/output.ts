@@ -5,15 +5,11 @@
  * to write it (a full disk, an I/O error, a descriptor not open for writing) is one line and exit 1.
  * User code that runs in a data process writes to stderr, never into the data (`isolateUserOutput`).
  */
-import { Console } from 'node:console';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { OutputError } from '../process/errors.js';
+import { dataOut } from './streams.js';
 
-/**
- * The real stdout, kept before `isolateUserOutput` can point `process.stdout` at stderr: concur's data goes
- * here and nowhere else.
- */
-export const dataOut: NodeJS.WriteStream = process.stdout;
+export { dataOut, isolateUserOutput } from './streams.js';
 
 /** What the terminal on a stream allows. */
 export interface TerminalPolicy {
@@ -107,26 +103,6 @@ export function writeData(chunk: string | Uint8Array): Promise<void> | undefined
   installEpipe();
   if (dataOut.write(chunk)) return undefined;
   return new Promise((resolve) => dataOut.once('drain', resolve));
-}
-
-let isolated = false;
-
-/**
- * From now on, user code's `console.*` and `process.stdout.write` go to stderr, so nothing it prints can become
- * data; concur's own data still goes to the real stdout (`dataOut`, `writeData`). Call it before loading user
- * modules in a process whose stdout carries data (a pipeline stage, `concur coroutine`).
- */
-export function isolateUserOutput(): void {
-  if (isolated) return;
-  isolated = true;
-  const stderr = process.stderr;
-  Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => stderr });
-  // The global console may already hold the real stdout: give it a stderr-only console's methods (bound to that
-  // console, so counters, timers and group indentation keep working). `import console from 'node:console'` is
-  // the same object, so it is covered too.
-  const toStderr = new Console({ stdout: stderr, stderr });
-  const target = console as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(toStderr)) if (typeof value === 'function') target[key] = value;
 }
 
 /** Write one data line (a newline is added). */

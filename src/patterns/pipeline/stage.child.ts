@@ -21,7 +21,7 @@ import { isToStage, type FromStage, type StageStats, type ToStage } from './prot
 import { exitWithParent } from '../../process/lifeline.js';
 import { receive, send } from '../../process/messages.js';
 import { systemReason } from '../../process/errors.js';
-import { dataOut, isolateUserOutput } from '../../terminal/output.js';
+import { dataOut, isolateUserOutput } from '../../terminal/streams.js';
 
 // Every message to concur is one of FromStage.
 const tell: (message: FromStage, then?: () => void) => void = send;
