@@ -6,7 +6,14 @@
  */
 
 // Errors and exit codes.
-export { ConcurError, UsageError, ExitCode, signalExitCode } from './process/errors.js';
+export {
+  ConcurError,
+  UsageError,
+  OutputError,
+  InputError,
+  ExitCode,
+  signalExitCode,
+} from './process/errors.js';
 export { terminalPolicy, type TerminalPolicy } from './terminal/policy.js';
 
 // Process discipline: no child outlives its parent (src/process/README.md).
@@ -78,6 +85,7 @@ export {
 // pipeline
 export {
   runPipeline,
+  PipelineError,
   type PipelineOptions,
   type PipelineResult,
   type StageInfo,

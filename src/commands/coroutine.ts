@@ -6,6 +6,11 @@ import type { Command } from 'commander';
 import type { Stage, StageError } from '../modules/contract.js';
 import { UsageError } from '../process/errors.js';
 import type { StageCounts } from '../patterns/coroutine/stages.js';
+import { parseDuration } from '../options.js';
+import { checkInput } from '../terminal/input.js';
+
+// The default of --load-timeout (DEFAULT_LOAD_TIMEOUT_MS in src/modules/contract.ts, loaded only when run).
+const LOAD_TIMEOUT_MS = 10_000;
 
 /** Add `concur coroutine` to the program. */
 export function registerCoroutine(program: Command): void {
@@ -19,6 +24,12 @@ export function registerCoroutine(program: Command): void {
       [] as string[],
     )
     .option('--json', 'stdout as NDJSON: {"type":"line","text":...} per output line, then one summary record')
+    .option(
+      '--load-timeout <duration>',
+      'give up (exit 2) on a stage module still loading after this long (500ms, 10s, 2m)',
+      parseDuration,
+      LOAD_TIMEOUT_MS,
+    )
     .addHelpText(
       'after',
       `
@@ -34,21 +45,29 @@ line from \`yield\` and yields that line's output; what it yields in \`finally\`
 Built-in stages: the same as concur pipeline's. Output: the same bytes as concur pipeline gives for the
 same stages and input: each line followed by "\\n", except that when the input's last line has no newline,
 what comes of it (and flush()'s lines after it) is "\\n"-separated with no newline after the last.
-Exit codes: 0 ok, 1 a stage failed (stage and line named), 2 bad module or usage.`,
+A stage's console.log and process.stdout.write go to stderr, never into the data.
+Exit codes: 0 ok, 1 a stage failed (stage and line named), or stdin could not be read, or stdout could not
+be written (a full disk), 2 bad module, a module still loading after --load-timeout, or usage.`,
     )
-    .action(async (flags: { stage: string[]; json?: boolean }) => {
+    .action(async (flags: { stage: string[]; json?: boolean; loadTimeout: number }) => {
       if (flags.stage.length === 0)
         throw new UsageError('give at least one stage: concur coroutine --stage <module> [--stage ...].');
-      const [{ loadStage, StageError }, { runStages }, { writeData, writeLine, say, stderrPolicy }] =
-        await Promise.all([
-          import('../modules/contract.js'),
-          import('../patterns/coroutine/stages.js'),
-          import('../terminal/output.js'),
-        ]);
+      checkInput();
+      const [
+        { loadStage, StageError },
+        { runStages },
+        { writeData, writeLine, say, stderrPolicy, isolateUserOutput },
+      ] = await Promise.all([
+        import('../modules/contract.js'),
+        import('../patterns/coroutine/stages.js'),
+        import('../terminal/output.js'),
+      ]);
+      // The stages run in this process: what they print goes to stderr; the data goes out through writeData.
+      isolateUserOutput();
       // Every stage is loaded (and checked) before any input is read, so a bad module costs no data.
       const stages: Stage[] = [];
       for (const [index, spec] of flags.stage.entries())
-        stages.push(await loadStage(spec, process.cwd(), { instance: index }));
+        stages.push(await loadStage(spec, process.cwd(), { instance: index, timeoutMs: flags.loadTimeout }));
       if (process.stdin.isTTY && stderrPolicy.animate)
         say('concur coroutine: reading lines from the terminal; end with Ctrl-D.');
       const started = performance.now();

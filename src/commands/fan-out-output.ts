@@ -18,6 +18,8 @@ export interface FanOutFlags {
   progress: boolean;
   broker?: string;
   queue?: string;
+  /** How long a worker module may take to load, in ms (--load-timeout). */
+  loadTimeout: number;
 }
 
 // Past this many, failed items are counted but no longer listed one by one on stderr (--json has them all).

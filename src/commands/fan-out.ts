@@ -8,7 +8,8 @@ import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js'
 import type { PoolEvent, WorkerPool } from '../patterns/fan-out/pool.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
-import { parseCount, parseCountOrZero } from '../options.js';
+import { parseCount, parseCountOrZero, parseDuration } from '../options.js';
+import { checkInput } from '../terminal/input.js';
 import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.js';
 
 /** Add `concur fan-out` to the program. */
@@ -34,6 +35,12 @@ export function registerFanOut(program: Command): void {
     .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
     .option('--json', 'one JSON object per item: {index, input, output|error, worker, pid, attempts}')
     .option('--no-progress', 'no progress line on stderr (it is only drawn on a terminal anyway)')
+    .option(
+      '--load-timeout <duration>',
+      'give up (exit 2) on a worker module still loading after this long (500ms, 10s, 2m)',
+      parseDuration,
+      10_000,
+    )
     .option('--broker <url>', 'send the items to `concur worker` hosts through Redis (redis://host:6379)')
     .option('--queue <name>', 'with --broker: the queue the hosts pull from (default: concur)')
     .addHelpText(
@@ -57,6 +64,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
       // Same input, output, records and exit codes; the items go to worker hosts instead of a local pool.
       if (flags.broker !== undefined || flags.queue !== undefined)
         return (await import('./fan-out-broker.js')).fanOutOnBroker(flags, command);
+      checkInput();
       const { WorkerPool } = await import('../patterns/fan-out/pool.js');
       const { lineChunks } = await import('../modules/lines.js');
       const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
@@ -71,6 +79,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         jobs: flags.jobs,
         retries: flags.retries,
         maxRestarts: flags.maxRestarts,
+        loadTimeoutMs: flags.loadTimeout,
         onEvent: (event) => reportEvent(event, progress),
       });
       started.pool = pool;

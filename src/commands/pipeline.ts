@@ -6,16 +6,19 @@
 import type { Command } from 'commander';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { builtins } from '../modules/contract.js';
+import { builtins, DEFAULT_LOAD_TIMEOUT_MS } from '../modules/contract.js';
 import { say, stderrPolicy, style, writeData, writeLine } from '../terminal/output.js';
+import { checkInput } from '../terminal/input.js';
 import type { StageError } from '../modules/contract.js';
 import type { PipelineResult } from '../patterns/pipeline/pipeline.js';
 import { exitOnSignals } from '../process/children.js';
+import { parseDuration } from '../options.js';
 
 interface PipelineFlags {
   stage: string[];
   json?: boolean;
   stats?: boolean;
+  loadTimeout: number;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -33,6 +36,12 @@ export function registerPipeline(program: Command): void {
     )
     .option('--json', 'stdout as NDJSON: {"type":"line","text":...} per output line, then one summary record')
     .option('--stats', 'print lines, bytes, peak memory and CPU of each stage on stderr at the end')
+    .option(
+      '--load-timeout <duration>',
+      'give up (exit 2) on a stage module still loading after this long (500ms, 10s, 2m)',
+      parseDuration,
+      DEFAULT_LOAD_TIMEOUT_MS,
+    )
     .addHelpText(
       'after',
       `
@@ -47,23 +56,27 @@ Examples:
   concur pipeline --stage words --stage count --json | jq 'select(.type=="summary")'
 
 Lines are UTF-8 text split on \\n (a \\r stays part of its line). A last line without a newline comes out
-without one. Exit codes: 0 done (also when the reader of stdout goes away), 1 a stage failed (the message
-names the stage and the line), 2 a module is missing or unusable (before any input is read).`,
+without one. A stage's console.log and process.stdout.write go to stderr, never into the data.
+Exit codes: 0 done (also when the reader of stdout goes away), 1 a stage failed or ended early (the message
+names the stage and the line), or stdin could not be read, or stdout could not be written (a full disk),
+2 a module is missing, unusable or still loading after --load-timeout (before any input is read).`,
     )
     .action(async (flags: PipelineFlags) => {
-      const [{ runPipeline }, { StageError }] = await Promise.all([
-        import('../patterns/pipeline/pipeline.js'),
-        import('../modules/contract.js'),
-      ]);
+      const { runPipeline, PipelineError } = await import('../patterns/pipeline/pipeline.js');
+      checkInput();
       exitOnSignals();
       if (process.stdin.isTTY && stderrPolicy.animate)
         say(style.dim('concur: reading lines from the terminal; end with Ctrl-D.'));
       const output = flags.json ? jsonLines() : 'inherit';
       let result: PipelineResult;
       try {
-        result = await runPipeline(flags.stage, { input: 'inherit', output });
+        result = await runPipeline(flags.stage, {
+          input: 'inherit',
+          output,
+          loadTimeoutMs: flags.loadTimeout,
+        });
       } catch (error) {
-        if (error instanceof StageError && error.result) {
+        if (error instanceof PipelineError) {
           if (flags.json) await writeLine(JSON.stringify(summary(error.result, error)));
           if (flags.stats) printStats(error.result);
         }

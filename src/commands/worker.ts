@@ -9,7 +9,7 @@ import { say, StatusLine } from '../terminal/output.js';
 import type { HostEvent, WorkerHost } from '../patterns/distributed/host.js';
 import { exitOnSignals } from '../process/children.js';
 import { exitWithParent } from '../process/lifeline.js';
-import { parseCount, parseCountOrZero } from '../options.js';
+import { parseCount, parseCountOrZero, parseDuration } from '../options.js';
 
 interface WorkerFlags {
   broker: string;
@@ -20,6 +20,7 @@ interface WorkerFlags {
   maxRestarts: number;
   name?: string;
   lockMs?: number;
+  loadTimeout: number;
 }
 
 /** Add `concur worker` to the program. */
@@ -45,6 +46,12 @@ export function registerWorker(program: Command): void {
       1,
     )
     .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
+    .option(
+      '--load-timeout <duration>',
+      'give up (exit 2) on a worker module still loading after this long (500ms, 10s, 2m)',
+      parseDuration,
+      10_000,
+    )
     .option('--name <name>', "this host's name in results (default: <hostname>-<pid>)")
     .option(
       '--lock-ms <ms>',
@@ -84,6 +91,7 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
         maxRestarts: flags.maxRestarts,
         name: flags.name,
         lockMs: flags.lockMs,
+        loadTimeoutMs: flags.loadTimeout,
         onEvent: (event) => status.on(event),
       }));
       try {

@@ -22,11 +22,12 @@
  *
  * "The coroutine is the implementation; the environment is whatever you choose" (Beazley).
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { register } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { needsModuleFormat } from './esm-hooks.js';
 import { ConcurError, ExitCode, UsageError } from '../process/errors.js';
-import type { PipelineResult } from '../patterns/pipeline/pipeline.js';
 
 /** What a stage returns for one line. */
 export type StageResult = string | null | undefined | readonly string[];
@@ -61,6 +62,23 @@ export interface LoadOptions {
    * would have. Use a different number for each place the same module appears in one process.
    */
   instance?: number;
+  /**
+   * Give up after this many milliseconds (default 10 s): a UsageError (exit 2), as for a broken module. 0: no
+   * bound here, for a child whose parent bounds its loading from outside (which also stops an endless loop).
+   */
+  timeoutMs?: number;
+}
+
+/** How long a module may take to load (import, top-level code, a coroutine's priming) unless told otherwise. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
+
+/** The usage error for a module (`what`: its name as the user gave it) still loading after `ms` milliseconds. */
+export function loadTimedOut(what: string, ms: number): UsageError {
+  const limit = ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+  return new UsageError(
+    `${what} did not finish loading within ${limit} (a top-level await that never settles, or an endless loop?): fix it, or allow longer with --load-timeout.`,
+    'ELOADTIMEOUT',
+  );
 }
 
 /** The built-in modules, by name: each is a file in src/modules/builtins/. */
@@ -110,17 +128,13 @@ export function reasonOf(cause: unknown): string {
  * message for the same failure.
  */
 export class StageError extends ConcurError {
-  /** What each stage had done when the pipeline stopped (set by runPipeline). */
-  readonly result?: PipelineResult;
-
   constructor(
     message: string,
     readonly stage: StageRef,
     readonly line: number | null,
-    options: { exitCode?: number; cause?: unknown; result?: PipelineResult } = {},
+    options: { exitCode?: number; cause?: unknown } = {},
   ) {
     super(message, options.exitCode ?? ExitCode.failure, 'ESTAGE', { cause: options.cause });
-    this.result = options.result;
   }
 
   /** This error as the `error` field of a `--json` summary, the same for pipeline and coroutine. */
@@ -165,15 +179,66 @@ export function resolveModule(spec: string, cwd = process.cwd()): { name: string
 }
 
 /**
- * Load a module by built-in name or path and check its shape. Any problem (missing file, syntax error,
- * no default function) is a UsageError (exit 2) whose one line says how to fix it.
+ * Load a module by built-in name, path or file: URL, and check its shape. Any form loads: an ES module (`.mjs`,
+ * or `.js` in a "type": "module" package, or `.js` in a CommonJS package: see esm-hooks.ts) or CommonJS
+ * (`.cjs`, or `.js` with `module.exports = function`). Any problem (missing file, syntax error, no default
+ * function, still loading after `timeoutMs`) is a UsageError (exit 2) whose one line says how to fix it.
  */
 export async function loadStage(
   spec: string,
   cwd = process.cwd(),
   options: LoadOptions = {},
 ): Promise<Stage> {
+  const ms = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  if (ms === 0) return loadChecked(spec, cwd, options);
+  let timer: NodeJS.Timeout | undefined;
+  // A timer keeps this process alive, too: without one, a module whose top-level await never settles would
+  // leave nothing to wait for, and Node would exit 13 with no message. (setTimeout holds at most ~24.8 days.)
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(loadTimedOut(spec, ms)), Math.min(ms, 2 ** 31 - 1));
+  });
+  try {
+    return await Promise.race([loadChecked(spec, cwd, options), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+let hooksRegistered = false;
+
+// Before importing a user's `.js` file that Node would take for CommonJS but that is written as an ES module,
+// register the hooks that load it as one (once per process, and only then: they run on a thread of their own).
+function allowModuleSyntax(url: string): void {
+  if (hooksRegistered) return;
+  const path = fileURLToPath(url);
+  if (!path.endsWith('.js') || packageType(path) === 'module') return;
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch {
+    return; // import() will say why
+  }
+  if (!needsModuleFormat(source)) return;
+  hooksRegistered = true;
+  register('./esm-hooks.js', import.meta.url);
+}
+
+// The "type" of the package.json nearest to `path` ('commonjs' when there is none), as Node reads it.
+function packageType(path: string): string {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      const { type } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: unknown };
+      return type === 'module' ? 'module' : 'commonjs';
+    } catch {
+      // no package.json here (or an unreadable one, which Node would also skip): look further up
+    }
+    if (dirname(dir) === dir) return 'commonjs';
+  }
+}
+
+async function loadChecked(spec: string, cwd: string, options: LoadOptions): Promise<Stage> {
   const { name, url } = resolveModule(spec, cwd);
+  if (!builtins[spec]) allowModuleSyntax(url);
   const importUrl = options.instance ? `${url}?instance=${options.instance}` : url;
   let module: { default?: unknown; flush?: unknown };
   try {
@@ -182,6 +247,10 @@ export async function loadStage(
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new UsageError(`cannot load ${spec}: ${reason}`, 'EBADMODULE', { cause: error });
   }
+  // CommonJS compiled from ES syntax (`exports.default = fn`, as TypeScript and Babel write it).
+  const inner = module.default as { default?: unknown; flush?: unknown } | undefined;
+  if (typeof module.default !== 'function' && typeof inner?.default === 'function')
+    module = { default: inner.default, flush: inner.flush };
   if (typeof module.default !== 'function')
     throw new UsageError(
       `${spec} has no default export function: add \`export default function (line) { return line; }\`.`,

@@ -34,6 +34,31 @@ export class UsageError extends ConcurError {
   }
 }
 
+/**
+ * What a system error says, for one line: "no space left on device (ENOSPC)" from Node's
+ * "ENOSPC: no space left on device, write".
+ */
+export function systemReason(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(error);
+  const bare = /^[A-Z][A-Z0-9_]*: (.*?)(?:, \w+(?: .*)?)?$/.exec(text)?.[1] ?? text;
+  return typeof code === 'string' && !bare.includes(code) ? `${bare} (${code})` : bare;
+}
+
+/** Writing the output failed (a full disk, an I/O error, a descriptor not open for writing): exit 1. */
+export class OutputError extends ConcurError {
+  constructor(target: string, cause: unknown) {
+    super(`cannot write to ${target}: ${systemReason(cause)}`, ExitCode.failure, 'EOUTPUT', { cause });
+  }
+}
+
+/** Reading the input failed (a directory, an I/O error): exit 1, as `cat` does. */
+export class InputError extends ConcurError {
+  constructor(source: string, cause: unknown) {
+    super(`cannot read ${source}: ${systemReason(cause)}`, ExitCode.failure, 'EINPUT', { cause });
+  }
+}
+
 /** The exit code a shell shows for a process killed by `signal`: 128 + its number. */
 export function signalExitCode(signal: NodeJS.Signals): number {
   const number = osSignals[signal];

@@ -1,10 +1,16 @@
 /**
  * The one module that decides what goes where. stdout is data; stderr is for people.
  * Animation and colour are allowed only on a real terminal, never under CI or TERM=dumb;
- * NO_COLOR and FORCE_COLOR are honoured. A closed stdout (`| head -1`) ends concur quietly.
+ * NO_COLOR and FORCE_COLOR are honoured. A closed stdout (`| head -1`) ends concur quietly; any other failure
+ * to write it (a full disk, an I/O error, a descriptor not open for writing) is one line and exit 1.
+ * User code that runs in a data process writes to stderr, never into the data (`isolateUserOutput`).
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { terminalPolicy, type TerminalPolicy } from './policy.js';
+import { OutputError } from '../process/errors.js';
+import { dataOut } from './streams.js';
+
+export { dataOut, isolateUserOutput } from './streams.js';
 
 export { terminalPolicy, type TerminalPolicy };
 
@@ -64,6 +70,8 @@ let epipeInstalled = false;
 /**
  * Node ignores SIGPIPE, so a reader that goes away (`| head -1`) shows up as an EPIPE error on stdout.
  * Treat it as "the consumer has all it wants": run the handlers (stop children), then exit 0 quietly.
+ * Any other error writing stdout (ENOSPC, EIO, EBADF) runs the same handlers, then says so in one line and
+ * exits 1: the output is incomplete, and no stage or worker is to blame.
  */
 export function onStdoutClosed(handler: EpipeHandler): () => void {
   installEpipe();
@@ -76,10 +84,11 @@ export function onStdoutClosed(handler: EpipeHandler): () => void {
 function installEpipe(): void {
   if (epipeInstalled) return;
   epipeInstalled = true;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+  dataOut.on('error', (error: NodeJS.ErrnoException) => {
     for (const handler of epipeHandlers) handler();
-    process.exit(0);
+    if (error.code === 'EPIPE') process.exit(0);
+    sayError(new OutputError('stdout', error).message);
+    process.exit(1);
   });
 }
 
@@ -89,8 +98,8 @@ function installEpipe(): void {
  */
 export function writeData(chunk: string | Uint8Array): Promise<void> | undefined {
   installEpipe();
-  if (process.stdout.write(chunk)) return undefined;
-  return new Promise((resolve) => process.stdout.once('drain', resolve));
+  if (dataOut.write(chunk)) return undefined;
+  return new Promise((resolve) => dataOut.once('drain', resolve));
 }
 
 /** Write one data line (a newline is added). */

@@ -46,6 +46,8 @@ export interface WorkerHostOptions {
   maxRestarts?: number;
   /** This host's name in results and narration (default `<hostname>-<pid>`). */
   name?: string;
+  /** A pool process still loading the module after this long is a UsageError (default 10 s). */
+  loadTimeoutMs?: number;
   /** How long a batch's lock lasts without renewal before other hosts may take the batch (ms). */
   lockMs?: number;
   /** Called with what the host does (for progress on stderr). */
@@ -86,6 +88,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     jobs: options.jobs,
     retries: options.retries ?? 1,
     maxRestarts: options.maxRestarts,
+    loadTimeoutMs: options.loadTimeoutMs,
   });
   let client: Redis;
   try {

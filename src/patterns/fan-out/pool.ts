@@ -16,7 +16,7 @@ import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { resolveModule } from '../../modules/contract.js';
+import { DEFAULT_LOAD_TIMEOUT_MS, loadTimedOut, resolveModule } from '../../modules/contract.js';
 import { ConcurError, UsageError } from '../../process/errors.js';
 import { recorder, type ProcessRef } from '../../trace/events.js';
 import { forkChild, track } from '../../process/children.js';
@@ -59,6 +59,8 @@ export interface PoolOptions {
   periodMs?: number;
   /** Directory a worker path is resolved against (default: the current directory). */
   cwd?: string;
+  /** A worker still loading its module after this long is a UsageError (default 10 s; see loadStage). */
+  loadTimeoutMs?: number;
   /** Called for every pool event (also emitted as 'event'). */
   onEvent?: (event: PoolEvent) => void;
   /** Dependency seam: how to fork a worker (defaults to node:child_process fork). */
@@ -131,11 +133,19 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       pool.startup = { resolve, reject };
     });
     for (let id = 1; id <= jobs; id++) pool.spawn(id);
+    // Each worker bounds its own loading and says so; this is for one stuck in an endless loop, a second later.
+    const limit = (options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS) + 1000;
+    const stuck = setTimeout(
+      () => pool.startup?.reject(loadTimedOut(options.worker, limit - 1000)),
+      Math.min(limit, 2 ** 31 - 1),
+    );
     try {
       await started;
     } catch (error) {
       await pool.close();
       throw error;
+    } finally {
+      clearTimeout(stuck);
     }
     pool.startup = undefined;
     return pool;
@@ -287,7 +297,8 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       recorder.emit(ref.role, ref.pid, 'restart', { previousPid });
     }
     recorder.send(recorder.self, ref, 'load', { spec: this.options.worker });
-    child.send({ type: 'load', spec: this.options.worker, cwd: this.options.cwd } satisfies ToFanOutWorker);
+    const { worker: spec, cwd, loadTimeoutMs } = this.options;
+    child.send({ type: 'load', spec, cwd, loadTimeoutMs } satisfies ToFanOutWorker);
   }
 
   private receive(slot: Slot, message: FromFanOutWorker): void {

@@ -16,7 +16,7 @@ import { messageGuard } from '../../process/messages.js';
 /** Sent by the pool. */
 export type ToFanOutWorker =
   /** Load the worker module: a built-in name or a path, resolved against `cwd` (see src/modules/contract.ts). */
-  | { type: 'load'; spec: string; cwd: string }
+  | { type: 'load'; spec: string; cwd: string; loadTimeoutMs?: number }
   /** Run `items` through the module, in order, and answer with one `results` message carrying the same `id`. */
   | { type: 'batch'; id: number; items: string[] }
   /** The same, for items without newlines, joined with '\n': one string crosses instead of thousands. */

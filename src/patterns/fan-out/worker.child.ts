@@ -91,9 +91,9 @@ async function drain(): Promise<void> {
   running = false;
 }
 
-async function load(spec: string, cwd: string): Promise<void> {
+async function load(spec: string, cwd: string, timeoutMs?: number): Promise<void> {
   try {
-    transform = (await loadStage(spec, cwd)).transform;
+    transform = (await loadStage(spec, cwd, { timeoutMs })).transform;
   } catch (error) {
     send<FromFanOutWorker>({ type: 'load-failed', message: reason(error) }, () => process.exit(2));
     return;
@@ -105,7 +105,7 @@ async function load(spec: string, cwd: string): Promise<void> {
 function handle(message: ToFanOutWorker): void {
   switch (message.type) {
     case 'load':
-      void load(message.spec, message.cwd);
+      void load(message.spec, message.cwd, message.loadTimeoutMs);
       return;
     case 'batch':
       queue.push({ id: message.id, items: message.items, text: false, receivedAt: epochNow() });

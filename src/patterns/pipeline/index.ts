@@ -4,6 +4,7 @@
  */
 export {
   runPipeline,
+  PipelineError,
   type PipelineOptions,
   type PipelineResult,
   type StageInfo,

@@ -18,17 +18,20 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline as pipeStreams } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
+  DEFAULT_LOAD_TIMEOUT_MS,
   failureMessage,
+  loadTimedOut,
   resolveModule,
   StageError,
   stageLabel,
   type StageRef,
 } from '../../modules/contract.js';
-import { ConcurError, ExitCode, UsageError } from '../../process/errors.js';
+import { ConcurError, ExitCode, InputError, OutputError, UsageError } from '../../process/errors.js';
 import { recorder, type ProcessRef } from '../../trace/events.js';
 import { forkChild, track } from '../../process/children.js';
+import { receiveFrom } from '../../process/messages.js';
 import { describeReason, reasonExitCode, type ExitReason } from '../../process/supervision.js';
-import type { FromStage, StageStats, ToStage } from './protocol.js';
+import { isFromStage, type FromStage, type StageStats, type ToStage } from './protocol.js';
 
 /** The stage child's entry point, next to this file once built. */
 export const stageChildPath = fileURLToPath(new URL('./stage.child.js', import.meta.url));
@@ -46,6 +49,11 @@ export interface PipelineOptions {
   cwd?: string;
   /** Ask every stage for a `progress` message this often (milliseconds). */
   progressMs?: number;
+  /**
+   * How long every stage together may take to load its module (default 10 s): past it, the stages are stopped
+   * and the promise rejects with a UsageError (exit 2) naming the first stage still loading.
+   */
+  loadTimeoutMs?: number;
   /** Called with every control message crossing a stage's channel, both ways (for narration and tests). */
   onMessage?: (stage: StageInfo, direction: 'sent' | 'received', message: ToStage | FromStage) => void;
   /** Stop the pipeline: every stage gets SIGTERM and the promise rejects with the signal's reason. */
@@ -73,6 +81,19 @@ export interface PipelineResult {
   elapsedMs: number;
 }
 
+/** A stage of a pipeline failed: the StageError, plus what every stage had done when the pipeline stopped. */
+export class PipelineError extends StageError {
+  constructor(
+    message: string,
+    stage: StageRef,
+    line: number | null,
+    readonly result: PipelineResult,
+    exitCode: number = ExitCode.failure,
+  ) {
+    super(message, stage, line, { exitCode });
+  }
+}
+
 // One stage's process and what concur knows about it.
 interface Running extends StageReport {
   child: ChildProcess;
@@ -84,14 +105,18 @@ interface Running extends StageReport {
   stopped: boolean;
   /** Ended cleanly: reported `done` and exited 0. */
   clean: boolean;
+  /** Its reader went away: whatever happened downstream explains its end. */
+  outputClosed: boolean;
   exited: Promise<void>;
 }
 
 /**
  * Run `modules` (built-in names or paths) as a pipeline of processes, from `input` to `output`.
  * Every module is loaded in its stage before any input is read: a missing or broken one rejects with a
- * UsageError (exit 2). A failing stage stops the stages upstream of it and rejects with a StageError naming
- * the stage and the line. Resolves with each stage's statistics.
+ * UsageError (exit 2), and so is one still loading after `loadTimeoutMs`. A failing stage (its code throws,
+ * or its process ends before its input did) stops the stages upstream of it and rejects with a PipelineError
+ * naming the stage and the line. Output that cannot be written rejects with an OutputError, unreadable input
+ * with an InputError (exit 1 both). Resolves with each stage's statistics.
  */
 export async function runPipeline(
   modules: readonly string[],
@@ -111,7 +136,10 @@ export async function runPipeline(
   });
 
   let loadError: UsageError | undefined;
-  let failure: { stage: Running; line: number | null; message: string; exitCode: number } | undefined;
+  // `error` when the failure is not the stage's code (its input or output); a PipelineError is made at the end.
+  let failure:
+    | { stage: Running; line: number | null; message: string; exitCode: number; error?: ConcurError }
+    | undefined;
   let outputClosed = false;
   let aborted: unknown;
 
@@ -128,11 +156,19 @@ export async function runPipeline(
     stage.child.kill('SIGTERM');
   };
   // First failure wins; everything upstream of it is stopped (downstream drains what it already has).
-  const fail = (stage: Running, line: number | null, message: string, exitCode: number): void => {
+  const fail = (
+    stage: Running,
+    line: number | null,
+    message: string,
+    exitCode: number,
+    error?: ConcurError,
+  ): void => {
     if (failure || loadError || outputClosed) return;
-    failure = { stage, line, message, exitCode };
+    failure = { stage, line, message, exitCode, error };
     for (const upstream of stages.slice(0, stage.index)) stop(upstream);
   };
+  const outputName = typeof options.output === 'number' ? `file descriptor ${options.output}` : 'stdout';
+  const inputName = typeof options.input === 'number' ? `file descriptor ${options.input}` : 'stdin';
 
   const handle = async (stage: Running, message: FromStage): Promise<void> => {
     options.onMessage?.(stage, 'received', message);
@@ -140,8 +176,10 @@ export async function runPipeline(
     switch (message.type) {
       case 'ready':
         stage.ready = true;
-        if (!loadError && stages.every((s) => s.ready))
+        if (!loadError && stages.every((s) => s.ready)) {
+          clearTimeout(loadTimer);
           for (const s of stages) send(s, { type: 'start', progressMs: options.progressMs });
+        }
         return;
       case 'load-failed':
         loadError ??= new UsageError(`${stageLabel(stage)}: ${message.message}`, 'EBADMODULE');
@@ -166,11 +204,31 @@ export async function runPipeline(
       }
       case 'output-closed':
         // Only the last stage's reader is the user's; a middle stage's reader is a stage whose end explains it.
+        stage.outputClosed = true;
         if (stage.index === stages.length - 1 && !failure) {
           outputClosed = true;
           stages.forEach(stop);
         }
         return;
+      case 'output-failed': {
+        // The last stage writes the pipeline's output: its failure is the output's, and everything stops.
+        const last = stage.index === stages.length - 1;
+        const error = last
+          ? new OutputError(outputName, new Error(message.message))
+          : new ConcurError(`${stageLabel(stage)} cannot write to the next stage: ${message.message}`);
+        fail(stage, null, error.message, 1, error);
+        stages.forEach(stop);
+        return;
+      }
+      case 'input-failed': {
+        const error =
+          stage.index === 0
+            ? new InputError(inputName, new Error(message.message))
+            : new ConcurError(`${stageLabel(stage)} cannot read its input: ${message.message}`);
+        fail(stage, null, error.message, 1, error);
+        stages.forEach(stop);
+        return;
+      }
       default: {
         const unknown: never = message;
         throw new Error(`pipeline: unknown message ${JSON.stringify(unknown)}`);
@@ -178,16 +236,36 @@ export async function runPipeline(
     }
   };
 
+  // A module that never finishes loading (a top-level await that never settles, an endless loop) is a
+  // usage error too, rather than a pipeline that waits forever.
+  const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  const loadTimer = setTimeout(
+    () => {
+      const loading = stages.find((stage) => !stage.ready);
+      if (!loading || loadError || aborted !== undefined) return;
+      loadError = loadTimedOut(stageLabel(loading), loadTimeoutMs);
+      stages.forEach(stop);
+    },
+    Math.min(loadTimeoutMs, 2 ** 31 - 1),
+  );
+
   for (const stage of stages) {
-    stage.child.on('message', (message: FromStage) => void handle(stage, message));
+    receiveFrom(stage.child, isFromStage, (message) => void handle(stage, message));
     stage.child.on('error', () => {});
     // 'close', not 'exit': it comes after the last IPC message, so a `done` sent just before exiting is counted.
     stage.child.once('close', (code, signal) => {
       stage.exit = signal ? { kind: 'signal', signal } : code ? { kind: 'exit', code } : { kind: 'normal' };
       stage.clean = stage.exit.kind === 'normal' && stage.stats !== undefined;
-      if (stage.clean || stage.stopped || loadError) return;
+      if (stage.clean || stage.stopped || stage.outputClosed || loadError) return;
       if (code === ExitCode.usage && !stage.ready) return; // load-failed already said why
-      if (code === 1 && failure?.stage === stage) return; // failed already said why
+      if (failure?.stage === stage) return; // failed, output-failed or input-failed already said why
+      // Ended without `done`, by any exit code: before its input did, so the run failed (the stage's own
+      // process.exit() is reported with its line, as a throw; this is any other way out).
+      if (stage.exit.kind !== 'signal') {
+        const how = code ? `with code ${code}` : 'normally';
+        fail(stage, null, `${stageLabel(stage)} exited ${how} before its input ended`, ExitCode.failure);
+        return;
+      }
       fail(
         stage,
         null,
@@ -233,17 +311,16 @@ export async function runPipeline(
     await Promise.all(stages.map((stage) => stage.exited));
     await outputDone;
   } finally {
+    clearTimeout(loadTimer);
     options.signal?.removeEventListener('abort', onAbort);
   }
 
   if (loadError) throw loadError;
   if (aborted !== undefined) throw aborted;
   if (failure) {
-    const { message, stage, line, exitCode } = failure;
-    throw new StageError(message, { index: stage.index, name: stage.name }, line, {
-      exitCode,
-      result: result(),
-    });
+    const { message, stage, line, exitCode, error } = failure;
+    if (error) throw error;
+    throw new PipelineError(message, { index: stage.index, name: stage.name }, line, result(), exitCode);
   }
   return result();
 }
@@ -306,6 +383,7 @@ function spawnChain(modules: readonly string[], options: PipelineOptions, cwd: s
         ready: false,
         stopped: false,
         clean: false,
+        outputClosed: false,
         exited: new Promise((resolve) => child.once('close', () => resolve())),
       });
     });

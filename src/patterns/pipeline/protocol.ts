@@ -10,11 +10,15 @@
  *      ◄── progress ──                (optional, every progressMs)
  *      ◄── eof ──                     (stdin ended: may I flush?)
  *      ── flush | abort ──►           (flush only when the stage upstream finished cleanly)
- *      ◄── done | failed | output-closed
+ *      ◄── done | failed | output-closed | output-failed | input-failed
  *
- * Both sides import these types only; nothing else is shared.
+ * A stage that ends any other way (its code calls process.exit, or it is killed) has failed: concur learns it
+ * from the process's exit, and the run fails too.
+ *
+ * Both sides import these types, and the guards below that check a message before it is acted on.
  * Try: concur demo pipeline
  */
+import { messageGuard } from '../../process/messages.js';
 
 /** Sent by concur to a stage. */
 export type ToStage =
@@ -64,4 +68,27 @@ export type FromStage =
    */
   | { type: 'failed'; line: number | null; excerpt: string; message: string }
   /** Whoever reads this stage's stdout went away (`| head -1`). Not an error: the pipeline should end. */
-  | { type: 'output-closed' };
+  | { type: 'output-closed' }
+  /**
+   * Writing stdout failed for another reason than a reader gone (`message`: "no space left on device
+   * (ENOSPC)"). The output's failure, not the stage's: the stage exits 1 next.
+   */
+  | { type: 'output-failed'; message: string }
+  /** Reading stdin failed (a directory, an I/O error); `message` as for output-failed. The stage exits 1 next. */
+  | { type: 'input-failed'; message: string };
+
+/** True for a well-formed message from concur to a stage. */
+export const isToStage = messageGuard<ToStage>(['start', 'flush', 'abort']);
+
+/** True for a well-formed message from a stage to concur. */
+export const isFromStage = messageGuard<FromStage>([
+  'ready',
+  'load-failed',
+  'progress',
+  'eof',
+  'done',
+  'failed',
+  'output-closed',
+  'output-failed',
+  'input-failed',
+]);

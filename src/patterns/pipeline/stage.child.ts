@@ -8,6 +8,8 @@
  * for the reader, stdin is paused, so a slow consumer slows every producer and no stage holds more than a
  * chunk or two (plus the longest line) in memory.
  *
+ * stdout is the data pipe and nothing else: the user's console.* and process.stdout go to stderr.
+ *
  * argv: [node, this file, module] (a built-in name or a path, as the user gave it).
  * Try: concur demo pipeline
  */
@@ -16,8 +18,18 @@ import type { Readable } from 'node:stream';
 import { epochNow } from '../../trace/clock.js';
 import { isThenable, linesOf, loadStage, type Stage, type StageResult } from '../../modules/contract.js';
 import { LineDecoder } from '../../modules/lines.js';
-import type { FromStage, StageStats, ToStage } from './protocol.js';
+import { isToStage, type FromStage, type StageStats, type ToStage } from './protocol.js';
 import { exitWithParent } from '../../process/lifeline.js';
+import { receive, send } from '../../process/messages.js';
+import { systemReason } from '../../process/errors.js';
+import { dataOut, isolateUserOutput } from '../../terminal/streams.js';
+
+// Every message to concur is one of FromStage.
+const tell: (message: FromStage, then?: () => void) => void = send;
+
+// Taken before the user's module can print: from here on, its console.* and process.stdout reach stderr.
+const out = dataOut;
+isolateUserOutput();
 
 const spec = process.argv[2] ?? '';
 const stats: StageStats = {
@@ -38,11 +50,16 @@ let progressTimer: NodeJS.Timeout | undefined;
 let waitingForVerdict: ((verdict: 'flush' | 'abort') => void) | undefined;
 let finished = false;
 
-// Send to concur if it is still there; `then` runs once the message has left (or at once, if it cannot).
-function send(message: FromStage, then?: () => void): void {
-  if (process.connected) process.send?.(message, () => then?.());
-  else then?.();
-}
+// A stage ends when its input does. User code that calls process.exit() would end it early and silently,
+// losing its buffered lines: instead the call throws, and is that stage's failure on the line it was handling,
+// like any other throw. concur's own exits (and the lifeline's, once the parent has gone) are real.
+const exit = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  if (finished || !process.connected) return exit(code);
+  throw new Error(
+    `it called process.exit(${code ?? ''}) before its input ended (return null to drop a line)`,
+  );
+}) as typeof process.exit;
 
 /** Thrown inside the line loop: the user's code failed on `line` (1-based), or in flush() when null. */
 class StageFailure {
@@ -51,6 +68,11 @@ class StageFailure {
     readonly text: string,
     readonly cause: unknown,
   ) {}
+}
+
+/** Thrown when reading stdin fails: the input's failure, not the stage's code. */
+class InputFailure {
+  constructor(readonly cause: unknown) {}
 }
 
 const lines = new LineDecoder();
@@ -168,26 +190,28 @@ function write(pieces: (Buffer | string)[]): void | Promise<void> {
   // Many small pieces (a filter keeping most lines) are joined; a few go out as one writev, uncopied.
   if (pieces.length > 8)
     pieces = [Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)))];
-  const stdout = process.stdout;
   let room = true;
-  if (pieces.length > 1) stdout.cork();
+  if (pieces.length > 1) out.cork();
   for (const piece of pieces) {
     if (piece.length === 0) continue;
     const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
     stats.bytesOut += bytes.length;
-    room = stdout.write(bytes);
+    room = out.write(bytes);
   }
-  if (pieces.length > 1) stdout.uncork();
+  if (pieces.length > 1) out.uncork();
+  // 'drain' is certain here: Node emits it once the buffer empties after a write() that answered false.
   if (room) return;
-  return new Promise((resolve) => stdout.once('drain', resolve));
+  return new Promise((resolve) => out.once('drain', resolve));
 }
 
 // A file on stdin (`< file`) is read 128 KiB at a time, twice what Node's stdin stream reads per trip to the
 // thread pool; a pipe or socket gives what the kernel holds, and is read as Node's stdin does. Not more: the
 // strings made from a bigger batch are too big for V8's young generation, and memory would grow with input.
+// A directory is read the same way, so that its EISDIR is an error (Node's stdin would read it as empty).
 function openInput(): Readable {
   try {
-    if (fstatSync(0).isFile())
+    const stat = fstatSync(0);
+    if (stat.isFile() || stat.isDirectory())
       return createReadStream('', { fd: 0, highWaterMark: 1 << 17, autoClose: false });
   } catch {
     // not a file we can stat: read it as a stream
@@ -252,7 +276,7 @@ async function pump(): Promise<void> {
         }
       });
       input.once('end', resolve);
-      input.once('error', reject);
+      input.once('error', (error) => reject(new InputFailure(error)));
     }),
   ]);
   await Promise.race([failed, busy]);
@@ -261,7 +285,7 @@ async function pump(): Promise<void> {
   // End of input: flush only if concur says the stage upstream finished cleanly.
   const verdict = await new Promise<'flush' | 'abort'>((resolve) => {
     waitingForVerdict = resolve;
-    send({ type: 'eof' });
+    tell({ type: 'eof' });
   });
   if (verdict === 'abort') return;
   // Bytes after the last newline are a last line of their own: what comes of it, and flush()'s lines after
@@ -311,10 +335,13 @@ function finalStats(): StageStats {
   };
 }
 
-// Resolve when everything written has reached the kernel (process.exit would drop a queued write).
-function drained(): Promise<void> {
-  if (process.stdout.writableLength === 0) return Promise.resolve();
-  return new Promise((resolve) => process.stdout.once('drain', resolve));
+// Resolve when everything written has reached the kernel (process.exit would drop a queued write). Not by
+// waiting for 'drain': Node emits it only after a write() answered false, and the last writes of a stage
+// often fit under the high-water mark while the reader is busy, so that 'drain' would never come. The
+// callback of an empty write runs after every write queued before it has completed.
+function flushed(): Promise<void> {
+  if (out.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => out.write('', () => resolve()));
 }
 
 // Report, then exit once the report has left: closing the channel first would drop it.
@@ -322,7 +349,7 @@ function exitWith(code: number, message: FromStage): void {
   if (finished) return;
   finished = true;
   clearInterval(progressTimer);
-  send(message, () => process.exit(code));
+  tell(message, () => exit(code));
 }
 
 // Keep what the lines before the failure produced, then report the failing line and exit 1.
@@ -330,6 +357,10 @@ let failing = false;
 function failWith(error: unknown): void {
   if (finished || failing) return;
   failing = true;
+  if (error instanceof InputFailure) {
+    exitWith(1, { type: 'input-failed', message: systemReason(error.cause) });
+    return;
+  }
   const failure = error instanceof StageFailure ? error : new StageFailure(stats.linesIn || null, '', error);
   const cause = failure.cause;
   const message = cause instanceof Error ? cause.message : String(cause);
@@ -342,7 +373,7 @@ function failWith(error: unknown): void {
   };
   batch.finish(false);
   void Promise.resolve(write(batch.take()))
-    .then(drained)
+    .then(flushed)
     .then(() => exitWith(1, report));
 }
 
@@ -353,11 +384,11 @@ function start(progressMs: number | undefined): void {
   stats.startedAt = epochNow();
   if (progressMs)
     progressTimer = setInterval(
-      () => send({ type: 'progress', linesIn: stats.linesIn, linesOut: stats.linesOut }),
+      () => tell({ type: 'progress', linesIn: stats.linesIn, linesOut: stats.linesOut }),
       progressMs,
     );
   pump()
-    .then(drained)
+    .then(flushed)
     .then(() => exitWith(0, { type: 'done', stats: finalStats() }), failWith);
 }
 
@@ -383,18 +414,20 @@ exitWithParent();
 // Ctrl-C reaches the whole process group; concur decides what happens to its stages (it stops them).
 process.on('SIGINT', () => {});
 // The reader of our stdout went away (`| head -1`, or the next stage died): tell concur and stop quietly.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+// Any other write error (a full disk, EIO, EBADF) is the output's failure, never this stage's code's.
+out.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') exitWith(0, { type: 'output-closed' });
-  else failWith(error);
+  else exitWith(1, { type: 'output-failed', message: systemReason(error) });
 });
 // A throw from a timer or callback inside the user's module is still that stage's failure.
 process.on('uncaughtException', failWith);
 process.on('unhandledRejection', failWith);
-process.on('message', (message) => handle(message as ToStage));
+receive(isToStage, handle);
 
 try {
-  stage = await loadStage(spec);
-  send({ type: 'ready', pid: process.pid });
+  // concur bounds the loading of every stage from outside (--load-timeout), which also stops an endless loop.
+  stage = await loadStage(spec, process.cwd(), { timeoutMs: 0 });
+  tell({ type: 'ready', pid: process.pid });
 } catch (error) {
   exitWith(2, { type: 'load-failed', message: error instanceof Error ? error.message : String(error) });
 }

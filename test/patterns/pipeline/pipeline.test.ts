@@ -205,6 +205,13 @@ describe('concur pipeline: streaming and processes', () => {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     child.stdout.pause();
+    // Start writing once the three stages exist: on a busy machine, start-up alone can outlast the wait below.
+    const ownStages = (): number[] =>
+      processesMentioning('stage.child.js').filter((pid) => {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === child.pid;
+      });
+    await waitFor(() => ownStages().length === 3, 20_000, 'the three stages');
     const line = `${'x'.repeat(99)}\n`;
     const block = Buffer.from(line.repeat(10_000)); // 1 MB
     let written = 0;
@@ -224,10 +231,7 @@ describe('concur pipeline: streaming and processes', () => {
     }
     // Only pipe buffers and a chunk or two per stage can be in flight: far less than a stream of any size.
     expect(written).toBeLessThan(16e6);
-    const stages = processesMentioning('stage.child.js').filter((pid) => {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === child.pid;
-    });
+    const stages = ownStages();
     expect(stages).toHaveLength(3);
     for (const pid of stages) expect(residentKb(pid)).toBeLessThan(150_000);
 

@@ -1,0 +1,20 @@
+/**
+ * Where data comes from: stdin, checked before a command reads it. A directory on stdin (`< /`) reads as empty
+ * input in Node, which would make a run "succeed" on nothing; concur says so instead, with exit 1 as `cat` does
+ * (the shell opened the redirection, so the command line was well-formed: the input is what is wrong).
+ */
+import { fstatSync } from 'node:fs';
+import { InputError } from '../process/errors.js';
+
+/** Throw an InputError (exit 1) when file descriptor `fd` (stdin by default) cannot be read as a stream of data. */
+export function checkInput(fd = 0, name = 'stdin'): void {
+  let directory = false;
+  try {
+    directory = fstatSync(fd).isDirectory();
+  } catch (error) {
+    // A closed descriptor is reopened on /dev/null by Node at start-up; anything else is the input's failure.
+    if ((error as NodeJS.ErrnoException).code !== 'EBADF') throw new InputError(name, error);
+  }
+  if (directory)
+    throw new InputError(name, new Error('it is a directory (give a file or a pipe: < file.txt)'));
+}
