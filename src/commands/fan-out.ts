@@ -10,6 +10,7 @@ import type { ItemResult, PoolEvent, ResultBatch, WorkerPool } from '../patterns
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
 import { parseCount, parseCountOrZero } from '../options.js';
+import { addCommandMode } from './fan-out-commands.js';
 
 /** The flags of `concur fan-out` (also read by its broker mode, src/commands/fan-out-broker.ts). */
 export interface FanOutFlags {
@@ -29,7 +30,7 @@ const LISTED_FAILURES = 100;
 
 /** Add `concur fan-out` to the program. */
 export function registerFanOut(program: Command): void {
-  program
+  const fanOut = program
     .command('fan-out')
     .description(
       'run each line of stdin through a worker module in a pool of processes; one output line each',
@@ -108,6 +109,8 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         await pool.close();
       }
     });
+  // `fan-out [options] -- <command>` runs a program per item: src/commands/fan-out-commands.ts.
+  addCommandMode(fanOut);
 }
 
 /**

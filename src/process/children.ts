@@ -51,6 +51,17 @@ let guardianRef: ProcessRef | undefined;
 export function guardProcess(child: ChildProcess): void {
   const pid = child.pid;
   if (pid === undefined) return;
+  const unguard = guardPid(pid);
+  // Forget a PID once its process has gone, so a reused PID is never killed by mistake.
+  child.once('exit', unguard);
+}
+
+/**
+ * Have the guardian kill `pid` if concur dies, even by SIGKILL; a negative `pid` names a whole process group
+ * (a job started with `detached: true` leads its own, and its grandchildren stay in it). Returns the function
+ * that takes the guard back: call it once the process (or every process of the group) has gone.
+ */
+export function guardPid(pid: number): () => void {
   // One guardian per concur process, started with the first guarded child. It must not keep concur alive:
   // both the process and its channel are unref'd, and concur's exit hook kills it like any other child.
   if (!guardian || !guardian.connected) {
@@ -70,24 +81,41 @@ export function guardProcess(child: ChildProcess): void {
     watcher.send(message, () => {});
   };
   send({ type: 'guard', pid });
-  // Forget a PID once its process has gone, so a reused PID is never killed by mistake.
-  child.once('exit', () => send({ type: 'unguard', pid }));
+  return () => send({ type: 'unguard', pid });
 }
 
 const live = new Set<ChildProcess>();
+// Children that lead their own process group: signals for them go to the whole group.
+const groupLeaders = new WeakSet<ChildProcess>();
 
-/** Remember a child until it exits, so concur can stop it on the way out. */
-export function track<T extends ChildProcess>(child: T): T {
+/**
+ * Remember a child until it exits, so concur can stop it on the way out. With `group: true` the child leads
+ * its own process group (spawned with `detached: true`), and stopping it signals the whole group.
+ */
+export function track<T extends ChildProcess>(child: T, options: { group?: boolean } = {}): T {
   live.add(child);
+  if (options.group) groupLeaders.add(child);
   installExitHook();
   child.once('exit', () => live.delete(child));
   return child;
 }
 
-/** Signal every live child (SIGTERM by default). Safe to call more than once. */
+/** Signal every live child (SIGTERM by default), or its whole group if it leads one. Safe to call again. */
 export function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (groupLeaders.has(child) && child.pid !== undefined) signalGroup(child.pid, signal);
+    else child.kill(signal);
+  }
+}
+
+/** Send `signal` to every process of group `pgid`; false when the group has no process left. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 

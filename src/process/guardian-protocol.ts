@@ -1,5 +1,6 @@
 /**
  * The guardian's whole conversation: concur tells it which PIDs to take down if concur dies.
- * It never answers; its only output is the kill.
+ * It never answers; its only output is the kill. A negative `pid` names a process group (kill(-pgid) signals
+ * every process in it), so a job's grandchildren go too.
  */
 export type ToGuardian = { type: 'guard'; pid: number } | { type: 'unguard'; pid: number };

@@ -16,7 +16,10 @@ export function onParentMessage<T>(handler: (message: T) => void): void {
   process.on('message', handler);
 }
 
-/** PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`). */
+/**
+ * PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`); a negative one is a
+ * process group, as kill(2) reads it (the jobs of `concur fan-out -- cmd`).
+ */
 const guarded = new Set<number>();
 
 /** Kill `pid` (SIGTERM, then SIGKILL after `graceMs`) when this process's parent goes away. */

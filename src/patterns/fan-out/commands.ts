@@ -1,0 +1,524 @@
+/**
+ * Fan-out over programs: run a command once per input item, N at a time, in the plainest form of process-based
+ * concurrency (fork, exec, wait). Each job is one `spawn` from an argument vector (no shell unless asked), runs
+ * in its own process group, and is guarded from its start so neither it nor its grandchildren outlive concur.
+ * Its stdout and stderr are collected and handed back whole when it ends, in input order through a bounded
+ * reorder window (or as jobs finish), so no two jobs' output ever interleave.
+ *
+ * Use it where you would reach for `xargs -P` or GNU parallel: gzip, ffmpeg, curl, a script per file or URL.
+ * From Unix's fork/exec/wait, xargs and GNU parallel (Tange, 2011), whose replacement strings, --halt and
+ * joblog it follows.
+ * Try: seq 5 | concur fan-out -j 2 -- sh -c 'sleep 0.$1; echo $1' sh
+ */
+import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { guardPid, signalGroup, track } from '../../process/children.js';
+import { recorder } from '../../trace/events.js';
+import { HaltCounter, type HaltRule } from './halt.js';
+import { compileCommand, expandCommand, type CommandTemplate } from './placeholders.js';
+
+/** How one job ended: the last of its attempts. */
+export interface CommandResult {
+  /** Position of the item in the input, from 0. */
+  index: number;
+  /** The job number, from 1 (GNU parallel's `{#}` and the joblog's Seq). */
+  seq: number;
+  /** The slot that ran it, from 1 to the number of jobs (`{%}`). */
+  slot: number;
+  input: string;
+  /** The program and arguments that ran, placeholders replaced. */
+  argv: string[];
+  /** The exit code; null when a signal ended it. 127 when the program was not found, 126 when it cannot run. */
+  exitCode: number | null;
+  /** The signal that ended it, if one did (after --timeout, the signal concur sent). */
+  signal: NodeJS.Signals | null;
+  /** True when the job exited with code 0. */
+  ok: boolean;
+  /** Why the job failed, in words for people, when the exit code alone does not say (not found, timed out). */
+  error?: string;
+  /** `notFound`/`cannotRun`: the program could not be started; `timedOut`: --timeout killed it. */
+  failure?: 'notFound' | 'cannotRun' | 'timedOut';
+  /** Epoch milliseconds when the last attempt started. */
+  startedAt: number;
+  durationMs: number;
+  /** Everything the job wrote to stdout (empty when lines are streamed through `onLine`). */
+  stdout: Buffer;
+  /** Everything the job wrote to stderr (empty when lines are streamed through `onLine`). */
+  stderr: Buffer;
+  /** Bytes written to stdout, streamed or not. */
+  stdoutBytes: number;
+  /** 1, plus one per retry. */
+  attempts: number;
+  /** The PID of the last attempt (undefined when it could not start). */
+  pid: number | undefined;
+}
+
+/** A running job, as `onLine` and `onEvent` see it. */
+export interface JobInfo {
+  index: number;
+  seq: number;
+  slot: number;
+  input: string;
+  argv: string[];
+  attempt: number;
+}
+
+/** What a run tells its watchers (narration, traces). */
+export type CommandEvent =
+  | { type: 'retry'; job: JobInfo; result: CommandResult }
+  | { type: 'timeout'; job: JobInfo; pid: number }
+  | { type: 'halt'; reason: string; when: HaltRule['when']; killed: number };
+
+/** How to run a command over items. */
+export interface RunCommandsOptions {
+  /** Jobs at once; default: one per core. */
+  jobs?: number;
+  /** Run through `sh -c`, the command's words joined and each replacement quoted (default false). */
+  shell?: boolean;
+  /** Deliver results in input order (default true) or as they finish. */
+  ordered?: boolean;
+  /** With `ordered`: how many finished results may wait for an earlier one before no new job starts. */
+  reorderWindow?: number;
+  /** Extra attempts for a job that fails (default 0); only the last attempt's output is kept. */
+  retries?: number;
+  /** Kill a job's process group after this many ms (SIGTERM, then SIGKILL after `killGraceMs`). */
+  timeoutMs?: number;
+  /** Between SIGTERM and SIGKILL when killing a job (default 1000 ms). */
+  killGraceMs?: number;
+  /** Stop early: see halt.ts. */
+  halt?: HaltRule;
+  /** Skip the job with this number (from 1), e.g. one a joblog says is done (--resume). */
+  skip?: (seq: number) => boolean;
+  /** Stream output line by line instead of collecting it: each complete line, newline included. */
+  onLine?: (job: JobInfo, stream: 'stdout' | 'stderr', line: Buffer) => void;
+  /** Retries, timeouts and halts, as they happen. */
+  onEvent?: (event: CommandEvent) => void;
+  /** Called once per item read from the input (for progress displays). */
+  onItem?: () => void;
+  /** Environment for the jobs (default: concur's). */
+  env?: NodeJS.ProcessEnv;
+  /** The spawn function (a seam for tests); Node's by default. */
+  spawn?: typeof nodeSpawn;
+}
+
+// One attempt of one job, while it runs.
+interface Running {
+  info: JobInfo;
+  child: ChildProcess;
+  startedAt: number;
+  started: number;
+  stdout: Buffer[];
+  stderr: Buffer[];
+  stdoutBytes: number;
+  failure?: CommandResult['failure'];
+  error?: string;
+  timer?: NodeJS.Timeout;
+  killTimer?: NodeJS.Timeout;
+  ended: boolean;
+  /** Killed by a halt or a stop: its result is dropped. */
+  dropped: boolean;
+  trace: { role: string; pid: number } | undefined;
+}
+
+// A slot in the ordered window: a finished result, or a hole left by a skipped or dropped job.
+type Delivery = CommandResult | 'none';
+
+/**
+ * A run of one command over many items. Iterate `results()` once; call `stop()` to end it early (Ctrl-C).
+ * `runCommands` is the short form for most uses.
+ */
+export class CommandRun {
+  /** Jobs at once. */
+  readonly jobs: number;
+  /** Set when `--halt` stopped the run: why, in words. */
+  halted: string | undefined;
+  /** Jobs skipped because `skip` said so. */
+  skipped = 0;
+
+  private readonly template: CommandTemplate;
+  private readonly ordered: boolean;
+  private readonly window: number;
+  private readonly retries: number;
+  private readonly grace: number;
+  private readonly spawnOptions: SpawnOptions;
+  private readonly spawn: typeof nodeSpawn;
+  private readonly haltCounter: HaltCounter;
+  private readonly input: AsyncIterator<string> | Iterator<string>;
+  private readonly freeSlots: number[] = [];
+  private readonly running = new Set<Running>();
+  // Groups whose leader has ended but where a grandchild may still run: killed when the run ends.
+  private readonly lingering = new Map<number, () => void>();
+  private readonly pending = new Map<number, Delivery>();
+  private readonly ready: CommandResult[] = [];
+  private nextIndex = 0;
+  private nextToDeliver = 0;
+  private pulling = false;
+  private inputDone = false;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private failure: unknown;
+
+  constructor(
+    items: AsyncIterable<string> | Iterable<string>,
+    command: readonly string[],
+    private readonly options: RunCommandsOptions = {},
+  ) {
+    if (command.length === 0) throw new TypeError('runCommands needs a command to run');
+    this.jobs = options.jobs ?? availableParallelism();
+    this.template = compileCommand(command, options.shell);
+    this.ordered = options.ordered ?? true;
+    this.window = options.reorderWindow ?? Math.max(64, this.jobs * 4);
+    this.retries = options.retries ?? 0;
+    this.grace = options.killGraceMs ?? 1000;
+    this.spawn = options.spawn ?? nodeSpawn;
+    this.haltCounter = new HaltCounter(options.halt);
+    // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren.
+    this.spawnOptions = { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: options.env };
+    for (let slot = this.jobs; slot >= 1; slot--) this.freeSlots.push(slot);
+    this.input =
+      Symbol.asyncIterator in items
+        ? (items as AsyncIterable<string>)[Symbol.asyncIterator]()
+        : (items as Iterable<string>)[Symbol.iterator]();
+  }
+
+  /** The results, one per job that ran, in input order (or as they finish with `ordered: false`). */
+  async *results(): AsyncGenerator<CommandResult> {
+    try {
+      this.fill();
+      for (;;) {
+        if (this.failure !== undefined) throw this.failure;
+        const next = this.ready.shift();
+        if (next) {
+          yield next;
+          this.fill();
+          continue;
+        }
+        if (this.inputDone && !this.pulling && this.running.size === 0) break;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } finally {
+      await this.stop('SIGTERM');
+      await this.killLingering();
+      await this.input.return?.();
+    }
+  }
+
+  /**
+   * Stop: start nothing more, send `signal` to every running job's process group, and SIGKILL the groups
+   * still there after the grace period. Resolves when every job has ended.
+   */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.stopping = true;
+    this.inputDone = true;
+    const jobs = [...this.running];
+    for (const job of jobs) {
+      job.dropped = true;
+      this.kill(job, signal);
+    }
+    await Promise.all(jobs.map((job) => this.ended(job)));
+  }
+
+  // Start jobs while there is a free slot, input, and room in the reorder window.
+  private fill(): void {
+    while (
+      !this.stopping &&
+      !this.pulling &&
+      !this.inputDone &&
+      this.freeSlots.length > 0 &&
+      // Bounded memory: results waiting for an earlier one, or for the reader, count against the window.
+      this.ready.length + this.nextIndex - this.nextToDeliver - this.running.size < this.window
+    ) {
+      const next = this.input.next();
+      if (next instanceof Promise) {
+        this.pulling = true;
+        next.then(
+          (result) => {
+            this.pulling = false;
+            this.take(result);
+            this.fill();
+            this.notify();
+          },
+          (error: unknown) => {
+            this.pulling = false;
+            this.failure = error;
+            this.inputDone = true;
+            this.notify();
+          },
+        );
+        return;
+      }
+      this.take(next);
+    }
+  }
+
+  // One item from the input: start its job, or note that the input has ended.
+  private take(next: IteratorResult<string>): void {
+    if (next.done) {
+      this.inputDone = true;
+      return;
+    }
+    const index = this.nextIndex++;
+    this.options.onItem?.();
+    if (this.stopping || this.options.skip?.(index + 1)) {
+      this.skipped += this.stopping ? 0 : 1;
+      this.deliver(index, 'none');
+      return;
+    }
+    const slot = this.freeSlots.pop()!;
+    this.start({ index, seq: index + 1, slot, input: next.value, argv: [], attempt: 1 });
+  }
+
+  private start(info: JobInfo): void {
+    const argv = expandCommand(this.template, { item: info.input, seq: info.seq, slot: info.slot });
+    info.argv = argv;
+    const startedAt = Date.now();
+    const started = performance.now();
+    let child: ChildProcess;
+    try {
+      child = this.spawn(argv[0], argv.slice(1), this.spawnOptions);
+    } catch (error) {
+      // Node refuses some arguments before any process exists (a NUL byte in an argument).
+      child = new FailedChild(error as Error) as unknown as ChildProcess;
+    }
+    const job: Running = {
+      info,
+      child,
+      startedAt,
+      started,
+      stdout: [],
+      stderr: [],
+      stdoutBytes: 0,
+      ended: false,
+      dropped: false,
+      trace: undefined,
+    };
+    this.running.add(job);
+    const pid = child.pid;
+    if (pid !== undefined) {
+      // Guarded at once: if concur is SIGKILLed from here on, the guardian takes the whole group down.
+      const unguard = guardPid(-pid);
+      track(child, { group: true });
+      child.once('close', () => this.settleGroup(pid, unguard));
+      if (recorder.enabled) {
+        job.trace = recorder.child(child, `slot ${info.slot}`, { argv });
+        recorder.start(job.trace, `job ${info.seq}`, { input: info.input });
+      }
+      if (this.options.timeoutMs !== undefined)
+        job.timer = setTimeout(() => {
+          job.failure = 'timedOut';
+          job.error = `timed out after ${formatMs(this.options.timeoutMs!)}`;
+          this.options.onEvent?.({ type: 'timeout', job: info, pid });
+          this.kill(job, 'SIGTERM');
+        }, this.options.timeoutMs);
+    }
+    this.collect(job, child.stdout, 'stdout');
+    this.collect(job, child.stderr, 'stderr');
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return; // An error after the start (a failed kill): the job goes on.
+      const notFound = error.code === 'ENOENT';
+      job.failure = notFound ? 'notFound' : 'cannotRun';
+      job.error = notFound
+        ? `command not found: ${argv[0]} (check the name, or your PATH)`
+        : error.code === 'EACCES'
+          ? `cannot run ${argv[0]}: permission denied (is it executable?)`
+          : `cannot run ${argv[0]}: ${error.message}`;
+      this.finish(job, notFound ? 127 : 126, null);
+    });
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (child.pid !== undefined) this.finish(job, code, signal);
+    });
+  }
+
+  // Keep a job's output whole, or pass it on line by line with `onLine`.
+  private collect(job: Running, stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {
+    if (!stream) return;
+    const onLine = this.options.onLine;
+    if (!onLine) {
+      const chunks = job[name];
+      stream.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (name === 'stdout') job.stdoutBytes += chunk.length;
+      });
+      return;
+    }
+    let carry: Buffer | undefined;
+    stream.on('data', (chunk: Buffer) => {
+      if (name === 'stdout') job.stdoutBytes += chunk.length;
+      let data = carry ? Buffer.concat([carry, chunk]) : chunk;
+      let newline: number;
+      while ((newline = data.indexOf(10)) >= 0) {
+        onLine(job.info, name, data.subarray(0, newline + 1));
+        data = data.subarray(newline + 1);
+      }
+      carry = data.length > 0 ? data : undefined;
+    });
+    stream.once('end', () => {
+      if (carry) onLine(job.info, name, carry);
+    });
+  }
+
+  // A job's attempt ended: retry it, or record its result and free its slot.
+  private finish(job: Running, code: number | null, signal: NodeJS.Signals | null): void {
+    if (job.ended) return;
+    job.ended = true;
+    clearTimeout(job.timer);
+    clearTimeout(job.killTimer);
+    this.running.delete(job);
+    const { info } = job;
+    if (job.trace) recorder.end(job.trace, `job ${info.seq}`, { exitCode: code, signal });
+    const ok = code === 0 && job.failure === undefined;
+    const result: CommandResult = {
+      index: info.index,
+      seq: info.seq,
+      slot: info.slot,
+      input: info.input,
+      argv: info.argv,
+      exitCode: job.failure === 'timedOut' ? null : code,
+      signal,
+      ok,
+      ...(job.error !== undefined ? { error: job.error, failure: job.failure } : {}),
+      startedAt: job.startedAt,
+      durationMs: performance.now() - job.started,
+      stdout: job.stdout.length === 1 ? job.stdout[0]! : Buffer.concat(job.stdout),
+      stderr: job.stderr.length === 1 ? job.stderr[0]! : Buffer.concat(job.stderr),
+      stdoutBytes: job.stdoutBytes,
+      attempts: info.attempt,
+      pid: job.child.pid,
+    };
+    this.notifyEnded(job);
+    if (job.dropped) {
+      this.release(info.slot);
+      this.deliver(info.index, 'none');
+      return;
+    }
+    // A program that cannot start will not start on a second try either.
+    const retryable = job.failure !== 'notFound' && job.failure !== 'cannotRun';
+    if (!ok && retryable && info.attempt <= this.retries && !this.stopping) {
+      this.options.onEvent?.({ type: 'retry', job: info, result });
+      this.start({ ...info, attempt: info.attempt + 1 });
+      return;
+    }
+    this.release(info.slot);
+    this.deliver(info.index, result);
+    if (this.haltCounter.count(ok) && !this.stopping) this.halt();
+  }
+
+  private halt(): void {
+    const when = this.options.halt?.when ?? 'now';
+    this.halted = this.haltCounter.describe();
+    this.stopping = true;
+    this.inputDone = true;
+    const killed = when === 'now' ? this.running.size : 0;
+    this.options.onEvent?.({ type: 'halt', reason: this.halted, when, killed });
+    if (when === 'now')
+      for (const job of this.running) {
+        job.dropped = true;
+        this.kill(job, 'SIGTERM');
+      }
+  }
+
+  // Signal a job's whole group now, and SIGKILL it if it is still there after the grace period.
+  private kill(job: Running, signal: NodeJS.Signals): void {
+    const pid = job.child.pid;
+    if (pid === undefined || job.ended) return;
+    signalGroup(pid, signal);
+    job.killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), this.grace);
+  }
+
+  // After a job's close: if its group still has members (a grandchild in the background), keep it guarded
+  // and kill it when the run ends; otherwise take the guard back.
+  private settleGroup(pgid: number, unguard: () => void): void {
+    if (signalGroup(pgid, 0)) this.lingering.set(pgid, unguard);
+    else unguard();
+  }
+
+  // The run is over: nothing a job started may outlive it. SIGTERM, a grace period, then SIGKILL.
+  private async killLingering(): Promise<void> {
+    if (this.lingering.size === 0) return;
+    const groups = [...this.lingering];
+    this.lingering.clear();
+    for (const [pgid] of groups) signalGroup(pgid, 'SIGTERM');
+    const deadline = performance.now() + this.grace;
+    while (groups.some(([pgid]) => signalGroup(pgid, 0)) && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const [pgid, unguard] of groups) {
+      signalGroup(pgid, 'SIGKILL');
+      unguard();
+    }
+  }
+
+  private release(slot: number): void {
+    this.freeSlots.push(slot);
+    this.fill();
+  }
+
+  // Hand a result to the reader: now (unordered), or once every earlier job has been handed over.
+  private deliver(index: number, result: Delivery): void {
+    if (!this.ordered) {
+      if (result !== 'none') this.ready.push(result);
+      this.nextToDeliver++;
+    } else {
+      this.pending.set(index, result);
+      let next: Delivery | undefined;
+      while ((next = this.pending.get(this.nextToDeliver)) !== undefined) {
+        this.pending.delete(this.nextToDeliver++);
+        if (next !== 'none') this.ready.push(next);
+      }
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  // Jobs waiting in `stop()` for their end.
+  private readonly endWaiters = new Map<Running, () => void>();
+  private ended(job: Running): Promise<void> {
+    if (job.ended) return Promise.resolve();
+    return new Promise((resolve) => this.endWaiters.set(job, resolve));
+  }
+  private notifyEnded(job: Running): void {
+    this.endWaiters.get(job)?.();
+    this.endWaiters.delete(job);
+  }
+}
+
+/**
+ * Run `command` once per item, `jobs` at a time, and yield each job's result (its exit code, signal, output
+ * and timing), in input order unless `ordered: false`. Replacement strings (`{}`, `{.}`, `{/}`, `{//}`, `{/.}`,
+ * `{#}`, `{%}`) are filled in per item; without any, the item is the last argument. Breaking out of the loop
+ * stops the run and kills every job still running.
+ *
+ * @example
+ * for await (const job of runCommands(['a.txt', 'b.txt'], ['gzip', '-k', '{}'], { jobs: 2 }))
+ *   if (!job.ok) console.error(`${job.input}: exit ${job.exitCode}`);
+ */
+export function runCommands(
+  items: AsyncIterable<string> | Iterable<string>,
+  command: readonly string[],
+  options: RunCommandsOptions = {},
+): AsyncGenerator<CommandResult> {
+  return new CommandRun(items, command, options).results();
+}
+
+/** `1500` → `1.5s`, `250` → `250ms`: durations in messages. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(3))}s`;
+  return `${Number((ms / 60_000).toFixed(3))}m`;
+}
+
+// A job whose spawn threw synchronously: no process, one 'error' event, like Node's own failed spawns.
+class FailedChild extends EventEmitter {
+  readonly pid = undefined;
+  readonly stdout = null;
+  readonly stderr = null;
+  constructor(error: Error) {
+    super();
+    process.nextTick(() => this.emit('error', error));
+  }
+}
