@@ -176,3 +176,20 @@ export {
 } from './patterns/distributed/distributed.js';
 export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './patterns/distributed/protocol.js';
 export { parseBrokerUrl, type BrokerAddress } from './patterns/distributed/redis.js';
+export {
+  runCommands,
+  CommandRun,
+  type CommandResult,
+  type CommandEvent,
+  type JobInfo,
+  type RunCommandsOptions,
+} from './patterns/fan-out/commands.js';
+export {
+  compileCommand,
+  expandCommand,
+  shellQuote,
+  type CommandTemplate,
+  type JobFields,
+} from './patterns/fan-out/placeholders.js';
+export { parseHalt, type HaltRule } from './patterns/fan-out/halt.js';
+export { readJoblog, formatJoblogLine, JOBLOG_HEADER, type JoblogEntry } from './patterns/fan-out/joblog.js';

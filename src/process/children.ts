@@ -4,7 +4,9 @@
  * killed. SIGKILL of concur cannot be caught, so children also watch their IPC channel (see lifeline.ts).
  */
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { MARK_VARIABLE } from './marked.js';
 import { signalExitCode } from './errors.js';
 import { recorder, type ProcessRef } from '../trace/events.js';
 import type { ToGuardian } from './guardian-protocol.js';
@@ -62,9 +64,26 @@ export function guardProcess(child: ChildProcess): void {
  * that takes the guard back: call it once the process (or every process of the group) has gone.
  */
 export function guardPid(pid: number): () => void {
-  // One guardian per concur process, started with the first guarded child. It must not keep concur alive:
-  // both the process and its channel are unref'd, and concur's exit hook kills it like any other child.
-  if (!guardian || !guardian.connected) {
+  send({ type: 'guard', pid });
+  return () => send({ type: 'unguard', pid }, false);
+}
+
+/**
+ * A mark for processes about to start: give each one `CONCUR_JOB_GUARD=<mark>` in its environment, and if concur
+ * dies, even by SIGKILL, the guardian finds them (and their children, which inherit the variable) through /proc
+ * and kills them with their process groups. No message per process, and no moment when one is unguarded.
+ */
+export function guardMarkedProcesses(): { variable: string; mark: string } {
+  const mark = `${process.pid}.${randomBytes(6).toString('hex')}`;
+  send({ type: 'guard-marked', mark });
+  return { variable: MARK_VARIABLE, mark };
+}
+
+// Tell the guardian what to take down if concur dies; `start`: start it first if it is not running.
+function send(message: ToGuardian, start = true): void {
+  // One guardian per concur process. It must not keep concur alive: both the process and its channel are
+  // unref'd, and concur's exit hook kills it like any other child.
+  if (start && (!guardian || !guardian.connected)) {
     const started = fork(bootPath, [guardianPath], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     started.on('error', () => {});
     started.unref();
@@ -73,15 +92,10 @@ export function guardPid(pid: number): () => void {
     guardian = started;
     guardianRef = recorder.child(started, 'guardian');
   }
-  const watcher = guardian;
-  const ref = guardianRef;
-  const send = (message: ToGuardian): void => {
-    if (!watcher.connected) return;
-    if (ref) recorder.send(recorder.self, ref, message.type, { pid: message.pid });
-    watcher.send(message, () => {});
-  };
-  send({ type: 'guard', pid });
-  return () => send({ type: 'unguard', pid });
+  if (!guardian?.connected) return;
+  if (guardianRef)
+    recorder.send(recorder.self, guardianRef, message.type, 'pid' in message ? { pid: message.pid } : {});
+  guardian.send(message, () => {});
 }
 
 const live = new Set<ChildProcess>();

@@ -6,7 +6,7 @@
  * by SIGKILL, it sees the disconnect at once and kills every PID it was told about (SIGTERM, then SIGKILL).
  */
 import type { ToGuardian } from './guardian-protocol.js';
-import { exitWithParent, guard, unguard } from './lifeline.js';
+import { exitWithParent, guard, guardMarked, unguard } from './lifeline.js';
 
 exitWithParent();
 process.on('message', (message: ToGuardian) => {
@@ -16,6 +16,9 @@ process.on('message', (message: ToGuardian) => {
       return;
     case 'unguard':
       unguard(message.pid);
+      return;
+    case 'guard-marked':
+      guardMarked(message.mark);
       return;
     default: {
       const unknown: never = message;

@@ -13,7 +13,8 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { guardPid, signalGroup, track } from '../../process/children.js';
+import { guardMarkedProcesses, signalGroup, track } from '../../process/children.js';
+import { ProgramPaths } from './program-paths.js';
 import { recorder } from '../../trace/events.js';
 import { HaltCounter, type HaltRule } from './halt.js';
 import { compileCommand, expandCommand, type CommandTemplate } from './placeholders.js';
@@ -148,7 +149,8 @@ export class CommandRun {
   private readonly freeSlots: number[] = [];
   private readonly running = new Set<Running>();
   // Groups whose leader has ended but where a grandchild may still run: killed when the run ends.
-  private readonly lingering = new Map<number, () => void>();
+  private readonly lingering = new Set<number>();
+  private readonly paths: ProgramPaths;
   private readonly pending = new Map<number, Delivery>();
   private readonly ready: CommandResult[] = [];
   private nextIndex = 0;
@@ -173,8 +175,13 @@ export class CommandRun {
     this.grace = options.killGraceMs ?? 1000;
     this.spawn = options.spawn ?? nodeSpawn;
     this.haltCounter = new HaltCounter(options.halt);
-    // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren.
-    this.spawnOptions = { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: options.env };
+    // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren. Each
+    // carries the guardian's mark from its first instruction: if concur dies, even by SIGKILL, the guardian
+    // finds every job and grandchild through it (process/marked.ts).
+    const { variable, mark } = guardMarkedProcesses();
+    const env = { ...(options.env ?? process.env), [variable]: mark };
+    this.spawnOptions = { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env };
+    this.paths = new ProgramPaths(env.PATH);
     for (let slot = this.jobs; slot >= 1; slot--) this.freeSlots.push(slot);
     this.input =
       Symbol.asyncIterator in items
@@ -276,7 +283,9 @@ export class CommandRun {
     const started = performance.now();
     let child: ChildProcess;
     try {
-      child = this.spawn(argv[0], argv.slice(1), this.spawnOptions);
+      // The program's path is looked up once per run, not once per job: argv[0] stays as typed.
+      const file = this.paths.resolve(argv[0]);
+      child = this.spawn(file, argv.slice(1), { ...this.spawnOptions, argv0: argv[0] });
     } catch (error) {
       // Node refuses some arguments before any process exists (a NUL byte in an argument).
       child = new FailedChild(error as Error) as unknown as ChildProcess;
@@ -296,10 +305,8 @@ export class CommandRun {
     this.running.add(job);
     const pid = child.pid;
     if (pid !== undefined) {
-      // Guarded at once: if concur is SIGKILLed from here on, the guardian takes the whole group down.
-      const unguard = guardPid(-pid);
       track(child, { group: true });
-      child.once('close', () => this.settleGroup(pid, unguard));
+      child.once('close', () => this.settleGroup(pid));
       if (recorder.enabled) {
         job.trace = recorder.child(child, `slot ${info.slot}`, { argv });
         recorder.start(job.trace, `job ${info.seq}`, { input: info.input });
@@ -426,11 +433,10 @@ export class CommandRun {
     job.killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), this.grace);
   }
 
-  // After a job's close: if its group still has members (a grandchild in the background), keep it guarded
-  // and kill it when the run ends; otherwise take the guard back.
-  private settleGroup(pgid: number, unguard: () => void): void {
-    if (signalGroup(pgid, 0)) this.lingering.set(pgid, unguard);
-    else unguard();
+  // After a job's close: if its group still has members (a grandchild in the background), kill it when the
+  // run ends.
+  private settleGroup(pgid: number): void {
+    if (signalGroup(pgid, 0)) this.lingering.add(pgid);
   }
 
   // The run is over: nothing a job started may outlive it. SIGTERM, a grace period, then SIGKILL.
@@ -438,14 +444,11 @@ export class CommandRun {
     if (this.lingering.size === 0) return;
     const groups = [...this.lingering];
     this.lingering.clear();
-    for (const [pgid] of groups) signalGroup(pgid, 'SIGTERM');
+    for (const pgid of groups) signalGroup(pgid, 'SIGTERM');
     const deadline = performance.now() + this.grace;
-    while (groups.some(([pgid]) => signalGroup(pgid, 0)) && performance.now() < deadline)
+    while (groups.some((pgid) => signalGroup(pgid, 0)) && performance.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const [pgid, unguard] of groups) {
-      signalGroup(pgid, 'SIGKILL');
-      unguard();
-    }
+    for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
   }
 
   private release(slot: number): void {
