@@ -4,6 +4,7 @@
  * failures are reported on stderr, one line each, and make the exit code non-zero. The engine is
  * src/patterns/fan-out/commands.ts; this file parses options and formats output.
  */
+import { fstatSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { Command, Help } from 'commander';
 import { ConcurError, UsageError } from '../process/errors.js';
@@ -160,6 +161,10 @@ async function runCommandMode(words: string[], flags: CommandFlags): Promise<voi
     throw new UsageError(
       `-j ${jobs} is more than this machine can hold: the largest safe value is ${capacity.max} (${capacity.reason}).`,
       'EJOBS',
+    );
+  if (stdinIsDirectory())
+    throw new UsageError(
+      'stdin is a directory, not a list of items: pipe them in, e.g. ls DIR | concur fan-out -- …',
     );
   if (process.stdin.isTTY)
     say(style.dim('concur: reading items from the terminal, one per line; end with Ctrl-D.'));
@@ -323,6 +328,14 @@ function failureText(result: CommandResult): string {
   if (result.error !== undefined) return result.error;
   if (result.signal) return `was killed by ${result.signal}`;
   return `exited with code ${result.exitCode}`;
+}
+
+function stdinIsDirectory(): boolean {
+  try {
+    return fstatSync(0).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

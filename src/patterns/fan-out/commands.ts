@@ -206,7 +206,6 @@ export class CommandRun {
       }
     } finally {
       await this.stop('SIGTERM');
-      await this.killLingering();
       await this.input.return?.();
     }
   }
@@ -223,7 +222,10 @@ export class CommandRun {
       job.dropped = true;
       this.kill(job, signal);
     }
+    // Synchronously, so a caller about to exit (`| head -1`) has sent every signal before it does.
+    for (const pgid of this.lingering) signalGroup(pgid, signal);
     await Promise.all(jobs.map((job) => this.ended(job)));
+    await this.killLingering();
   }
 
   // Start jobs while there is a free slot, input, and room in the reorder window.

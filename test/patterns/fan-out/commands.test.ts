@@ -10,6 +10,8 @@ import {
   concur,
   concurCommand,
   fixture,
+  hasEscapes,
+  inTerminal,
   isAlive,
   shq,
   tempDirs,
@@ -151,6 +153,24 @@ describe('concur fan-out -- <command>: output', LIMIT, () => {
     const result = await child;
     expect(result.stdout).toBe('job\tfirst job\njob\tsecond job');
     expect(result.exitCode).toBe(0);
+  });
+
+  it('draws a progress line on a terminal, and none under CI or in a pipe', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out');
+    const script = `while [ ! -e ${dir}/go ]; do sleep 0.01; done; echo {}`;
+    const command = `printf 'a\\nb\\n' | ${concurCommand(['fan-out', '-j', '2', '--shell', '--', script])} > ${shq(out)}`;
+    const run = inTerminal(command);
+    await waitForLine(run.stdout!, /fan-out -j 2: 0 \/ 2 jobs/, 30_000);
+    writeFileSync(join(dir, 'go'), '');
+    const result = await run;
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('a\nb\n');
+    const ci = await inTerminal(`${command.replace(`> ${shq(out)}`, '> /dev/null')}`, { CI: 'true' });
+    expect(ci.exitCode).toBe(0);
+    expect(String(ci.stdout)).toBe('');
+    const piped = await fanOut(['--shell', '--', script], 'c\n');
+    expect(hasEscapes(piped.stderr)).toBe(false);
   });
 
   it('--json writes one record per job', async () => {
