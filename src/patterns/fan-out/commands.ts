@@ -10,60 +10,15 @@
  * joblog it follows.
  * Try: seq 5 | concur fan-out -j 2 -- sh -c 'sleep 0.$1; echo $1' sh
  */
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { spawn as nodeSpawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { guardMarkedProcesses, signalGroup, track } from '../../process/children.js';
+import { guardMarkedProcesses, signalGroup } from '../../process/children.js';
+import { CommandJob, type CommandResult, type JobInfo, type JobSetup } from './command-job.js';
 import { ProgramPaths } from './program-paths.js';
-import { recorder } from '../../trace/events.js';
 import { HaltCounter, type HaltRule } from './halt.js';
-import { compileCommand, expandCommand, type CommandTemplate } from './placeholders.js';
+import { compileCommand, type CommandTemplate } from './placeholders.js';
 
-/** How one job ended: the last of its attempts. */
-export interface CommandResult {
-  /** Position of the item in the input, from 0. */
-  index: number;
-  /** The job number, from 1 (GNU parallel's `{#}` and the joblog's Seq). */
-  seq: number;
-  /** The slot that ran it, from 1 to the number of jobs (`{%}`). */
-  slot: number;
-  input: string;
-  /** The program and arguments that ran, placeholders replaced. */
-  argv: string[];
-  /** The exit code; null when a signal ended it. 127 when the program was not found, 126 when it cannot run. */
-  exitCode: number | null;
-  /** The signal that ended it, if one did (after --timeout, the signal concur sent). */
-  signal: NodeJS.Signals | null;
-  /** True when the job exited with code 0. */
-  ok: boolean;
-  /** Why the job failed, in words for people, when the exit code alone does not say (not found, timed out). */
-  error?: string;
-  /** `notFound`/`cannotRun`: the program could not be started; `timedOut`: --timeout killed it. */
-  failure?: 'notFound' | 'cannotRun' | 'timedOut';
-  /** Epoch milliseconds when the last attempt started. */
-  startedAt: number;
-  durationMs: number;
-  /** Everything the job wrote to stdout (empty when lines are streamed through `onLine`). */
-  stdout: Buffer;
-  /** Everything the job wrote to stderr (empty when lines are streamed through `onLine`). */
-  stderr: Buffer;
-  /** Bytes written to stdout, streamed or not. */
-  stdoutBytes: number;
-  /** 1, plus one per retry. */
-  attempts: number;
-  /** The PID of the last attempt (undefined when it could not start). */
-  pid: number | undefined;
-}
-
-/** A running job, as `onLine` and `onEvent` see it. */
-export interface JobInfo {
-  index: number;
-  seq: number;
-  slot: number;
-  input: string;
-  argv: string[];
-  attempt: number;
-}
+export { formatMs, type CommandResult, type JobInfo } from './command-job.js';
 
 /** What a run tells its watchers (narration, traces). */
 export type CommandEvent =
@@ -103,25 +58,6 @@ export interface RunCommandsOptions {
   spawn?: typeof nodeSpawn;
 }
 
-// One attempt of one job, while it runs.
-interface Running {
-  info: JobInfo;
-  child: ChildProcess;
-  startedAt: number;
-  started: number;
-  stdout: Buffer[];
-  stderr: Buffer[];
-  stdoutBytes: number;
-  failure?: CommandResult['failure'];
-  error?: string;
-  timer?: NodeJS.Timeout;
-  killTimer?: NodeJS.Timeout;
-  ended: boolean;
-  /** Killed by a halt or a stop: its result is dropped. */
-  dropped: boolean;
-  trace: { role: string; pid: number } | undefined;
-}
-
 // A slot in the ordered window: a finished result, or a hole left by a skipped or dropped job.
 type Delivery = CommandResult | 'none';
 
@@ -142,15 +78,13 @@ export class CommandRun {
   private readonly window: number;
   private readonly retries: number;
   private readonly grace: number;
-  private readonly spawnOptions: SpawnOptions;
-  private readonly spawn: typeof nodeSpawn;
+  private readonly setup: JobSetup;
   private readonly haltCounter: HaltCounter;
   private readonly input: AsyncIterator<string> | Iterator<string>;
   private readonly freeSlots: number[] = [];
-  private readonly running = new Set<Running>();
+  private readonly running = new Set<CommandJob>();
   // Groups whose leader has ended but where a grandchild may still run: killed when the run ends.
   private readonly lingering = new Set<number>();
-  private readonly paths: ProgramPaths;
   private readonly pending = new Map<number, Delivery>();
   private readonly ready: CommandResult[] = [];
   private nextIndex = 0;
@@ -173,15 +107,21 @@ export class CommandRun {
     this.window = options.reorderWindow ?? Math.max(64, this.jobs * 4);
     this.retries = options.retries ?? 0;
     this.grace = options.killGraceMs ?? 1000;
-    this.spawn = options.spawn ?? nodeSpawn;
     this.haltCounter = new HaltCounter(options.halt);
     // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren. Each
     // carries the guardian's mark from its first instruction: if concur dies, even by SIGKILL, the guardian
     // finds every job and grandchild through it (process/marked.ts).
     const { variable, mark } = guardMarkedProcesses();
     const env = { ...(options.env ?? process.env), [variable]: mark };
-    this.spawnOptions = { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env };
-    this.paths = new ProgramPaths(env.PATH);
+    this.setup = {
+      spawn: options.spawn ?? nodeSpawn,
+      spawnOptions: { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
+      paths: new ProgramPaths(env.PATH),
+      timeoutMs: options.timeoutMs,
+      graceMs: this.grace,
+      onLine: options.onLine,
+      onTimeout: (job, pid) => options.onEvent?.({ type: 'timeout', job, pid }),
+    };
     for (let slot = this.jobs; slot >= 1; slot--) this.freeSlots.push(slot);
     this.input =
       Symbol.asyncIterator in items
@@ -220,7 +160,7 @@ export class CommandRun {
     const jobs = [...this.running];
     for (const job of jobs) {
       job.dropped = true;
-      this.kill(job, signal);
+      job.kill(signal);
     }
     // Synchronously, so a caller about to exit (`| head -1`) has sent every signal before it does.
     for (const pgid of this.lingering) signalGroup(pgid, signal);
@@ -279,122 +219,20 @@ export class CommandRun {
   }
 
   private start(info: JobInfo): void {
-    const argv = expandCommand(this.template, { item: info.input, seq: info.seq, slot: info.slot });
-    info.argv = argv;
-    const startedAt = Date.now();
-    const started = performance.now();
-    let child: ChildProcess;
-    try {
-      // The program's path is looked up once per run, not once per job: argv[0] stays as typed.
-      const file = this.paths.resolve(argv[0]);
-      child = this.spawn(file, argv.slice(1), { ...this.spawnOptions, argv0: argv[0] });
-    } catch (error) {
-      // Node refuses some arguments before any process exists (a NUL byte in an argument).
-      child = new FailedChild(error as Error) as unknown as ChildProcess;
-    }
-    const job: Running = {
-      info,
-      child,
-      startedAt,
-      started,
-      stdout: [],
-      stderr: [],
-      stdoutBytes: 0,
-      ended: false,
-      dropped: false,
-      trace: undefined,
-    };
+    const job = new CommandJob(info, this.template, this.setup, (ended, code, signal) =>
+      this.finish(ended, code, signal),
+    );
     this.running.add(job);
-    const pid = child.pid;
-    if (pid !== undefined) {
-      track(child, { group: true });
-      child.once('close', () => this.settleGroup(pid));
-      if (recorder.enabled) {
-        job.trace = recorder.child(child, `slot ${info.slot}`, { argv });
-        recorder.start(job.trace, `job ${info.seq}`, { input: info.input });
-      }
-      if (this.options.timeoutMs !== undefined)
-        job.timer = setTimeout(() => {
-          job.failure = 'timedOut';
-          job.error = `timed out after ${formatMs(this.options.timeoutMs!)}`;
-          this.options.onEvent?.({ type: 'timeout', job: info, pid });
-          this.kill(job, 'SIGTERM');
-        }, this.options.timeoutMs);
-    }
-    this.collect(job, child.stdout, 'stdout');
-    this.collect(job, child.stderr, 'stderr');
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      if (child.pid !== undefined) return; // An error after the start (a failed kill): the job goes on.
-      const notFound = error.code === 'ENOENT';
-      job.failure = notFound ? 'notFound' : 'cannotRun';
-      job.error = notFound
-        ? `command not found: ${argv[0]} (check the name, or your PATH)`
-        : error.code === 'EACCES'
-          ? `cannot run ${argv[0]}: permission denied (is it executable?)`
-          : `cannot run ${argv[0]}: ${error.message}`;
-      this.finish(job, notFound ? 127 : 126, null);
-    });
-    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-      if (child.pid !== undefined) this.finish(job, code, signal);
-    });
-  }
-
-  // Keep a job's output whole, or pass it on line by line with `onLine`.
-  private collect(job: Running, stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {
-    if (!stream) return;
-    const onLine = this.options.onLine;
-    if (!onLine) {
-      const chunks = job[name];
-      stream.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        if (name === 'stdout') job.stdoutBytes += chunk.length;
-      });
-      return;
-    }
-    let carry: Buffer | undefined;
-    stream.on('data', (chunk: Buffer) => {
-      if (name === 'stdout') job.stdoutBytes += chunk.length;
-      let data = carry ? Buffer.concat([carry, chunk]) : chunk;
-      let newline: number;
-      while ((newline = data.indexOf(10)) >= 0) {
-        onLine(job.info, name, data.subarray(0, newline + 1));
-        data = data.subarray(newline + 1);
-      }
-      carry = data.length > 0 ? data : undefined;
-    });
-    stream.once('end', () => {
-      if (carry) onLine(job.info, name, carry);
-    });
   }
 
   // A job's attempt ended: retry it, or record its result and free its slot.
-  private finish(job: Running, code: number | null, signal: NodeJS.Signals | null): void {
-    if (job.ended) return;
-    job.ended = true;
-    clearTimeout(job.timer);
-    clearTimeout(job.killTimer);
+  private finish(job: CommandJob, code: number | null, signal: NodeJS.Signals | null): void {
     this.running.delete(job);
     const { info } = job;
-    if (job.trace) recorder.end(job.trace, `job ${info.seq}`, { exitCode: code, signal });
-    const ok = code === 0 && job.failure === undefined;
-    const result: CommandResult = {
-      index: info.index,
-      seq: info.seq,
-      slot: info.slot,
-      input: info.input,
-      argv: info.argv,
-      exitCode: job.failure === 'timedOut' ? null : code,
-      signal,
-      ok,
-      ...(job.error !== undefined ? { error: job.error, failure: job.failure } : {}),
-      startedAt: job.startedAt,
-      durationMs: performance.now() - job.started,
-      stdout: job.stdout.length === 1 ? job.stdout[0]! : Buffer.concat(job.stdout),
-      stderr: job.stderr.length === 1 ? job.stderr[0]! : Buffer.concat(job.stderr),
-      stdoutBytes: job.stdoutBytes,
-      attempts: info.attempt,
-      pid: job.child.pid,
-    };
+    // A grandchild may still run in the job's group (in the background): it is killed when the run ends.
+    if (job.pid !== undefined && signalGroup(job.pid, 0)) this.lingering.add(job.pid);
+    const result = job.result(code, signal);
+    const ok = result.ok;
     this.notifyEnded(job);
     if (job.dropped) {
       this.release(info.slot);
@@ -402,8 +240,7 @@ export class CommandRun {
       return;
     }
     // A program that cannot start will not start on a second try either.
-    const retryable = job.failure !== 'notFound' && job.failure !== 'cannotRun';
-    if (!ok && retryable && info.attempt <= this.retries && !this.stopping) {
+    if (!ok && !job.failedToStart && info.attempt <= this.retries && !this.stopping) {
       this.options.onEvent?.({ type: 'retry', job: info, result });
       this.start({ ...info, attempt: info.attempt + 1 });
       return;
@@ -423,22 +260,8 @@ export class CommandRun {
     if (when === 'now')
       for (const job of this.running) {
         job.dropped = true;
-        this.kill(job, 'SIGTERM');
+        job.kill('SIGTERM');
       }
-  }
-
-  // Signal a job's whole group now, and SIGKILL it if it is still there after the grace period.
-  private kill(job: Running, signal: NodeJS.Signals): void {
-    const pid = job.child.pid;
-    if (pid === undefined || job.ended) return;
-    signalGroup(pid, signal);
-    job.killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), this.grace);
-  }
-
-  // After a job's close: if its group still has members (a grandchild in the background), kill it when the
-  // run ends.
-  private settleGroup(pgid: number): void {
-    if (signalGroup(pgid, 0)) this.lingering.add(pgid);
   }
 
   // The run is over: nothing a job started may outlive it. SIGTERM, a grace period, then SIGKILL.
@@ -481,12 +304,12 @@ export class CommandRun {
   }
 
   // Jobs waiting in `stop()` for their end.
-  private readonly endWaiters = new Map<Running, () => void>();
-  private ended(job: Running): Promise<void> {
+  private readonly endWaiters = new Map<CommandJob, () => void>();
+  private ended(job: CommandJob): Promise<void> {
     if (job.ended) return Promise.resolve();
     return new Promise((resolve) => this.endWaiters.set(job, resolve));
   }
-  private notifyEnded(job: Running): void {
+  private notifyEnded(job: CommandJob): void {
     this.endWaiters.get(job)?.();
     this.endWaiters.delete(job);
   }
@@ -508,22 +331,4 @@ export function runCommands(
   options: RunCommandsOptions = {},
 ): AsyncGenerator<CommandResult> {
   return new CommandRun(items, command, options).results();
-}
-
-/** `1500` → `1.5s`, `250` → `250ms`: durations in messages. */
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(3))}s`;
-  return `${Number((ms / 60_000).toFixed(3))}m`;
-}
-
-// A job whose spawn threw synchronously: no process, one 'error' event, like Node's own failed spawns.
-class FailedChild extends EventEmitter {
-  readonly pid = undefined;
-  readonly stdout = null;
-  readonly stderr = null;
-  constructor(error: Error) {
-    super();
-    process.nextTick(() => this.emit('error', error));
-  }
 }

@@ -192,6 +192,20 @@ describe('concur fan-out -- <command>: output', LIMIT, () => {
     expect(result.stderr).toBe('err x');
   });
 
+  it("--events records each job as a task on its slot's track", async () => {
+    const file = join(tempDir(), 'events.ndjson');
+    const result = await fanOut(['--events', file, '-j', '2', '--', 'true'], '1\n2\n3\n4\n');
+    expect(result.exitCode).toBe(0);
+    const events = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { role: string; kind: string; data?: { task?: string } });
+    const tasks = events.filter((e) => e.kind === 'start' && e.data?.task?.startsWith('job '));
+    expect(tasks.map((e) => e.data?.task).sort()).toEqual(['job 1', 'job 2', 'job 3', 'job 4']);
+    expect(new Set(tasks.map((e) => e.role))).toEqual(new Set(['slot 1', 'slot 2']));
+    expect(events.filter((e) => e.kind === 'end' && e.data?.task?.startsWith('job '))).toHaveLength(4);
+  });
+
   it('| head -1 ends quietly, with no job left behind', async () => {
     const dir = tempDir();
     const command = `seq 1000 | ${concurCommand(['fan-out', '-j', '2', '--', 'sh', '-c', `echo $0; echo $$ >> ${dir}/pids`])} | head -1; echo "status \${PIPESTATUS[1]}" >&2`;
