@@ -336,6 +336,16 @@ describe('concur fan-out -- <command>: failures, exit codes, retries, timeouts, 
     const half = await fanOut(['-j', '50%', '--json', '--', 'true'], '1\n');
     expect(half.exitCode).toBe(0);
   });
+
+  it('a directory as stdin is a usage error, not empty input', async () => {
+    const result = await execa('bash', ['-c', `${concurCommand(['fan-out', '--', 'echo'])} < /`], {
+      env: cleanEnv(),
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^concur: stdin is a directory, not a list of items/);
+  });
 });
 
 describe('concur fan-out -- <command>: joblog and resume', LIMIT, () => {
