@@ -98,6 +98,14 @@ export { WorkerPool, type PoolEvent, type PoolOptions } from './patterns/fan-out
 export type { ItemResult } from './patterns/fan-out/results.js';
 export type { StreamOptions } from './patterns/fan-out/fan-in.js';
 export { map, type MapOptions } from './patterns/fan-out/map.js';
+export {
+  runCommands,
+  CommandRun,
+  type CommandResult,
+  type CommandEvent,
+  type JobInfo,
+  type RunCommandsOptions,
+} from './patterns/fan-out/commands.js';
 
 // supervisor
 export {

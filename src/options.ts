@@ -3,6 +3,7 @@
  * which commander turns into one line naming the option; the CLI maps it to exit code 2.
  */
 import { InvalidArgumentError } from 'commander';
+import type { HaltRule } from './patterns/fan-out/halt.js';
 
 /** A whole number ≥ 1 (`--size 5000`, `--jobs 4`); "1_000_000" and "1e6" are accepted too. */
 export function parseCount(value: string): number {
@@ -65,4 +66,17 @@ export function parseJobs(value: string, cores: number): number {
   throw new InvalidArgumentError(
     `expected a number of jobs: N (4), a share of the ${cores} cores (50%), or relative to them (+1, -1).`,
   );
+}
+
+/** Read `--halt`: `never`, or `now|soon,fail|success=N`. Throws a usage error otherwise. */
+export function parseHalt(value: string): HaltRule | undefined {
+  const text = value.trim();
+  if (text === 'never' || text === '0') return undefined;
+  const match = /^(now|soon),(fail|success)=(\d+)$/.exec(text);
+  const count = match ? Number(match[3]) : Number.NaN;
+  if (!match || !(count > 0) || !Number.isSafeInteger(count))
+    throw new InvalidArgumentError(
+      'expected never, now,fail=N, soon,fail=N or now,success=N (N at least 1).',
+    );
+  return { when: match[1] as HaltRule['when'], on: match[2] as HaltRule['on'], count };
 }

@@ -11,10 +11,11 @@ import { describeReason } from '../process/supervision.js';
 import { parseCount, parseCountOrZero, parseDuration } from '../options.js';
 import { checkInput } from '../terminal/input.js';
 import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.js';
+import { addCommandMode } from './fan-out-commands.js';
 
 /** Add `concur fan-out` to the program. */
 export function registerFanOut(program: Command): void {
-  program
+  const fanOut = program
     .command('fan-out')
     .description(
       'run each line of stdin through a worker module in a pool of processes; one output line each',
@@ -101,6 +102,8 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         await pool.close();
       }
     });
+  // `fan-out [options] -- <command>` runs a program per item: src/commands/fan-out-commands.ts.
+  addCommandMode(fanOut);
 }
 
 // Crashes and restarts are news for the person watching, whatever the output mode.

@@ -4,7 +4,9 @@
  * killed. SIGKILL of concur cannot be caught, so children also watch their IPC channel (see lifeline.ts).
  */
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { MARK_VARIABLE } from './marked.js';
 import { signalExitCode } from './errors.js';
 import { recorder, type ProcessRef } from '../trace/events.js';
 import type { ToGuardian } from './guardian-protocol.js';
@@ -51,9 +53,37 @@ let guardianRef: ProcessRef | undefined;
 export function guardProcess(child: ChildProcess): void {
   const pid = child.pid;
   if (pid === undefined) return;
-  // One guardian per concur process, started with the first guarded child. It must not keep concur alive:
-  // both the process and its channel are unref'd, and concur's exit hook kills it like any other child.
-  if (!guardian || !guardian.connected) {
+  const unguard = guardPid(pid);
+  // Forget a PID once its process has gone, so a reused PID is never killed by mistake.
+  child.once('exit', unguard);
+}
+
+/**
+ * Have the guardian kill `pid` if concur dies, even by SIGKILL; a negative `pid` names a whole process group
+ * (a job started with `detached: true` leads its own, and its grandchildren stay in it). Returns the function
+ * that takes the guard back: call it once the process (or every process of the group) has gone.
+ */
+export function guardPid(pid: number): () => void {
+  send({ type: 'guard', pid });
+  return () => send({ type: 'unguard', pid }, false);
+}
+
+/**
+ * A mark for processes about to start: give each one `CONCUR_JOB_GUARD=<mark>` in its environment, and if concur
+ * dies, even by SIGKILL, the guardian finds them (and their children, which inherit the variable) through /proc
+ * and kills them with their process groups. No message per process, and no moment when one is unguarded.
+ */
+export function guardMarkedProcesses(): { variable: string; mark: string } {
+  const mark = `${process.pid}.${randomBytes(6).toString('hex')}`;
+  send({ type: 'guard-marked', mark });
+  return { variable: MARK_VARIABLE, mark };
+}
+
+// Tell the guardian what to take down if concur dies; `start`: start it first if it is not running.
+function send(message: ToGuardian, start = true): void {
+  // One guardian per concur process. It must not keep concur alive: both the process and its channel are
+  // unref'd, and concur's exit hook kills it like any other child.
+  if (start && (!guardian || !guardian.connected)) {
     const started = fork(bootPath, [guardianPath], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     started.on('error', () => {});
     started.unref();
@@ -62,32 +92,44 @@ export function guardProcess(child: ChildProcess): void {
     guardian = started;
     guardianRef = recorder.child(started, 'guardian');
   }
-  const watcher = guardian;
-  const ref = guardianRef;
-  const send = (message: ToGuardian): void => {
-    if (!watcher.connected) return;
-    if (ref) recorder.send(recorder.self, ref, message.type, { pid: message.pid });
-    watcher.send(message, () => {});
-  };
-  send({ type: 'guard', pid });
-  // Forget a PID once its process has gone, so a reused PID is never killed by mistake.
-  child.once('exit', () => send({ type: 'unguard', pid }));
+  if (!guardian?.connected) return;
+  if (guardianRef)
+    recorder.send(recorder.self, guardianRef, message.type, 'pid' in message ? { pid: message.pid } : {});
+  guardian.send(message, () => {});
 }
 
 const live = new Set<ChildProcess>();
+// Children that lead their own process group: signals for them go to the whole group.
+const groupLeaders = new WeakSet<ChildProcess>();
 
-/** Remember a child until it exits, so concur can stop it on the way out. */
-export function track<T extends ChildProcess>(child: T): T {
+/**
+ * Remember a child until it exits, so concur can stop it on the way out. With `group: true` the child leads
+ * its own process group (spawned with `detached: true`), and stopping it signals the whole group.
+ */
+export function track<T extends ChildProcess>(child: T, options: { group?: boolean } = {}): T {
   live.add(child);
+  if (options.group) groupLeaders.add(child);
   installExitHook();
   child.once('exit', () => live.delete(child));
   return child;
 }
 
-/** Signal every live child (SIGTERM by default). Safe to call more than once. */
+/** Signal every live child (SIGTERM by default), or its whole group if it leads one. Safe to call again. */
 export function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
   for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (groupLeaders.has(child) && child.pid !== undefined) signalGroup(child.pid, signal);
+    else child.kill(signal);
+  }
+}
+
+/** Send `signal` to every process of group `pgid`; false when the group has no process left. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -6,7 +6,7 @@
  * by SIGKILL, it sees the disconnect at once and kills every PID it was told about (SIGTERM, then SIGKILL).
  */
 import { isToGuardian } from './guardian-protocol.js';
-import { exitWithParent, guard, unguard } from './lifeline.js';
+import { exitWithParent, guard, guardMarked, unguard } from './lifeline.js';
 import { receive } from './messages.js';
 
 exitWithParent();
@@ -17,6 +17,9 @@ receive(isToGuardian, (message) => {
       return;
     case 'unguard':
       unguard(message.pid);
+      return;
+    case 'guard-marked':
+      guardMarked(message.mark);
       return;
     default: {
       const unknown: never = message;

@@ -3,6 +3,8 @@
  * parent dies for any reason, even SIGKILL, the kernel closes that channel and Node emits 'disconnect'.
  * A child that exits on 'disconnect' can never be orphaned for long.
  */
+import { readFileSync } from 'node:fs';
+import { findMarked } from './marked.js';
 
 /** What boot.cts saw while the entry module loaded (present when started with `forkChild`). */
 const held = (globalThis as Record<symbol, unknown>)[Symbol.for('concur.child-boot')] as
@@ -18,7 +20,10 @@ export function onParentMessage<T>(handler: (message: T) => void): void {
   process.on('message', handler);
 }
 
-/** PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`). */
+/**
+ * PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`); a negative one is a
+ * process group, as kill(2) reads it (the jobs of `concur fan-out -- cmd`).
+ */
 const guarded = new Set<number>();
 
 /** Kill `pid` (SIGTERM, then SIGKILL after `graceMs`) when this process's parent goes away. */
@@ -29,6 +34,33 @@ export function guard(pid: number): void {
 /** Stop guarding a PID that has exited on its own. */
 export function unguard(pid: number): void {
   guarded.delete(pid);
+}
+
+/** Marks (see marked.ts) whose processes, and their process groups, this process must take down with it. */
+const marks = new Set<string>();
+
+/** Kill every process marked `mark`, and its group, when this process's parent goes away. */
+export function guardMarked(mark: string): void {
+  marks.add(mark);
+}
+
+// Signal every process that carries one of the marks, and its process group (never this process's own).
+function signalMarked(name: NodeJS.Signals): void {
+  const ownGroup = ownProcessGroup();
+  for (const mark of marks)
+    for (const { pid, pgid } of findMarked(mark)) {
+      if (pgid > 1 && pgid !== ownGroup) signal(-pgid, name);
+      signal(pid, name);
+    }
+}
+
+function ownProcessGroup(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return 0;
+  }
 }
 
 function alive(pid: number): boolean {
@@ -42,7 +74,7 @@ function alive(pid: number): boolean {
 
 /**
  * Exit when the parent's IPC channel closes. `cleanup` runs first (restore the cursor, clear a line);
- * guarded PIDs get SIGTERM and, if still there after `graceMs`, SIGKILL.
+ * guarded PIDs and marked processes get SIGTERM and, if still there after `graceMs`, SIGKILL.
  */
 export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): void {
   if (!process.send && !held)
@@ -50,9 +82,12 @@ export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): v
   const onGone = (): void => {
     cleanup();
     for (const pid of guarded) signal(pid, 'SIGTERM');
-    if (guarded.size === 0) process.exit(0);
+    signalMarked('SIGTERM');
+    if (guarded.size === 0 && marks.size === 0) process.exit(0);
     setTimeout(() => {
       for (const pid of guarded) if (alive(pid)) signal(pid, 'SIGKILL');
+      // Looked up again: a job that was still starting when concur died carries its mark by now.
+      signalMarked('SIGKILL');
       process.exit(0);
     }, graceMs);
   };

@@ -7,4 +7,12 @@ export { WorkerPool, type PoolEvent, type PoolOptions } from './pool.js';
 export type { ItemResult } from './results.js';
 export type { StreamOptions } from './fan-in.js';
 export { map, type MapOptions } from './map.js';
+export {
+  runCommands,
+  CommandRun,
+  type CommandResult,
+  type CommandEvent,
+  type JobInfo,
+  type RunCommandsOptions,
+} from './commands.js';
 export type { ToFanOutWorker, FromFanOutWorker, ItemFailure, BatchTimes } from './protocol.js';

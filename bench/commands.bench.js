@@ -1,0 +1,160 @@
+// `concur fan-out -- <command>` benchmarks (issue 15), one run each, on the same input:
+//   1. `seq 5000 | concur fan-out -j 2 -- true` against `parallel -j 2 true` and `xargs -P 2 -n 1 true`.
+//      Floor: at least 3× GNU parallel's jobs per second (the bench exits 1 if missed). Aim: within 1.3× of
+//      xargs's time (reported).
+//   2. Where concur's time per job goes, measured in this process through runCommands and its spawn seam:
+//      spawn (the synchronous fork + exec in Node's main thread), the rest of concur's own CPU per job
+//      (events, bookkeeping, output), and waiting for the job itself.
+// Times are wall clock; CPU is user + system of the command and its children (bash's `times`).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runCommands } from '../dist/index.js';
+import { concurBin, table, verdict } from './lib.js';
+
+const N = Number(process.env.JOBS_N ?? 5000);
+const dir = mkdtempSync(join(tmpdir(), 'concur-bench-commands-'));
+const input = join(dir, 'items.txt');
+writeFileSync(input, Array.from({ length: N }, (_, i) => `${i + 1}\n`).join(''));
+
+// Run a command line with the items on stdin; wall seconds and CPU seconds (self + children).
+function timed(name, commandLine) {
+  const script = `${commandLine} < ${input} > ${join(dir, `${name}.out`)}; status=$?; times; exit $status`;
+  const started = performance.now();
+  const result = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) throw new Error(`${name} failed: exit ${result.status}: ${result.stderr}`);
+  // `times` prints two lines, "0m0.010s 0m0.020s" for the shell and then for its children.
+  const children = result.stdout.trim().split('\n').at(-1) ?? '';
+  const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (sum, m) => sum + Number(m[1]) * 60 + Number(m[2]),
+    0,
+  );
+  return { seconds, cpu, rate: N / seconds };
+}
+
+const q = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+const concur = timed('concur', `node ${q(concurBin)} fan-out -j 2 -- true`);
+const xargs = timed('xargs', 'xargs -P 2 -n 1 true');
+const hasParallel = existsSync('/usr/bin/parallel') || spawnSync('which', ['parallel']).status === 0;
+const parallel = hasParallel ? timed('parallel', 'parallel -j 2 true') : undefined;
+const concurOut = readFileSync(join(dir, 'concur.out'), 'utf8');
+
+const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits });
+const rows = [];
+const row = (name, run) => [
+  name,
+  `${fmt(run.rate)} jobs/s`,
+  `${run.seconds.toFixed(2)} s`,
+  `${((run.cpu * 1000) / N).toFixed(2)} ms`,
+];
+rows.push([
+  ...row(`concur fan-out -j 2 -- true (${fmt(N)} items)`, concur),
+  '',
+  '',
+  concurOut === '' ? 'ok' : 'OUTPUT?',
+]);
+rows.push([...row('xargs -P 2 -n 1 true', xargs), '', '', '']);
+if (parallel) rows.push([...row('parallel -j 2 true', parallel), '', '', '']);
+else rows.push(['parallel -j 2 true', 'skipped: GNU parallel not installed', '', '', '', '', '']);
+
+const floorRatio = parallel ? concur.rate / parallel.rate : undefined;
+const floorOk = floorRatio === undefined || floorRatio >= 3;
+if (floorRatio !== undefined)
+  rows.push([
+    'concur / parallel, jobs/s',
+    `${floorRatio.toFixed(2)}×`,
+    '',
+    '',
+    '≥ 3×',
+    (floorRatio / 3).toFixed(2),
+    verdict(floorOk),
+  ]);
+const xargsRatio = concur.seconds / xargs.seconds;
+rows.push([
+  'concur time / xargs time',
+  `${xargsRatio.toFixed(2)}×`,
+  '',
+  '',
+  'aim ≤ 1.3×',
+  (1.3 / xargsRatio).toFixed(2),
+  xargsRatio <= 1.3 ? 'pass' : 'missed (aim, not floor)',
+]);
+rows.push([
+  "concur's own overhead per job (wall)",
+  `${(((concur.seconds - xargs.seconds) * 1000) / N).toFixed(2)} ms`,
+  '',
+  `${(((concur.cpu - xargs.cpu) * 1000) / N).toFixed(2)} ms CPU`,
+  'vs xargs',
+  '',
+  '',
+]);
+
+// 2. The breakdown, in this process: the spawn seam times each synchronous spawn() call, in wall and CPU time.
+// Wall minus CPU inside spawn() is the main thread blocked until the child has exec'd (libuv waits for it).
+let spawnWallMs = 0;
+let spawnCpuMs = 0;
+const timedSpawn = (...args) => {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  const child = spawn(...args);
+  const used = process.cpuUsage(cpu);
+  spawnCpuMs += (used.user + used.system) / 1000;
+  spawnWallMs += performance.now() - wall;
+  return child;
+};
+const items = Array.from({ length: N }, (_, i) => String(i + 1));
+const cpuBefore = process.cpuUsage();
+const started = performance.now();
+let jobMs = 0;
+let failed = 0;
+for await (const job of runCommands(items, ['true'], { jobs: 2, spawn: timedSpawn })) {
+  jobMs += job.durationMs;
+  if (!job.ok) failed++;
+}
+const wallMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+const per = (ms) => `${(ms / N).toFixed(3)} ms`;
+rows.push([
+  `in-process runCommands, ${fmt(N)} × true, -j 2`,
+  `${fmt((N / wallMs) * 1000)} jobs/s`,
+  `${(wallMs / 1000).toFixed(2)} s`,
+  per(cpuMs),
+  '',
+  '',
+  failed === 0 ? 'ok' : `${failed} FAILED`,
+]);
+rows.push(['  spawn(): fork, pipes, setsid (CPU)', '', '', per(spawnCpuMs), '', '', '']);
+rows.push([
+  "  spawn(): blocked until the child has exec'd",
+  '',
+  per(spawnWallMs - spawnCpuMs),
+  '',
+  '',
+  '',
+  '',
+]);
+rows.push([
+  "  concur's other CPU: events, pipes, bookkeeping, output",
+  '',
+  '',
+  per(Math.max(0, cpuMs - spawnCpuMs)),
+  '',
+  '',
+  '',
+]);
+rows.push(['  a job from spawn() to close, per slot', '', per(jobMs), '', '', '', 'includes its spawn']);
+rows.push(['  wall per job (2 slots)', '', per(wallMs), '', '', '', '']);
+
+table(['figure', 'rate', 'wall', 'CPU per job', 'target', 'ratio', 'verdict'], rows);
+console.log(
+  `\n(one run each, on a machine that may be shared: load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`,
+);
+rmSync(dir, { recursive: true, force: true });
+if (!floorOk) {
+  console.log(`FAIL: concur ran ${floorRatio.toFixed(2)}× GNU parallel's jobs per second; the floor is 3×.`);
+  process.exitCode = 1;
+}
