@@ -16,22 +16,27 @@ export function onParentMessage<T>(handler: (message: T) => void): void {
   process.on('message', handler);
 }
 
-/** PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`). */
+/**
+ * What this process must take down with it (e.g. a command run by `concur spinner -- cmd`): a PID, or the
+ * process group it leads (as a negative number, the way kill(2) names a group).
+ */
 const guarded = new Set<number>();
 
-/** Kill `pid` (SIGTERM, then SIGKILL after `graceMs`) when this process's parent goes away. */
-export function guard(pid: number): void {
-  guarded.add(pid);
+/** Kill `pid` (SIGTERM, then SIGKILL after `graceMs`) when this process's parent goes away; with `group`,
+ * every process in the group `pid` leads, so a command's children and grandchildren go too. */
+export function guard(pid: number, group = false): void {
+  guarded.add(group ? -pid : pid);
 }
 
-/** Stop guarding a PID that has exited on its own. */
-export function unguard(pid: number): void {
-  guarded.delete(pid);
+/** Stop guarding a PID (or group) that has exited on its own. */
+export function unguard(pid: number, group = false): void {
+  guarded.delete(group ? -pid : pid);
 }
 
-function alive(pid: number): boolean {
+// kill(target, 0) asks whether a process (or, for a negative target, any process of the group) exists.
+function alive(target: number): boolean {
   try {
-    process.kill(pid, 0);
+    process.kill(target, 0);
     return true;
   } catch {
     return false;
@@ -47,10 +52,12 @@ export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): v
     throw new Error('exitWithParent() needs a process started with fork() (an IPC channel).');
   const onGone = (): void => {
     cleanup();
-    for (const pid of guarded) signal(pid, 'SIGTERM');
-    if (guarded.size === 0) process.exit(0);
+    // Only what is still there gets a grace period: an exit with nothing left to kill is immediate.
+    const left = [...guarded].filter(alive);
+    for (const target of left) signal(target, 'SIGTERM');
+    if (left.length === 0) process.exit(0);
     setTimeout(() => {
-      for (const pid of guarded) if (alive(pid)) signal(pid, 'SIGKILL');
+      for (const target of left) if (alive(target)) signal(target, 'SIGKILL');
       process.exit(0);
     }, graceMs);
   };
@@ -59,9 +66,9 @@ export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): v
   else process.once('disconnect', onGone);
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
+function signal(target: number, name: NodeJS.Signals): void {
   try {
-    process.kill(pid, name);
+    process.kill(target, name);
   } catch {
     // Already gone: nothing to do.
   }

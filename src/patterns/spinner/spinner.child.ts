@@ -5,8 +5,9 @@
  * goes away (IPC 'disconnect'), because a busy or killed parent cannot clean up after it.
  */
 import { epochNow } from '../../trace/clock.js';
-import type { FromSpinner, ToSpinner } from './protocol.js';
-import { exitWithParent, guard, onParentMessage } from '../../process/lifeline.js';
+import { isToSpinner, type FromSpinner, type ToSpinner } from './protocol.js';
+import { exitWithParent, guard } from '../../process/lifeline.js';
+import { receive, send as sendToParent } from '../../process/messages.js';
 import { FrameClock } from './clock.js';
 import type { Renderer } from './render.js';
 
@@ -21,7 +22,7 @@ let finished = false;
 
 // Reply to the parent if it is still there; `then` runs once the message has left (or at once if it cannot).
 function send(message: FromSpinner, then?: () => void): void {
-  if (process.connected) process.send?.(message, () => then?.());
+  if (process.connected) sendToParent(message, then);
   else then?.();
 }
 
@@ -72,7 +73,7 @@ function handle(message: ToSpinner): void {
       renderer?.log(message.stream === 'stdout' ? process.stdout : process.stderr, message.text);
       return;
     case 'guard':
-      guard(message.pid);
+      guard(message.pid, message.group);
       return;
     case 'succeed':
     case 'fail':
@@ -123,7 +124,7 @@ for (const [signal, code] of [
 // still be killed. Until ora has loaded, messages wait in the inbox, except `guard`, which acts at once.
 const inbox: ToSpinner[] = [];
 let loaded = false;
-onParentMessage((message: ToSpinner) => {
+receive(isToSpinner, (message) => {
   if (loaded || message.type === 'guard') return handle(message);
   if (message.type === 'start') drawEarlyFrame(message);
   inbox.push(message);

@@ -14,7 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { recorder, type ProcessRef } from '../../trace/events.js';
 import { terminalPolicy, type TerminalPolicy } from '../../terminal/output.js';
 import { forkChild, type ForkChildOptions } from '../../process/children.js';
-import type { FromSpinner, SpinnerStats, SpinnerStyle, ToSpinner } from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
+import {
+  isFromSpinner,
+  type FromSpinner,
+  type SpinnerStats,
+  type SpinnerStyle,
+  type ToSpinner,
+} from './protocol.js';
 
 /** How to start a spinner. */
 export interface SpinnerOptions {
@@ -55,7 +62,7 @@ export class SpinnerProcess {
   ) {
     this.ref = recorder.child(child, role);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.on('message', (message: FromSpinner) => {
+    receiveFrom(child, isFromSpinner, (message) => {
       onMessage?.('received', message);
       this.record(message);
       if (message.type === 'stats') this.statsReceived = message.stats;
@@ -97,15 +104,18 @@ export class SpinnerProcess {
     return this.child.pid;
   }
 
-  /** Send one protocol message, if the child is still there to hear it. */
-  send(message: ToSpinner): void {
-    if (!this.child.connected) return;
+  /**
+   * Send one protocol message, if the child is still there to hear it. `then` runs once the message has been
+   * handed to the OS (or at once, when there is no child to send to).
+   */
+  send(message: ToSpinner, then?: () => void): void {
+    if (!this.child.connected) return void then?.();
     this.onMessage?.('sent', message);
     if (recorder.enabled) {
       const { type, ...fields } = message;
       this.sent.push(recorder.send(recorder.self, this.ref, type, fields));
     }
-    this.child.send(message, () => {});
+    this.child.send(message, () => then?.());
   }
 
   // Record a message from the child; its final stats say when it handled each of ours and when it spun.
@@ -120,14 +130,21 @@ export class SpinnerProcess {
     for (const [from, to] of spinning) recorder.task(this.ref, 'spinning', from, to, { animated });
   }
 
-  /** Ask the child to kill `pid` if this process dies, even by SIGKILL. */
-  guard(pid: number): void {
-    this.send({ type: 'guard', pid });
+  /**
+   * Ask the child to kill process group `pgid` if this process dies, even by SIGKILL. `then` runs once the
+   * request is on its way: from then on the group is guarded, even if this process dies the next instant.
+   */
+  guard(pgid: number, then?: () => void): void {
+    this.send({ type: 'guard', pid: pgid, group: true }, then);
   }
 
-  /** Print a line above the spinner (a wrapped command's output), so the two never garble each other. */
+  /**
+   * Print output above the spinner (a wrapped command's), so the two never garble each other. Text without a
+   * final newline is a partial line, such as a prompt. Once the child has gone (Ctrl-C), it is written here.
+   */
   log(stream: 'stdout' | 'stderr', text: string): void {
-    this.send({ type: 'log', stream, text });
+    if (this.child.connected) this.send({ type: 'log', stream, text });
+    else process[stream].write(text);
   }
 
   /** Change the text, or show progress as a fraction 0..1. */
