@@ -318,6 +318,11 @@ function tagged(tag: string): { pid: number; name: string }[] {
 
 describe('a wrapped command dies with concur, children and all', () => {
   const SLEEPER = ['sh', '-c', 'sleep 30; echo done'];
+  // A survivor would hold concur's stdout and stderr open, so the run's promise is awaited only after the check.
+  const killTagged = (tag: string): void => {
+    for (const { pid } of tagged(tag)) process.kill(pid, 'SIGKILL');
+  };
+
   it.each([
     ['SIGKILL', []],
     ['SIGKILL', ['--no-spinner']],
@@ -328,11 +333,16 @@ describe('a wrapped command dies with concur, children and all', () => {
     async (signal, flags) => {
       const tag = newTag();
       const run = concur(['spinner', ...flags, '--', ...SLEEPER], { env: { [TAG]: tag }, timeout: 20_000 });
-      await waitFor(() => tagged(tag).some(({ name }) => name === 'sleep'), 10_000, 'sleep 30 to start');
-      run.kill(signal);
-      const result = await run;
-      if (signal === 'SIGTERM') expect(result.exitCode).toBe(143);
-      await waitFor(() => tagged(tag).length === 0, 5000, `the command's processes to go (${tag})`);
+      try {
+        await waitFor(() => tagged(tag).some(({ name }) => name === 'sleep'), 10_000, 'sleep 30 to start');
+        run.kill(signal);
+        await waitFor(() => !isAlive(run.pid ?? 0), 5000, 'concur to exit');
+        await waitFor(() => tagged(tag).length === 0, 5000, `the command's processes to go (${tag})`);
+        const result = await run;
+        if (signal === 'SIGTERM') expect(result.exitCode).toBe(143);
+      } finally {
+        killTagged(tag);
+      }
     },
     40_000,
   );
@@ -341,15 +351,20 @@ describe('a wrapped command dies with concur, children and all', () => {
     for (let attempt = 0; attempt < 10; attempt++) {
       const tag = newTag();
       const run = concur(['spinner', '--', 'sleep', '30'], { env: { [TAG]: tag }, timeout: 20_000 });
-      // Poll every millisecond or so, and kill concur as soon as the command's process appears.
-      const deadline = Date.now() + 10_000;
-      while (tagged(tag).length === 0 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      run.kill('SIGKILL');
-      await run;
-      await waitFor(() => tagged(tag).length === 0, 5000, `attempt ${attempt}: the command to go`);
+      try {
+        // Poll every millisecond or so, and kill concur as soon as the command's process appears.
+        const deadline = Date.now() + 10_000;
+        while (tagged(tag).length === 0 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        run.kill('SIGKILL');
+        await waitFor(() => !isAlive(run.pid ?? 0), 5000, 'concur to exit');
+        await waitFor(() => tagged(tag).length === 0, 5000, `attempt ${attempt}: the command to go`);
+        await run;
+      } finally {
+        killTagged(tag);
+      }
     }
-  }, 300_000);
+  }, 200_000);
 
   it.each([[[]], [['--no-spinner']]] as const)(
     'Ctrl-C on a terminal %j: the command group gets SIGINT, exit 130, nothing left',
