@@ -154,6 +154,6 @@ function spinnerSummary(stats: SpinnerStats | undefined): Record<string, number 
     intervalMaxMs: round(stats.intervalMaxMs),
     firstFrameMs: round(stats.firstFrameMs),
     cpuMs: round(stats.cpuMs),
-    spinCpuPercent: round(stats.spinCpuPercent),
+    spinCpuPercent: Math.round(stats.spinCpuPercent * 100) / 100,
   };
 }

@@ -48,6 +48,8 @@ export const spinnerChildPath = fileURLToPath(new URL('./spinner.child.js', impo
 export class SpinnerProcess {
   private statsReceived: SpinnerStats | undefined;
   private lastProgressAt = 0;
+  /** The percentage last sent: the child shows whole percents, so a fraction that rounds the same is not sent. */
+  private lastPercent = -1;
   /** Milliseconds between frames, as the child was told (progress is sent no more often). */
   intervalMs = 80;
   private readonly exited: Promise<void>;
@@ -149,10 +151,15 @@ export class SpinnerProcess {
 
   /** Change the text, or show progress as a fraction 0..1. */
   update(text?: string, fraction?: number): void {
-    // The child redraws once a frame: progress sent more often than that is work for nothing on both sides.
+    // The child redraws once a frame, and shows whole percents: progress sent more often than that, or that
+    // would not change what is on screen, is work for nothing on both sides (each message wakes the child).
     const now = performance.now();
-    if (text === undefined && now - this.lastProgressAt < this.intervalMs) return;
+    const percent = fraction === undefined ? -1 : Math.floor(fraction * 100);
+    if (text === undefined) {
+      if (now - this.lastProgressAt < this.intervalMs || percent === this.lastPercent) return;
+    }
     this.lastProgressAt = now;
+    this.lastPercent = percent;
     this.send({ type: 'update', text, fraction });
   }
 
