@@ -7,6 +7,7 @@ import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { signalExitCode } from './errors.js';
 import { recorder, type ProcessRef } from '../trace/events.js';
+import { onStdoutClosed } from '../terminal/output.js';
 import type { ToGuardian } from './guardian-protocol.js';
 
 const bootPath = fileURLToPath(new URL('./boot.cjs', import.meta.url));
@@ -92,11 +93,13 @@ export function killAll(signal: NodeJS.Signals = 'SIGTERM'): void {
 }
 
 let exitHookInstalled = false;
-// 'exit' handlers must be synchronous; kill() is, so the last word is always "children die too".
+// 'exit' handlers must be synchronous; kill() is, so the last word is always "children die too". A reader
+// that goes away (`| head -1`) ends concur quietly; the children get SIGTERM first, to clean up.
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => killAll('SIGKILL'));
+  onStdoutClosed(() => killAll('SIGTERM'));
 }
 
 export type SignalHandler = (signal: NodeJS.Signals) => void | Promise<void>;

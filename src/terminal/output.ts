@@ -3,8 +3,6 @@
  * Animation and colour are allowed only on a real terminal, never under CI or TERM=dumb;
  * NO_COLOR and FORCE_COLOR are honoured. A closed stdout (`| head -1`) ends concur quietly.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
-
 /** What the terminal on a stream allows. */
 export interface TerminalPolicy {
   /** Spinners and progress may redraw a line (escape codes allowed). */
@@ -40,15 +38,36 @@ export function terminalPolicy(stream: TtyLike = process.stderr, env: Env = proc
   return { animate, color, columns: columns > 0 ? columns : 80 };
 }
 
-/** A chalk that colours only when the policy allows. */
-export function paint(policy: TerminalPolicy): ChalkInstance {
-  return new Chalk({ level: policy.color ? 1 : 0 });
+/** The few colours concur's own lines use; each paints only when the policy allows. */
+export interface Style {
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+}
+
+// Written out rather than loaded from chalk: every command and `concur --help` start with this module, and
+// chalk costs more start-up time than the five escape pairs it would give here.
+const ansi = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+const colours: Style = {
+  red: ansi(31, 39),
+  green: ansi(32, 39),
+  yellow: ansi(33, 39),
+  dim: ansi(2, 22),
+  bold: ansi(1, 22),
+};
+const plain: Style = { red: String, green: String, yellow: String, dim: String, bold: String };
+
+/** Colours that paint only when the policy allows. */
+export function paint(policy: TerminalPolicy): Style {
+  return policy.color ? colours : plain;
 }
 
 /** What concur may do on stderr, decided at start-up. */
 export const stderrPolicy: TerminalPolicy = terminalPolicy(process.stderr, process.env);
 /** Colours for narration on stderr. */
-export const style: ChalkInstance = paint(stderrPolicy);
+export const style: Style = paint(stderrPolicy);
 
 /** Write a line for people on stderr (narration, warnings, final summaries). */
 export function say(line: string): void {

@@ -6,7 +6,7 @@
  *   parent 4180    ▁─────────────────────────────────────────────────────▁   0%
  *   worker 1 4188  ─▇█████████████████████████▇▆██████████████████······· 93%
  */
-import { paint } from '../terminal/output.js';
+import { Chalk, type ChalkInstance } from 'chalk';
 import { rowsOf, type Life, type Row, type RunModel } from './model.js';
 
 /** How to draw: the width to fit, and what the terminal allows. */
@@ -35,7 +35,7 @@ type Cell = { kind: 'none' | 'idle' | 'dead' | 'crash' } | { kind: 'busy'; level
 /** Draw the run. Returns the lines (without newlines), each at most `options.columns` characters wide. */
 export function renderTimeline(model: RunModel, options: TimelineOptions): string[] {
   const glyphs = options.unicode ? UNICODE : ASCII;
-  const ink = paint({ animate: false, color: options.color, columns: options.columns });
+  const ink = new Chalk({ level: options.color ? 1 : 0 });
   const rows = rowsOf(model);
   const labels = rows.map(labelOf);
   const columns = Math.max(30, options.columns);
@@ -132,7 +132,7 @@ function busyShare(row: Row): string {
 }
 
 // Runs of equal cells share one colour escape, so a coloured row stays short.
-function draw(cells: Cell[], glyphs: Glyphs, ink: ReturnType<typeof paint>): string {
+function draw(cells: Cell[], glyphs: Glyphs, ink: ChalkInstance): string {
   const glyph = (cell: Cell): string =>
     cell.kind === 'busy'
       ? (glyphs.levels[cell.level] ?? '#')
