@@ -62,7 +62,7 @@ the command's terminal lines are printed above the spinner instead of through it
           throw new UsageError(
             `${computationOnly.join(' and ')} ${computationOnly.length > 1 ? 'apply' : 'applies'} to the built-in computation, not to a command: drop ${computationOnly.length > 1 ? 'them' : 'it'}, or the command after --.`,
           );
-        // Loaded on demand: execa and ora cost start-up time that other commands should not pay.
+        // Loaded on demand: a command's code is loaded only when it runs.
         const { spinCommand } = await import('../patterns/spinner/command.js');
         const { exitCode } = await spinCommand(command[0] ?? '', command.slice(1), {
           spinner: flags.spinner,

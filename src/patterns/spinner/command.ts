@@ -43,6 +43,9 @@ export interface SpinCommandResult {
  */
 const GATE = 'IFS= read -r go <&3 || exit 125; exec 3<&-; exec "$@"';
 
+/** How long what a command left behind may hold its output pipes after SIGTERM, before SIGKILL. */
+const LINGER_MS = 1000;
+
 /** A partial line (a prompt) is shown once it has waited this long for its newline. */
 export const PARTIAL_LINE_MS = 50;
 
@@ -194,14 +197,18 @@ export async function spinCommand(
   process.on('SIGWINCH', resize);
 
   try {
-    const [result] = await Promise.all([
-      ended,
+    const relayed = Promise.all([
       relay(stdoutOnTerminal ? command.stdout : null, spinner, 'stdout'),
       relay(animate ? command.stderr : null, spinner, 'stderr'),
     ]);
+    const result = await ended;
     const elapsedMs = performance.now() - started;
-    // Whatever the command left running in its group (`cmd &`) does not outlive it.
+    // Whatever the command left running in its group (`cmd &`) does not outlive it, and must not hold its
+    // output pipes open either: SIGTERM now, SIGKILL if the pipes are still open a second later.
     if (pid !== undefined) signalGroup(pid, 'SIGTERM');
+    const lingering = setTimeout(killGroup, LINGER_MS);
+    await relayed;
+    clearTimeout(lingering);
     recorder.end(commandRef, file, { exitCode: result.exitCode, signal: result.signal });
     if (result.error) {
       await spinner.finish('stop');

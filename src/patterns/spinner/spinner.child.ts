@@ -39,7 +39,7 @@ function finish(kind: 'succeed' | 'fail' | undefined, text = ''): void {
   send({ type: 'stats', stats, at: epochNow() }, () => process.disconnect?.());
 }
 
-// Filled in once ora has loaded (see the end of this file).
+// Filled in once the renderer has loaded (see the end of this file).
 const clock = new FrameClock();
 let earlyFrame = false;
 const loadedRender: {
@@ -97,8 +97,8 @@ function cleanTerminal(): void {
   else if (earlyFrame) process.stderr.write('\r\u001b[K');
 }
 
-// ora takes some 50 ms to load. Draw its first frame by hand meanwhile, so the spinner shows as soon as this
-// process is up; ora's own first render then draws over it in place.
+// The renderer module loads after this one. Draw the first frame by hand meanwhile, so the spinner shows as soon
+// as this process is up; the renderer's first frame then draws over it in place.
 function drawEarlyFrame(start: Extract<ToSpinner, { type: 'start' }>): void {
   if (!start.animate || start.style !== 'ora') return;
   const glyph = start.color ? '\u001b[36m⠋\u001b[39m' : '⠋';
@@ -120,8 +120,8 @@ for (const [signal, code] of [
   });
 }
 
-// Listen before loading ora: if the parent dies in the first milliseconds, the PID it asked us to guard must
-// still be killed. Until ora has loaded, messages wait in the inbox, except `guard`, which acts at once.
+// Listen before loading the renderer: if the parent dies in the first milliseconds, the group it asked us to
+// guard must still be killed. Until the renderer has loaded, messages wait in the inbox, except `guard`.
 const inbox: ToSpinner[] = [];
 let loaded = false;
 receive(isToSpinner, (message) => {

@@ -27,7 +27,7 @@ import {
 export interface SpinnerOptions {
   /** Text beside the spinner, e.g. "Counting primes…". */
   text: string;
-  /** 'ora' (default) or 'classic' (`| / - \` with backspaces). */
+  /** 'ora' (default: ora's dots, drawn as ora draws them) or 'classic' (`| / - \` with backspaces). */
   style?: SpinnerStyle;
   /** Milliseconds between frames; 80 for ora, 100 for classic (the chapter's DELAY = 0.1). */
   intervalMs?: number;
@@ -230,7 +230,7 @@ export async function withInProcessSpinner<T>(
 ): Promise<SpinnerRun<T> & { framesDue: number }> {
   const policy = options.policy ?? terminalPolicy(process.stderr);
   const intervalMs = options.intervalMs ?? 80;
-  // Loaded here, not at the top: the parent of a forked spinner never needs ora itself.
+  // Loaded here, not at the top: the parent of a forked spinner never draws itself.
   const { createRenderer } = await import('./render.js');
   const { FrameClock } = await import('./clock.js');
   const clock = new FrameClock();

@@ -366,6 +366,25 @@ describe('a wrapped command dies with concur, children and all', () => {
     }
   }, 200_000);
 
+  it('what the command leaves running in its group (cmd &) ends with it, on a terminal or not', async () => {
+    const args = ['spinner', '--', 'sh', '-c', 'sleep 30 & echo started'];
+    for (const where of ['piped', 'terminal']) {
+      const tag = newTag();
+      const run =
+        where === 'piped'
+          ? concur(args, { env: { [TAG]: tag }, timeout: 20_000 })
+          : inTerminal(`${concurCommand(args)}; echo "EXIT=$?"`, { [TAG]: tag });
+      try {
+        await waitForLine(run.stdout!, /started/, 10_000);
+        await waitFor(() => !isAlive(run.pid ?? 0) || tagged(tag).length === 0, 10_000, 'concur to finish');
+        await waitFor(() => tagged(tag).length === 0, 5000, `${where}: the background sleep to go`);
+        expect((await run).stdout).toMatch(where === 'piped' ? /^started$/ : /EXIT=0/);
+      } finally {
+        killTagged(tag);
+      }
+    }
+  }, 70_000);
+
   it.each([[[]], [['--no-spinner']]] as const)(
     'Ctrl-C on a terminal %j: the command group gets SIGINT, exit 130, nothing left',
     async (flags) => {
