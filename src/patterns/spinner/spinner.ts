@@ -44,6 +44,9 @@ export interface SpinnerOptions {
 /** The child's entry point, next to this file once built. */
 export const spinnerChildPath = fileURLToPath(new URL('./spinner.child.js', import.meta.url));
 
+/** Progress is sent at most once in this many frames (3 × 80 ms: the percentage moves four times a second). */
+const PROGRESS_FRAMES = 3;
+
 /** The parent's handle on a running spinner child. Every method is safe to call after the child died. */
 export class SpinnerProcess {
   private statsReceived: SpinnerStats | undefined;
@@ -151,12 +154,13 @@ export class SpinnerProcess {
 
   /** Change the text, or show progress as a fraction 0..1. */
   update(text?: string, fraction?: number): void {
-    // The child redraws once a frame, and shows whole percents: progress sent more often than that, or that
-    // would not change what is on screen, is work for nothing on both sides (each message wakes the child).
+    // Each message wakes the child, and costs it about as much as drawing a frame: progress goes at most once
+    // every PROGRESS_FRAMES frames, and only when the whole percent on screen would change.
     const now = performance.now();
     const percent = fraction === undefined ? -1 : Math.floor(fraction * 100);
     if (text === undefined) {
-      if (now - this.lastProgressAt < this.intervalMs || percent === this.lastPercent) return;
+      if (now - this.lastProgressAt < this.intervalMs * PROGRESS_FRAMES || percent === this.lastPercent)
+        return;
     }
     this.lastProgressAt = now;
     this.lastPercent = percent;
