@@ -21,5 +21,11 @@ export function table(header, rows) {
   for (const row of all.slice(1)) console.log(line(row));
 }
 
-/** "pass"/"FAIL" against a target, for the last column of a table. */
-export const verdict = (ok) => (ok ? 'pass' : 'FAIL');
+/**
+ * "pass"/"FAIL" against a target, for the last column of a table. A FAIL also makes the bench exit 1, so
+ * `npm run bench` (bench/run.js) fails when any target is missed.
+ */
+export function verdict(ok) {
+  if (!ok) process.exitCode = 1;
+  return ok ? 'pass' : 'FAIL';
+}

@@ -3,16 +3,10 @@
  * `createProgram()` builds a fresh program, so tests can parse arguments in-process.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { registerCoroutine } from './commands/coroutine.js';
-import { registerDemo } from './commands/demo.js';
-import { registerPipeline } from './commands/pipeline.js';
-import { registerFanOut } from './commands/fan-out.js';
-import { registerSpinner } from './commands/spinner.js';
-import { registerWorker } from './commands/worker.js';
+import { Command, CommanderError, Help } from './commander.js';
+import { commandList, commandNamed } from './commands/list.js';
 import { ConcurError, ExitCode } from './process/errors.js';
 import { onStdoutClosed, sayError } from './terminal/output.js';
-import { killAll } from './process/children.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -31,8 +25,12 @@ const usageCodes = new Set([
   'commander.help',
 ]);
 
-/** Build the `concur` program. Errors are thrown (exitOverride), never turned into process.exit here. */
-export function createProgram(): Command {
+/**
+ * Build the `concur` program for `argv` (as in process.argv). Only the subcommand `argv` names is loaded; the
+ * others are listed in the help by name and summary alone. Errors are thrown (exitOverride), never turned into
+ * process.exit here.
+ */
+export async function createProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('concur')
     .description('Process-based concurrency on Node.js, shown and made practical.')
     .version(version, '-V, --version')
@@ -59,12 +57,11 @@ Examples:
 stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error,
 130 Ctrl-C, 143 SIGTERM, 128+n when a child dies of signal n.`,
     );
-  registerSpinner(program);
-  registerPipeline(program);
-  registerCoroutine(program);
-  registerFanOut(program);
-  registerWorker(program);
-  registerDemo(program);
+  const named = commandNamed(argv);
+  for (const entry of commandList) {
+    if (entry.name === named) (await entry.load())(program);
+    else program.command(entry.name).description(entry.summary);
+  }
 
   // --events, --trace and --timeline belong to the program, so every command and demo has them (before or
   // after its name). The sinks load only when asked for: recording is otherwise a no-op.
@@ -91,6 +88,13 @@ stdout is data, stderr is for people. Exit codes: 0 ok, 1 failure, 2 usage error
     command.commands.forEach(throwAll);
   };
   throwAll(program);
+  // The help shows each command's usage from the list, loaded or not (a stub has no options of its own).
+  const standard = new Help();
+  program.configureHelp({
+    ...program.configureHelp(),
+    subcommandTerm: (command) =>
+      commandList.find((entry) => entry.name === command.name())?.term ?? standard.subcommandTerm(command),
+  });
   return program;
 }
 
@@ -114,10 +118,11 @@ export function exitCodeFor(error: unknown, debug = false): number {
 
 /** Run concur with `argv` (as in process.argv); sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
-  // From the first byte (help text included), a reader that goes away ends concur quietly.
-  onStdoutClosed(() => killAll('SIGTERM'));
-  const program = createProgram();
+  // From the first byte (help text included), a reader that goes away ends concur quietly (children.ts adds
+  // the stopping of children, once there are any).
+  onStdoutClosed(() => {});
   try {
+    const program = await createProgram(argv);
     await program.parseAsync(argv);
   } catch (error) {
     const debug = argv.includes('--debug') || /\bconcur\b|\*/.test(process.env.DEBUG ?? '');

@@ -2,7 +2,7 @@
  * Parsers for option values shared by every command. Each throws commander's InvalidArgumentError,
  * which commander turns into one line naming the option; the CLI maps it to exit code 2.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from './commander.js';
 import type { HaltRule } from './patterns/fan-out/halt.js';
 
 /** A whole number ≥ 1 (`--size 5000`, `--jobs 4`); "1_000_000" and "1e6" are accepted too. */

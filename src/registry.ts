@@ -2,7 +2,7 @@
  * The one list of patterns. It feeds `concur demo` (the list and its choices), the help text, and the README.
  * Each entry loads its demo lazily, so starting concur costs the same however many patterns there are.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseCount, parseCountOrZero, parseSeconds } from './options.js';
 import type { DemoContext } from './patterns/demo-context.js';
 
@@ -55,7 +55,8 @@ export const patterns: readonly Pattern[] = [
     options: (command) =>
       command
         .addOption(
-          new Option('--strategy <name>', 'which workers restart when one dies')
+          command
+            .createOption('--strategy <name>', 'which workers restart when one dies')
             .choices(['one_for_one', 'one_for_all', 'rest_for_one'])
             .default('one_for_one'),
         )

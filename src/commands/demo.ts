@@ -2,11 +2,10 @@
  * `concur demo [name]`: with no name, one `name<TAB>summary` line per pattern (pipe-friendly);
  * with a name, that pattern's narrated demo. Both come from the one registry in src/registry.ts.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../process/errors.js';
 import { writeLine } from '../terminal/output.js';
 import { patterns } from '../registry.js';
-import { createDemoContext } from '../patterns/demo-context.js';
 
 /** Add `concur demo` and one `concur demo <name>` subcommand per registered pattern. */
 export function registerDemo(program: Command): void {
@@ -35,14 +34,16 @@ Examples:
     });
 
   for (const pattern of patterns) {
-    const sub = new Command(pattern.name)
+    const sub = demo
+      .command(pattern.name)
       .description(pattern.summary)
       .option('--json', 'print the run as NDJSON events on stdout instead of plain results');
     pattern.options?.(sub);
     sub.action(async (options: Record<string, unknown>) => {
+      // Loaded when a demo runs: `concur demo` alone (the list) should start fast.
+      const { createDemoContext } = await import('../patterns/demo-context.js');
       const code = await pattern.run(createDemoContext(options));
       if (typeof code === 'number' && code !== 0) process.exitCode = code;
     });
-    demo.addCommand(sub);
   }
 }

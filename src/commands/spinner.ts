@@ -47,13 +47,22 @@ Output: results on stdout, the spinner on stderr (only when stderr is a terminal
 A wrapped command's stdout passes through untouched; when the spinner draws on the terminal,
 the command's terminal lines are printed above the spinner instead of through it.`,
     )
-    .action(async (command: string[], flags: SpinnerFlags) => {
+    .action(async (command: string[], flags: SpinnerFlags, self: Command) => {
+      // `concur spinner --` alone is a command line cut short (an empty variable?), not a request for primes.
+      if (command.length === 0 && afterName(self).includes('--'))
+        throw new UsageError('nothing after --: put the command to run there, e.g. concur spinner -- make.');
       if (command.length > 0) {
-        if (flags.inProcess || flags.json)
+        // --classic and --no-spinner shape the spinner, so they apply; these shape the built-in computation.
+        const computationOnly = [
+          self.getOptionValueSource('size') === 'cli' && '--size',
+          flags.inProcess && '--in-process',
+          flags.json && '--json',
+        ].filter(Boolean);
+        if (computationOnly.length > 0)
           throw new UsageError(
-            '--in-process and --json apply to the built-in computation, not to a command after --.',
+            `${computationOnly.join(' and ')} ${computationOnly.length > 1 ? 'apply' : 'applies'} to the built-in computation, not to a command: drop ${computationOnly.length > 1 ? 'them' : 'it'}, or the command after --.`,
           );
-        // Loaded on demand: execa and ora cost start-up time that other commands should not pay.
+        // Loaded on demand: a command's code is loaded only when it runs.
         const { spinCommand } = await import('../patterns/spinner/command.js');
         const { exitCode } = await spinCommand(command[0] ?? '', command.slice(1), {
           spinner: flags.spinner,
@@ -64,6 +73,14 @@ the command's terminal lines are printed above the spinner instead of through it
       }
       await runComputation(flags);
     });
+}
+
+// The raw words after `spinner` on the command line (commander drops `--` from the parsed arguments).
+function afterName(self: Command): string[] {
+  // rawArgs is commander's copy of the argv it parsed; it is public but missing from the typings.
+  const raw = (self.parent as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+  const at = raw.indexOf(self.name());
+  return at === -1 ? [] : raw.slice(at + 1);
 }
 
 // Count primes in this process, under the spinner variant the flags ask for, and print the result.
@@ -137,6 +154,6 @@ function spinnerSummary(stats: SpinnerStats | undefined): Record<string, number 
     intervalMaxMs: round(stats.intervalMaxMs),
     firstFrameMs: round(stats.firstFrameMs),
     cpuMs: round(stats.cpuMs),
-    spinCpuPercent: round(stats.spinCpuPercent),
+    spinCpuPercent: Math.round(stats.spinCpuPercent * 100) / 100,
   };
 }

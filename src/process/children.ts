@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MARK_VARIABLE } from './marked.js';
 import { signalExitCode } from './errors.js';
 import { recorder, type ProcessRef } from '../trace/events.js';
+import { whenStdoutCloses } from './stdout-closed.js';
 import type { ToGuardian } from './guardian-protocol.js';
 
 const bootPath = fileURLToPath(new URL('./boot.cjs', import.meta.url));
@@ -134,11 +135,13 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
 }
 
 let exitHookInstalled = false;
-// 'exit' handlers must be synchronous; kill() is, so the last word is always "children die too".
+// 'exit' handlers must be synchronous; kill() is, so the last word is always "children die too". A reader
+// that goes away (`| head -1`) ends concur quietly; the children get SIGTERM first, to clean up.
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => killAll('SIGKILL'));
+  whenStdoutCloses(() => killAll('SIGTERM'));
 }
 
 export type SignalHandler = (signal: NodeJS.Signals) => void | Promise<void>;

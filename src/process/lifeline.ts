@@ -21,19 +21,20 @@ export function onParentMessage<T>(handler: (message: T) => void): void {
 }
 
 /**
- * PIDs this process must take down with it (e.g. a command run by `concur spinner -- cmd`); a negative one is a
- * process group, as kill(2) reads it (the jobs of `concur fan-out -- cmd`).
+ * What this process must take down with it (e.g. a command run by `concur spinner -- cmd`): a PID, or the
+ * process group it leads (as a negative number, the way kill(2) names a group).
  */
 const guarded = new Set<number>();
 
-/** Kill `pid` (SIGTERM, then SIGKILL after `graceMs`) when this process's parent goes away. */
-export function guard(pid: number): void {
-  guarded.add(pid);
+/** Kill `pid` (SIGTERM, then SIGKILL after `graceMs`) when this process's parent goes away; with `group`,
+ * every process in the group `pid` leads, so a command's children and grandchildren go too. */
+export function guard(pid: number, group = false): void {
+  guarded.add(group ? -pid : pid);
 }
 
-/** Stop guarding a PID that has exited on its own. */
-export function unguard(pid: number): void {
-  guarded.delete(pid);
+/** Stop guarding a PID (or group) that has exited on its own. */
+export function unguard(pid: number, group = false): void {
+  guarded.delete(group ? -pid : pid);
 }
 
 /** Marks (see marked.ts) whose processes, and their process groups, this process must take down with it. */
@@ -63,9 +64,10 @@ function ownProcessGroup(): number {
   }
 }
 
-function alive(pid: number): boolean {
+// kill(target, 0) asks whether a process (or, for a negative target, any process of the group) exists.
+function alive(target: number): boolean {
   try {
-    process.kill(pid, 0);
+    process.kill(target, 0);
     return true;
   } catch {
     return false;
@@ -81,11 +83,13 @@ export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): v
     throw new Error('exitWithParent() needs a process started with fork() (an IPC channel).');
   const onGone = (): void => {
     cleanup();
-    for (const pid of guarded) signal(pid, 'SIGTERM');
+    // Only what is still there gets a grace period: an exit with nothing left to kill is immediate.
+    const left = [...guarded].filter(alive);
+    for (const target of left) signal(target, 'SIGTERM');
     signalMarked('SIGTERM');
-    if (guarded.size === 0 && marks.size === 0) process.exit(0);
+    if (left.length === 0 && marks.size === 0) process.exit(0);
     setTimeout(() => {
-      for (const pid of guarded) if (alive(pid)) signal(pid, 'SIGKILL');
+      for (const target of left) if (alive(target)) signal(target, 'SIGKILL');
       // Looked up again: a job that was still starting when concur died carries its mark by now.
       signalMarked('SIGKILL');
       process.exit(0);
@@ -96,9 +100,9 @@ export function exitWithParent(cleanup: () => void = () => {}, graceMs = 500): v
   else process.once('disconnect', onGone);
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
+function signal(target: number, name: NodeJS.Signals): void {
   try {
-    process.kill(pid, name);
+    process.kill(target, name);
   } catch {
     // Already gone: nothing to do.
   }

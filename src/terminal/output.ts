@@ -5,24 +5,45 @@
  * to write it (a full disk, an I/O error, a descriptor not open for writing) is one line and exit 1.
  * User code that runs in a data process writes to stderr, never into the data (`isolateUserOutput`).
  */
-import { Chalk, type ChalkInstance } from 'chalk';
 import { terminalPolicy, type TerminalPolicy } from './policy.js';
 import { OutputError } from '../process/errors.js';
+import { runStdoutClosedHandlers, whenStdoutCloses } from '../process/stdout-closed.js';
 import { dataOut } from './streams.js';
 
 export { dataOut, isolateUserOutput } from './streams.js';
 
 export { terminalPolicy, type TerminalPolicy };
 
-/** A chalk that colours only when the policy allows. */
-export function paint(policy: TerminalPolicy): ChalkInstance {
-  return new Chalk({ level: policy.color ? 1 : 0 });
+/** The few colours concur's own lines use; each paints only when the policy allows. */
+export interface Style {
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+}
+
+// Written out rather than loaded from chalk: every command and `concur --help` start with this module, and
+// chalk costs more start-up time than the five escape pairs it would give here.
+const ansi = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+const colours: Style = {
+  red: ansi(31, 39),
+  green: ansi(32, 39),
+  yellow: ansi(33, 39),
+  dim: ansi(2, 22),
+  bold: ansi(1, 22),
+};
+const plain: Style = { red: String, green: String, yellow: String, dim: String, bold: String };
+
+/** Colours that paint only when the policy allows. */
+export function paint(policy: TerminalPolicy): Style {
+  return policy.color ? colours : plain;
 }
 
 /** What concur may do on stderr, decided at start-up. */
 export const stderrPolicy: TerminalPolicy = terminalPolicy(process.stderr, process.env);
 /** Colours for narration on stderr. */
-export const style: ChalkInstance = paint(stderrPolicy);
+export const style: Style = paint(stderrPolicy);
 
 /** Write a line for people on stderr (narration, warnings, final summaries). */
 export function say(line: string): void {
@@ -63,8 +84,6 @@ export class StatusLine {
   }
 }
 
-type EpipeHandler = () => void;
-let epipeHandlers: EpipeHandler[] = [];
 let epipeInstalled = false;
 
 /**
@@ -73,19 +92,16 @@ let epipeInstalled = false;
  * Any other error writing stdout (ENOSPC, EIO, EBADF) runs the same handlers, then says so in one line and
  * exits 1: the output is incomplete, and no stage or worker is to blame.
  */
-export function onStdoutClosed(handler: EpipeHandler): () => void {
+export function onStdoutClosed(handler: () => void): () => void {
   installEpipe();
-  epipeHandlers.push(handler);
-  return () => {
-    epipeHandlers = epipeHandlers.filter((h) => h !== handler);
-  };
+  return whenStdoutCloses(handler);
 }
 
 function installEpipe(): void {
   if (epipeInstalled) return;
   epipeInstalled = true;
   dataOut.on('error', (error: NodeJS.ErrnoException) => {
-    for (const handler of epipeHandlers) handler();
+    runStdoutClosedHandlers();
     if (error.code === 'EPIPE') process.exit(0);
     sayError(new OutputError('stdout', error).message);
     process.exit(1);

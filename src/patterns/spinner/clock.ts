@@ -1,6 +1,6 @@
 /**
  * The spinner's own stopwatch: when each frame was drawn, and what that says about the process drawing them.
- * Kept apart from the renderers (and ora) so a child can start timing, and draw, before ora has loaded.
+ * Kept apart from the renderers so a child can start timing, and draw, before the renderer has loaded.
  * Try: concur demo spinner
  */
 import type { SpinnerStats } from './protocol.js';
@@ -13,7 +13,7 @@ export class FrameClock {
 
   /**
    * Start measuring steady-state CPU from now (when the real renderer is up), so a one-time cost such as
-   * loading ora is not counted as the cost of spinning.
+   * loading the renderer is not counted as the cost of spinning.
    */
   startSteady(): void {
     this.steady = { cpu: process.cpuUsage(), at: performance.now() };

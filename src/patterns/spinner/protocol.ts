@@ -1,9 +1,10 @@
 /**
  * The whole conversation between a busy parent and its spinner child, in one place.
  * Parent → child: start, update, log, guard, succeed/fail, stop. Child → parent: ready, stats.
- * Both sides import these types only; nothing else is shared.
+ * Both sides import these types, and the guards that check a message's shape at the door (process/messages.ts).
  * Try: concur demo spinner
  */
+import { messageGuard } from '../../process/messages.js';
 
 /** How the child draws: ora's dots, or the chapter's `| / - \` with backspaces. */
 export type SpinnerStyle = 'ora' | 'classic';
@@ -21,10 +22,16 @@ export type ToSpinner =
     }
   /** New text, or progress as a fraction 0..1 shown after the text. */
   | { type: 'update'; text?: string; fraction?: number }
-  /** A line to print above the spinner, so other output never garbles it. */
+  /**
+   * Output to print above the spinner, so the two never garble each other: whole lines end with a newline;
+   * text without one is a partial line (a prompt), shown at once, and the spinner waits until it is finished.
+   */
   | { type: 'log'; stream: 'stdout' | 'stderr'; text: string }
-  /** Kill this PID if the parent dies (a wrapped command has no IPC channel of its own). */
-  | { type: 'guard'; pid: number }
+  /**
+   * Kill this PID if the parent dies (a wrapped command has no IPC channel of its own); with `group`, its whole
+   * process group (the PID is the group's leader), so that nothing the command started survives either.
+   */
+  | { type: 'guard'; pid: number; group?: boolean }
   /** Finish with a final line: ✔ (succeed) or ✖ (fail). The child then reports stats and exits. */
   | { type: 'succeed'; text: string }
   | { type: 'fail'; text: string }
@@ -60,3 +67,16 @@ export interface SpinnerStats {
 /** Sent by the child; `at` is when, in epoch ms (src/trace/clock.ts). */
 export type FromSpinner =
   { type: 'ready'; pid: number; at: number } | { type: 'stats'; stats: SpinnerStats; at: number };
+
+/** Is this a message the parent may send? (The child checks every message with it.) */
+export const isToSpinner = messageGuard<ToSpinner>(
+  ['start', 'update', 'log', 'guard', 'succeed', 'fail', 'stop'],
+  (message) =>
+    (message.type !== 'log' || typeof message.text === 'string') &&
+    (message.type !== 'guard' || typeof message.pid === 'number'),
+);
+
+/** Is this a message the child may send? (The parent checks every message with it.) */
+export const isFromSpinner = messageGuard<FromSpinner>(['ready', 'stats'], (message) =>
+  message.type === 'stats' ? typeof message.stats === 'object' && message.stats !== null : true,
+);

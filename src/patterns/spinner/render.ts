@@ -1,10 +1,13 @@
 /**
  * How a spinner is drawn, kept apart from where it runs. The same renderers serve the spinner child
  * (the pattern) and `--in-process` (the counter-example), so the only difference between the two is the process.
+ *
+ * The default draws what ora draws (its `dots` spinner, cyan, the same escape sequences), but each frame is one
+ * precomputed string and one write: ora measures, colours and writes five times per frame, and a spinner that
+ * turns for minutes should cost next to nothing (bench/spinner.bench.js).
  * Try: concur demo spinner
  */
-import { Chalk } from 'chalk';
-import ora, { type Ora } from 'ora';
+import { stripVTControlCharacters } from 'node:util';
 import type { ToSpinner } from './protocol.js';
 import type { FrameClock } from './clock.js';
 
@@ -12,6 +15,8 @@ import type { FrameClock } from './clock.js';
 export const CLASSIC_FRAMES = ['|', '/', '-', '\\'] as const;
 /** The chapter's prompt. */
 export const CLASSIC_TEXT = 'Please wait ... ';
+/** ora's default spinner (cli-spinners `dots`), one frame every 80 ms. */
+export const DOTS_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'] as const;
 
 /** The settings a renderer starts from: the protocol's start message. */
 export type RenderStart = Extract<ToSpinner, { type: 'start' }>;
@@ -19,48 +24,136 @@ export type RenderStart = Extract<ToSpinner, { type: 'start' }>;
 /** Something that draws frames on stderr. */
 export interface Renderer {
   update(text: string): void;
-  /** Print a line above the spinner without garbling it. */
+  /**
+   * Print output above the spinner without garbling it. Text that does not end with a newline is a partial
+   * line (a prompt): it stays in view, with the cursor after it, and the spinner waits until the line ends.
+   */
   log(stream: NodeJS.WriteStream, text: string): void;
   /** Stop drawing and leave the line clean, cursor visible. */
   clear(): void;
 }
 
+// The escape sequences ora writes (Node's readline cursorTo/clearLine/moveCursor, cli-cursor, and the
+// synchronized-output brackets that stop a terminal from showing a half-drawn frame).
+const ESC = '\u001b[';
+const HIDE_CURSOR = `${ESC}?25l`;
+const SHOW_CURSOR = `${ESC}?25h`;
+const SYNC_ON = `${ESC}?2026h`;
+const SYNC_OFF = `${ESC}?2026l`;
+const cyan = (text: string): string => `${ESC}36m${text}${ESC}39m`;
+
 /** The final line's mark: a green ✔ or a red ✖, coloured only when allowed. */
 export function finalMark(kind: 'succeed' | 'fail', color: boolean): string {
-  const ink = new Chalk({ level: color ? 1 : 0 });
-  return kind === 'succeed' ? ink.green('✔') : ink.red('✖');
+  const mark = kind === 'succeed' ? '✔' : '✖';
+  if (!color) return mark;
+  return kind === 'succeed' ? `${ESC}32m${mark}${ESC}39m` : `${ESC}31m${mark}${ESC}39m`;
 }
 
-/** Pick the renderer the start message asks for: ora, classic, or plain lines when not animating. */
+/** Pick the renderer the start message asks for: ora's dots, classic, or plain lines when not animating. */
 export function createRenderer(start: RenderStart, clock: FrameClock): Renderer {
   if (!start.animate) return plainRenderer(start, clock);
-  return start.style === 'classic' ? classicRenderer(start, clock) : oraRenderer(start, clock);
+  return start.style === 'classic' ? classicRenderer(start, clock) : dotsRenderer(start, clock);
 }
 
-// ora does the drawing; wrapping frame() lets us count the frames it really draws.
-function oraRenderer(start: RenderStart, clock: FrameClock): Renderer {
-  const spinner: Ora = ora({
-    text: start.text,
-    stream: process.stderr,
-    isEnabled: true,
-    // ora's default puts a shared terminal into raw mode, which would swallow Ctrl-C.
-    discardStdin: false,
-    color: start.color ? 'cyan' : false,
-    interval: start.intervalMs,
-  });
-  const frame = spinner.frame.bind(spinner);
-  spinner.frame = () => {
-    clock.tick();
-    return frame();
+// Terminal cells a string takes: wide (East Asian, emoji) characters take two. Run only when the text changes.
+function cellWidth(text: string): number {
+  let width = 0;
+  for (const char of stripVTControlCharacters(text)) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x20 || (code >= 0x7f && code < 0xa0) || (code >= 0x300 && code < 0x370)) continue;
+    const wide =
+      (code >= 0x1100 && code <= 0x115f) ||
+      (code >= 0x2e80 && code <= 0xa4cf) ||
+      (code >= 0xac00 && code <= 0xd7a3) ||
+      (code >= 0xf900 && code <= 0xfaff) ||
+      (code >= 0xfe30 && code <= 0xfe4f) ||
+      (code >= 0xff00 && code <= 0xff60) ||
+      (code >= 0xffe0 && code <= 0xffe6) ||
+      (code >= 0x1f300 && code <= 0x1faff) ||
+      (code >= 0x20000 && code <= 0x3fffd);
+    width += wide ? 2 : 1;
+  }
+  return width;
+}
+
+// How many terminal rows `text` fills at `columns` (ora's count: each line at least one row).
+function rowsOf(text: string, columns: number): number {
+  let rows = 0;
+  for (const line of text.split('\n')) rows += Math.max(1, Math.ceil(cellWidth(line) / columns));
+  return rows;
+}
+
+// Move to column 1 and erase the `rows` rows the last frame took, bottom to top, as ora's clear() does.
+function eraseRows(rows: number): string {
+  let out = `${ESC}1G`;
+  for (let row = 0; row < rows; row++) out += `${row > 0 ? `${ESC}1A` : ''}${ESC}0K`;
+  return out;
+}
+
+// ora's look, at a fraction of its cost: every frame's bytes are built when the text changes, not per frame.
+function dotsRenderer(start: RenderStart, clock: FrameClock): Renderer {
+  const stream = process.stderr;
+  const glyphs = DOTS_FRAMES.map((glyph) => (start.color ? cyan(glyph) : glyph));
+  let text = start.text;
+  let index = 0;
+  /** Rows the spinner occupies on screen now (0: not drawn). */
+  let drawnRows = 0;
+  /** Rows one frame of the current text takes, and each frame's full bytes when replacing such a frame. */
+  let rows = 1;
+  let steady: string[] = [];
+  /** A partial line (a prompt) is on screen: draw nothing until its line is finished. */
+  let held = false;
+  const prepare = (): void => {
+    rows = rowsOf(`${DOTS_FRAMES[0]} ${text}`, stream.columns || 80);
+    steady = glyphs.map((glyph) => `${SYNC_ON}${eraseRows(rows)}${glyph} ${text}${SYNC_OFF}`);
   };
-  spinner.start();
+  // One write per frame; only a frame after a change (first frame, new text, resize) is built on the spot.
+  const draw = (advance: boolean): void => {
+    if (held) return;
+    const frame =
+      drawnRows === rows
+        ? steady[index]
+        : `${SYNC_ON}${eraseRows(drawnRows)}${glyphs[index] ?? ''} ${text}${SYNC_OFF}`;
+    stream.write(frame ?? '');
+    drawnRows = rows;
+    if (advance) {
+      index = (index + 1) % glyphs.length;
+      clock.tick();
+    }
+  };
+  const erase = (): void => {
+    if (drawnRows > 0) stream.write(eraseRows(drawnRows));
+    drawnRows = 0;
+  };
+  const onResize = (): void => prepare();
+  prepare();
+  stream.on('resize', onResize);
+  stream.write(HIDE_CURSOR);
+  draw(true);
+  const timer = setInterval(() => draw(true), start.intervalMs);
   return {
-    update: (text) => {
-      spinner.text = text;
+    update: (next) => {
+      if (next === text) return;
+      text = next;
+      prepare();
     },
-    // ora hooks the stream's write(): it clears the spinner, writes the line, and redraws below it.
-    log: (stream, text) => void stream.write(`${text}\n`),
-    clear: () => void spinner.stop(),
+    log: (target, output) => {
+      if (output === '') return;
+      erase();
+      const ends = output.endsWith('\n');
+      // Show the cursor after a prompt, where the answer will be typed; hide it again once the line ends.
+      if (ends && held) stream.write(HIDE_CURSOR);
+      target.write(ends || held ? output : `${output}${SHOW_CURSOR}`);
+      held = !ends;
+      // Redraw below the new output at once, as ora does, without counting it as a frame.
+      draw(false);
+    },
+    clear: () => {
+      clearInterval(timer);
+      stream.off('resize', onResize);
+      erase();
+      stream.write(SHOW_CURSOR);
+    },
   };
 }
 
@@ -68,21 +161,28 @@ function oraRenderer(start: RenderStart, clock: FrameClock): Renderer {
 function classicRenderer(start: RenderStart, clock: FrameClock): Renderer {
   let index = 0;
   let width = 0;
+  let held = false;
   const draw = (): void => {
+    if (held) return;
     const message = `${CLASSIC_TEXT}${CLASSIC_FRAMES[index % CLASSIC_FRAMES.length]}`;
     index += 1;
     width = message.length;
     process.stderr.write(message + '\b'.repeat(width));
     clock.tick();
   };
-  const blank = (): void => void process.stderr.write(' '.repeat(width) + '\b'.repeat(width));
+  const blank = (): void => {
+    if (width > 0) process.stderr.write(' '.repeat(width) + '\b'.repeat(width));
+    width = 0;
+  };
   draw();
   const timer = setInterval(draw, start.intervalMs);
   return {
     update: () => {},
     log: (stream, text) => {
+      if (text === '') return;
       blank();
-      stream.write(`${text}\n`);
+      stream.write(text);
+      held = !text.endsWith('\n');
     },
     clear: () => {
       clearInterval(timer);
@@ -98,7 +198,7 @@ function plainRenderer(start: RenderStart, clock: FrameClock): Renderer {
   const timer = setInterval(() => clock.tick(), start.intervalMs);
   return {
     update: () => {},
-    log: (stream, text) => void stream.write(`${text}\n`),
+    log: (stream, text) => void stream.write(text),
     clear: () => clearInterval(timer),
   };
 }

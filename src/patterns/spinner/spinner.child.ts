@@ -6,8 +6,9 @@
  * Try: concur demo spinner
  */
 import { epochNow } from '../../trace/clock.js';
-import type { FromSpinner, ToSpinner } from './protocol.js';
-import { exitWithParent, guard, onParentMessage } from '../../process/lifeline.js';
+import { isToSpinner, type FromSpinner, type ToSpinner } from './protocol.js';
+import { exitWithParent, guard } from '../../process/lifeline.js';
+import { receive, send as sendToParent } from '../../process/messages.js';
 import { FrameClock } from './clock.js';
 import type { Renderer } from './render.js';
 
@@ -22,7 +23,7 @@ let finished = false;
 
 // Reply to the parent if it is still there; `then` runs once the message has left (or at once if it cannot).
 function send(message: FromSpinner, then?: () => void): void {
-  if (process.connected) process.send?.(message, () => then?.());
+  if (process.connected) sendToParent(message, then);
   else then?.();
 }
 
@@ -39,7 +40,7 @@ function finish(kind: 'succeed' | 'fail' | undefined, text = ''): void {
   send({ type: 'stats', stats, at: epochNow() }, () => process.disconnect?.());
 }
 
-// Filled in once ora has loaded (see the end of this file).
+// Filled in once the renderer has loaded (see the end of this file).
 const clock = new FrameClock();
 let earlyFrame = false;
 const loadedRender: {
@@ -73,7 +74,7 @@ function handle(message: ToSpinner): void {
       renderer?.log(message.stream === 'stdout' ? process.stdout : process.stderr, message.text);
       return;
     case 'guard':
-      guard(message.pid);
+      guard(message.pid, message.group);
       return;
     case 'succeed':
     case 'fail':
@@ -97,8 +98,8 @@ function cleanTerminal(): void {
   else if (earlyFrame) process.stderr.write('\r\u001b[K');
 }
 
-// ora takes some 50 ms to load. Draw its first frame by hand meanwhile, so the spinner shows as soon as this
-// process is up; ora's own first render then draws over it in place.
+// The renderer module loads after this one. Draw the first frame by hand meanwhile, so the spinner shows as soon
+// as this process is up; the renderer's first frame then draws over it in place.
 function drawEarlyFrame(start: Extract<ToSpinner, { type: 'start' }>): void {
   if (!start.animate || start.style !== 'ora') return;
   const glyph = start.color ? '\u001b[36m⠋\u001b[39m' : '⠋';
@@ -120,11 +121,11 @@ for (const [signal, code] of [
   });
 }
 
-// Listen before loading ora: if the parent dies in the first milliseconds, the PID it asked us to guard must
-// still be killed. Until ora has loaded, messages wait in the inbox, except `guard`, which acts at once.
+// Listen before loading the renderer: if the parent dies in the first milliseconds, the group it asked us to
+// guard must still be killed. Until the renderer has loaded, messages wait in the inbox, except `guard`.
 const inbox: ToSpinner[] = [];
 let loaded = false;
-onParentMessage((message: ToSpinner) => {
+receive(isToSpinner, (message) => {
   if (loaded || message.type === 'guard') return handle(message);
   if (message.type === 'start') drawEarlyFrame(message);
   inbox.push(message);

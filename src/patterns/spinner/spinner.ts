@@ -14,13 +14,20 @@ import { fileURLToPath } from 'node:url';
 import { recorder, type ProcessRef } from '../../trace/events.js';
 import { terminalPolicy, type TerminalPolicy } from '../../terminal/policy.js';
 import { forkChild, type ForkChildOptions } from '../../process/children.js';
-import type { FromSpinner, SpinnerStats, SpinnerStyle, ToSpinner } from './protocol.js';
+import { receiveFrom } from '../../process/messages.js';
+import {
+  isFromSpinner,
+  type FromSpinner,
+  type SpinnerStats,
+  type SpinnerStyle,
+  type ToSpinner,
+} from './protocol.js';
 
 /** How to start a spinner. */
 export interface SpinnerOptions {
   /** Text beside the spinner, e.g. "Counting primes…". */
   text: string;
-  /** 'ora' (default) or 'classic' (`| / - \` with backspaces). */
+  /** 'ora' (default: ora's dots, drawn as ora draws them) or 'classic' (`| / - \` with backspaces). */
   style?: SpinnerStyle;
   /** Milliseconds between frames; 80 for ora, 100 for classic (the chapter's DELAY = 0.1). */
   intervalMs?: number;
@@ -37,10 +44,15 @@ export interface SpinnerOptions {
 /** The child's entry point, next to this file once built. */
 export const spinnerChildPath = fileURLToPath(new URL('./spinner.child.js', import.meta.url));
 
+/** Progress is sent at most once in this many frames (3 × 80 ms: the percentage moves four times a second). */
+const PROGRESS_FRAMES = 3;
+
 /** The parent's handle on a running spinner child. Every method is safe to call after the child died. */
 export class SpinnerProcess {
   private statsReceived: SpinnerStats | undefined;
   private lastProgressAt = 0;
+  /** The percentage last sent: the child shows whole percents, so a fraction that rounds the same is not sent. */
+  private lastPercent = -1;
   /** Milliseconds between frames, as the child was told (progress is sent no more often). */
   intervalMs = 80;
   private readonly exited: Promise<void>;
@@ -55,7 +67,7 @@ export class SpinnerProcess {
   ) {
     this.ref = recorder.child(child, role);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.on('message', (message: FromSpinner) => {
+    receiveFrom(child, isFromSpinner, (message) => {
       onMessage?.('received', message);
       this.record(message);
       if (message.type === 'stats') this.statsReceived = message.stats;
@@ -97,15 +109,18 @@ export class SpinnerProcess {
     return this.child.pid;
   }
 
-  /** Send one protocol message, if the child is still there to hear it. */
-  send(message: ToSpinner): void {
-    if (!this.child.connected) return;
+  /**
+   * Send one protocol message, if the child is still there to hear it. `then` runs once the message has been
+   * handed to the OS (or at once, when there is no child to send to).
+   */
+  send(message: ToSpinner, then?: () => void): void {
+    if (!this.child.connected) return void then?.();
     this.onMessage?.('sent', message);
     if (recorder.enabled) {
       const { type, ...fields } = message;
       this.sent.push(recorder.send(recorder.self, this.ref, type, fields));
     }
-    this.child.send(message, () => {});
+    this.child.send(message, () => then?.());
   }
 
   // Record a message from the child; its final stats say when it handled each of ours and when it spun.
@@ -120,22 +135,35 @@ export class SpinnerProcess {
     for (const [from, to] of spinning) recorder.task(this.ref, 'spinning', from, to, { animated });
   }
 
-  /** Ask the child to kill `pid` if this process dies, even by SIGKILL. */
-  guard(pid: number): void {
-    this.send({ type: 'guard', pid });
+  /**
+   * Ask the child to kill process group `pgid` if this process dies, even by SIGKILL. `then` runs once the
+   * request is on its way: from then on the group is guarded, even if this process dies the next instant.
+   */
+  guard(pgid: number, then?: () => void): void {
+    this.send({ type: 'guard', pid: pgid, group: true }, then);
   }
 
-  /** Print a line above the spinner (a wrapped command's output), so the two never garble each other. */
+  /**
+   * Print output above the spinner (a wrapped command's), so the two never garble each other. Text without a
+   * final newline is a partial line, such as a prompt. Once the child has gone (Ctrl-C), it is written here.
+   */
   log(stream: 'stdout' | 'stderr', text: string): void {
-    this.send({ type: 'log', stream, text });
+    if (this.child.connected) this.send({ type: 'log', stream, text });
+    else process[stream].write(text);
   }
 
   /** Change the text, or show progress as a fraction 0..1. */
   update(text?: string, fraction?: number): void {
-    // The child redraws once a frame: progress sent more often than that is work for nothing on both sides.
+    // Each message wakes the child, and costs it about as much as drawing a frame: progress goes at most once
+    // every PROGRESS_FRAMES frames, and only when the whole percent on screen would change.
     const now = performance.now();
-    if (text === undefined && now - this.lastProgressAt < this.intervalMs) return;
+    const percent = fraction === undefined ? -1 : Math.floor(fraction * 100);
+    if (text === undefined) {
+      if (now - this.lastProgressAt < this.intervalMs * PROGRESS_FRAMES || percent === this.lastPercent)
+        return;
+    }
     this.lastProgressAt = now;
+    this.lastPercent = percent;
     this.send({ type: 'update', text, fraction });
   }
 
@@ -206,7 +234,7 @@ export async function withInProcessSpinner<T>(
 ): Promise<SpinnerRun<T> & { framesDue: number }> {
   const policy = options.policy ?? terminalPolicy(process.stderr);
   const intervalMs = options.intervalMs ?? 80;
-  // Loaded here, not at the top: the parent of a forked spinner never needs ora itself.
+  // Loaded here, not at the top: the parent of a forked spinner never draws itself.
   const { createRenderer } = await import('./render.js');
   const { FrameClock } = await import('./clock.js');
   const clock = new FrameClock();

@@ -1,7 +1,13 @@
 import { stripVTControlCharacters } from 'node:util';
+import { readdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { spinners } from 'ora';
 import { describe, expect, it } from 'vitest';
 import { terminalPolicy } from '../../../src/terminal/policy.js';
+import { commandEnv } from '../../../src/patterns/spinner/command.js';
+import { DOTS_FRAMES } from '../../../src/patterns/spinner/render.js';
 import {
   concur,
   concurBin,
@@ -173,6 +179,10 @@ describe('bad input', () => {
     [['spinner', '--size', 'abc']],
     [['spinner', '--size', '0']],
     [['spinner', '--bogus']],
+    [['spinner', '--']],
+    [['spinner', '--size', '5000', '--', 'true']],
+    [['spinner', '--in-process', '--', 'true']],
+    [['spinner', '--json', '--', 'true']],
     [['bogus']],
     [['demo', 'nope']],
     [['fan-out', '--retries', '-1']],
@@ -284,6 +294,154 @@ describe('in a real terminal', () => {
     for (const pid of pids) await waitFor(() => !isAlive(pid), 1500, `process ${pid} to exit`);
   });
 });
+
+// Every process this test file starts carries a tag in its environment, made of this worktree's path and a
+// random part, so that processes of other checkouts running the same tests are never counted or killed.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const TAG = 'CONCUR_SPINNER_TEST';
+const newTag = (): string => `${root}:${randomUUID()}`;
+
+/** Live processes, other than Node itself (concur and its children), whose environment carries `tag`. */
+function tagged(tag: string): { pid: number; name: string }[] {
+  const found: { pid: number; name: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`\0${TAG}=${tag}\0`)) continue;
+      const name = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (name !== 'node' && isAlive(Number(entry))) found.push({ pid: Number(entry), name });
+    } catch {
+      // Gone while we looked, or not ours to read.
+    }
+  }
+  return found;
+}
+
+describe('a wrapped command dies with concur, children and all', () => {
+  const SLEEPER = ['sh', '-c', 'sleep 30; echo done'];
+  // A survivor would hold concur's stdout and stderr open, so the run's promise is awaited only after the check.
+  const killTagged = (tag: string): void => {
+    for (const { pid } of tagged(tag)) process.kill(pid, 'SIGKILL');
+  };
+
+  it.each([
+    ['SIGKILL', []],
+    ['SIGKILL', ['--no-spinner']],
+    ['SIGTERM', []],
+    ['SIGTERM', ['--no-spinner']],
+  ] as const)(
+    "%s of concur %j leaves no 'sleep 30' behind",
+    async (signal, flags) => {
+      const tag = newTag();
+      const run = concur(['spinner', ...flags, '--', ...SLEEPER], { env: { [TAG]: tag }, timeout: 20_000 });
+      try {
+        await waitFor(() => tagged(tag).some(({ name }) => name === 'sleep'), 10_000, 'sleep 30 to start');
+        run.kill(signal);
+        await waitFor(() => !isAlive(run.pid ?? 0), 5000, 'concur to exit');
+        await waitFor(() => tagged(tag).length === 0, 5000, `the command's processes to go (${tag})`);
+        const result = await run;
+        if (signal === 'SIGTERM') expect(result.exitCode).toBe(143);
+      } finally {
+        killTagged(tag);
+      }
+    },
+    40_000,
+  );
+
+  it('killed the moment the command exists, concur leaves nothing behind (10 tries)', async () => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const tag = newTag();
+      const run = concur(['spinner', '--', 'sleep', '30'], { env: { [TAG]: tag }, timeout: 20_000 });
+      try {
+        // Poll every millisecond or so, and kill concur as soon as the command's process appears.
+        const deadline = Date.now() + 10_000;
+        while (tagged(tag).length === 0 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        run.kill('SIGKILL');
+        await waitFor(() => !isAlive(run.pid ?? 0), 5000, 'concur to exit');
+        await waitFor(() => tagged(tag).length === 0, 5000, `attempt ${attempt}: the command to go`);
+        await run;
+      } finally {
+        killTagged(tag);
+      }
+    }
+  }, 200_000);
+
+  it('what the command leaves running in its group (cmd &) ends with it, on a terminal or not', async () => {
+    const args = ['spinner', '--', 'sh', '-c', 'sleep 30 & echo started'];
+    for (const where of ['piped', 'terminal']) {
+      const tag = newTag();
+      const run =
+        where === 'piped'
+          ? concur(args, { env: { [TAG]: tag }, timeout: 20_000 })
+          : inTerminal(`${concurCommand(args)}; echo "EXIT=$?"`, { [TAG]: tag });
+      try {
+        await waitForLine(run.stdout!, /started/, 10_000);
+        await waitFor(() => !isAlive(run.pid ?? 0) || tagged(tag).length === 0, 10_000, 'concur to finish');
+        await waitFor(() => tagged(tag).length === 0, 5000, `${where}: the background sleep to go`);
+        expect((await run).stdout).toMatch(where === 'piped' ? /^started$/ : /EXIT=0/);
+      } finally {
+        killTagged(tag);
+      }
+    }
+  }, 70_000);
+
+  it.each([[[]], [['--no-spinner']]] as const)(
+    'Ctrl-C on a terminal %j: the command group gets SIGINT, exit 130, nothing left',
+    async (flags) => {
+      const tag = newTag();
+      const line = `trap 'true' INT; ${concurCommand(['spinner', ...flags, '--', ...SLEEPER])}; echo "EXIT=$?"`;
+      const run = inTerminal(line, { [TAG]: tag });
+      await waitFor(() => tagged(tag).some(({ name }) => name === 'sleep'), 10_000, 'sleep 30 to start');
+      run.stdin!.write('\u0003');
+      const result = await run;
+      expect(result.stdout).toContain('EXIT=130');
+      await waitFor(() => tagged(tag).length === 0, 5000, "the command's processes to go");
+    },
+    70_000,
+  );
+});
+
+describe('a wrapped command on a terminal feels at home', () => {
+  it('a prompt without a newline shows before the answer is typed', async () => {
+    const run = inTerminal(concurCommand(['spinner', '--', 'node', fixture('prompt.js')]));
+    // The prompt must reach the screen while the command waits for input: no newline will ever come first.
+    await waitForLine(run.stdout!, /Name\? /, 20_000);
+    run.stdin!.write('Ada\r');
+    const result = await run;
+    expect(stripAnsi(result.stdout)).toContain('hello Ada');
+    expect(result.stdout).toContain('✔');
+  }, 70_000);
+
+  it('keeps its colour (FORCE_COLOR from the terminal), none under NO_COLOR or off the terminal', async () => {
+    const coloured = await inTerminal(concurCommand(['spinner', '--', 'node', fixture('colour.js')]));
+    expect(coloured.stdout).toContain('\u001b[31mred\u001b[39m');
+    const noColor = await inTerminal(concurCommand(['spinner', '--', 'node', fixture('colour.js')]), {
+      NO_COLOR: '1',
+    });
+    expect(noColor.stdout).toContain('red level=0');
+    expect(noColor.stdout).not.toMatch(/\u001b\[3\dm/);
+    const piped = await concur(['spinner', '--', 'node', fixture('colour.js')]);
+    expect(piped.stdout).toBe('red level=0');
+  }, 70_000);
+
+  it('commandEnv forces the terminal colour level only when both streams are on the terminal', () => {
+    const on = { animate: true, color: true, columns: 80 };
+    expect(commandEnv(true, on, {}, 8).FORCE_COLOR).toBe('2');
+    expect(commandEnv(true, on, {}, 24).FORCE_COLOR).toBe('3');
+    expect(commandEnv(true, on, { FORCE_COLOR: '0' }, 24).FORCE_COLOR).toBe('0');
+    expect(commandEnv(false, on, {}, 24).FORCE_COLOR).toBeUndefined();
+    expect(commandEnv(true, { ...on, color: false }, {}, 24).FORCE_COLOR).toBeUndefined();
+  });
+
+  it("draws ora's dots frames", () => {
+    expect([...DOTS_FRAMES]).toEqual(spinners.dots.frames);
+  });
+});
+
+function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+}
 
 describe('the README', () => {
   it('lists every registered pattern in its demo table', async () => {
