@@ -50,6 +50,22 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./patterns/coroutine/demo.js')).default(context),
   },
   {
+    name: 'generators',
+    summary:
+      'from pull pipelines to async/await: coroutines vs objects (timed), a bus state machine, tasks, yield*',
+    sources: [
+      'pipeline.py (follow, grep)',
+      'genlog.py',
+      'benchmark.py',
+      'buses.py',
+      'bogus.py',
+      'task.py',
+      'trampoline.py',
+      'pyos8 call stack',
+    ],
+    run: async (context) => (await import('./patterns/generators/demo.js')).default(context),
+  },
+  {
     name: 'scheduler',
     summary: 'a cooperative scheduler where yield is a system call: task ids, new/kill/wait, sleep and I/O',
     sources: ['pyos2.py … pyos8.py (task ids, NewTask, KillTask, WaitTask, sleep, I/O waits, echo server)'],
