@@ -72,6 +72,17 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./patterns/scheduler/demo.js')).default(context),
   },
   {
+    name: 'server',
+    summary:
+      'generator tasks serve several connections; a slow request stalls them all, unless a process pool takes it',
+    sources: [
+      'aserver.py ("Python Concurrency From the Ground Up", PyCon 2015)',
+      'ProcessPoolExecutor',
+      'pyos8 I/O waits',
+    ],
+    run: async (context) => (await import('./patterns/server/demo.js')).default(context),
+  },
+  {
     name: 'pipeline',
     summary: 'three stage processes joined by OS pipes stream a text at the same time, with backpressure',
     sources: ['Generator Tricks pipelines (genlog, gencat, gengrep)', 'Unix pipes'],
