@@ -83,6 +83,17 @@ export const patterns: readonly Pattern[] = [
     run: async (context) => (await import('./patterns/server/demo.js')).default(context),
   },
   {
+    name: 'basics',
+    summary:
+      "multiprocessing's first examples: a child's pid and ppid, [42, null, 'hello'] over IPC, shared Value/Array",
+    sources: [
+      'multiprocessing Process and info()',
+      "Queue and Pipe ([42, None, 'hello'])",
+      'Value and Array',
+    ],
+    run: async (context) => (await import('./patterns/basics/demo.js')).default(context),
+  },
+  {
     name: 'pipeline',
     summary: 'three stage processes joined by OS pipes stream a text at the same time, with backpressure',
     sources: ['Generator Tricks pipelines (genlog, gencat, gengrep)', 'Unix pipes'],
