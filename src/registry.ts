@@ -122,6 +122,12 @@ export const patterns: readonly Pattern[] = [
             .choices(['one_for_one', 'one_for_all', 'rest_for_one'])
             .default('one_for_one'),
         )
+        .addOption(
+          new Option(
+            '--restart <type>',
+            'also show what one restart type does with a normal exit and a crash',
+          ).choices(['permanent', 'transient', 'temporary']),
+        )
         .option('--max-restarts <r>', 'restart intensity: at most r restarts...', parseCountOrZero, 1)
         .option('--period <seconds>', '...in this many seconds (Erlang: 1 in 5 s)', parseSeconds, 5)
         .option('--seed <n>', 'which crashes happen, and in what order', parseCountOrZero, 1)
