@@ -21,6 +21,10 @@ export default async function asyncDemo(context: DemoContext): Promise<number> {
   context.step(`1. ${waits} waits at once on one event loop`);
   const durations = Array.from({ length: waits }, () => 50 + Math.round(150 * random()));
   const reads = Math.min(20, waits);
+  context.say(
+    `  --seed ${String(context.options.seed ?? 1)} fixes each timer's duration (so the total of all the waits is the same every`,
+  );
+  context.say('  run); it cannot fix how late the timers fire, which depends on how busy the machine is.');
   const overlap = await overlapWaits(durations, reads);
   events.emit('parent', me, 'result', { step: 'overlap', ...overlap });
   context.say(

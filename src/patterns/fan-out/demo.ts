@@ -5,7 +5,7 @@
  * and only the items in flight on it run again.
  * Try: concur demo fan-out
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { WorkerPool, type ItemResult, type PoolEvent } from './pool.js';
 import { describeReason } from '../../process/supervision.js';
 import type { DemoContext } from '../demo-context.js';
@@ -65,6 +65,15 @@ export default async function fanOutDemo(context: DemoContext): Promise<number> 
       `(results in input order, each from whichever worker was free)`,
   );
   events.emit('parent', process.pid, 'note', { oneMs: one.ms, manyMs: many.ms, jobs, speedup });
+  const [load = 0] = loadavg();
+  context.say(
+    `  Why the speed-up can read below ${jobs}×: it is wall time, so it counts every moment a worker`,
+  );
+  context.say('  waits for a core that another program (or another test run) is using; with only a dozen');
+  context.say('  items, starting the pool and one slow item at the end weigh a lot too. Load average now:');
+  context.say(
+    `  ${load.toFixed(1)} on ${availableParallelism()} core(s); above the core count, the workers took turns.`,
+  );
 
   context.step('3. A worker dies mid-run');
   context.say('  the parent SIGKILLs worker 1 while it is busy; its monitor tells the pool.');

@@ -31,6 +31,11 @@ export default async function queueDemo(context: DemoContext): Promise<number> {
   const queue = new WorkQueue<QueueTask>();
   context.step(`Worker/queue farm: ${workers} workers, ${first} mul tasks, then ${second} plus tasks`);
   context.say(`  (each task sleeps up to ${maxDelay} ms, by seed, before answering, as in mp_workers)`);
+  context.say(
+    `  --seed ${String(context.options.seed ?? 1)} fixes each task's pretend work time, so the same tasks are slow every run.`,
+  );
+  context.say('  It cannot fix which worker takes which task, nor the order of the results: workers ask for');
+  context.say('  work when they are free, and who is free first is up to the OS scheduler and IPC timing.');
   for (let i = 0; i < first; i++) queue.put(task('mul', i, 7));
 
   let results = 0;
@@ -75,6 +80,15 @@ export default async function queueDemo(context: DemoContext): Promise<number> {
           sendSecondBatch = false;
           for (let i = 0; i < second; i++) queue.put(task('plus', i, 8));
           for (let i = 0; i < workers; i++) queue.put(STOP);
+          context.say(
+            `  ${second} plus tasks, then ${workers} STOPs, one per worker: a worker takes one item at a`,
+          );
+          context.say(
+            '  time and leaves when it takes a STOP, so each STOP stops exactly one worker. With fewer,',
+          );
+          context.say(
+            '  a worker would wait on the empty queue forever; queued last, they come after all the work.',
+          );
         }
         return;
       }

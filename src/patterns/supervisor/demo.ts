@@ -9,7 +9,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { exitOnSignals } from '../../process/children.js';
 import { describeReason, monitor, type Down, type ExitReason } from '../../process/supervision.js';
-import { forkLinked, Supervisor, type Strategy, type SupervisorEvent } from './supervisor.js';
+import {
+  forkLinked,
+  Supervisor,
+  type RestartType,
+  type Strategy,
+  type SupervisorEvent,
+} from './supervisor.js';
+import { restartTypesStep } from './restart-types.js';
+import { trapExitStep } from './trap-exit.js';
 import {
   isFromSubSupervisor,
   isFromSupervisedWorker,
@@ -31,6 +39,15 @@ const crashKinds: Crash[] = [
   { how: 'signal', signal: 'SIGSEGV' },
   { how: 'exit', code: 70 },
 ];
+
+// Why a supervisor would choose each strategy: how much its children depend on each other.
+const whyStrategy: Record<Strategy, string> = {
+  one_for_one: 'the workers are independent, so a crash concerns only the one that crashed.',
+  one_for_all:
+    'the workers depend on each other (shared state, one protocol between them), so once one has gone the others cannot go on correctly: restart them all from a known state.',
+  rest_for_one:
+    'each worker depends on the ones started before it (a connection, then the workers using it): a crash invalidates the ones started after it, not those before.',
+};
 
 /** The crash schedule for a seed: which worker dies, and how, in order. */
 export function crashSchedule(
@@ -76,11 +93,18 @@ export default async function supervisorDemo(context: DemoContext): Promise<numb
   exitOnSignals();
 
   await linksAndMonitors(context);
+  const restart = context.options.restart as RestartType | undefined;
+  if (restart) await restartTypesStep(context, restart);
 
   context.step(`2. A supervisor: ${strategy}, at most ${maxRestarts} restart(s) in ${periodS} s`);
   context.say(
     `concur (pid ${me}) supervises ${workers} workers; ${crashes} crash(es) scheduled by seed ${seed}.`,
   );
+  context.say(`  why ${strategy}: ${whyStrategy[strategy]}`);
+  context.say(
+    `  --seed ${seed} fixes which worker crashes and how, in order; not when the OS schedules each process,`,
+  );
+  context.say('  so PIDs and timings differ from run to run while the results below stay the same.');
   const isReady = (message: unknown): boolean => isFromSupervisedWorker(message) && message.type === 'ready';
   const downs = new Map<string, (down: SupervisorEvent) => void>();
   const onEvent = (event: SupervisorEvent): void => {
@@ -119,16 +143,19 @@ export default async function supervisorDemo(context: DemoContext): Promise<numb
     restarts: exit.restarts,
     strategy,
   });
-  if (exit.reason === 'intensity') {
+  const code = exit.reason === 'intensity' ? 1 : 0;
+  if (code === 1) {
     context.say(
       `\n  The supervisor gave up: more than ${maxRestarts} restart(s) in ${periodS} s means restarting is not\n` +
         '  helping. It stopped every child, last started first, and concur exits 1. In a supervision tree its\n' +
         '  own supervisor would now decide what to do. Try --max-restarts 10 to let it keep restarting.',
     );
-    return 1;
-  }
-  context.say('\n  Every crash was repaired; the supervisor then shut down in order (reverse start order).');
-  return 0;
+  } else
+    context.say(
+      '\n  Every crash was repaired; the supervisor then shut down in order (reverse start order).',
+    );
+  await trapExitStep(context);
+  return code;
 }
 
 // True once the supervisor has ended (checked without waiting).

@@ -19,6 +19,13 @@ export default async function threadsDemo(context: DemoContext): Promise<number>
   exitOnSignals();
 
   context.step(`Counting primes below ${limit.toLocaleString('en')} in ${chunks} chunks`);
+  context.say(
+    '  Why not just threads, as in Python? In CPython a thread must hold the Global Interpreter Lock to\n' +
+      '  run Python code, and only one thread holds it at a time: threads take turns on one core, so CPU-bound\n' +
+      '  work gets no faster (they help only while waiting for I/O, when the lock is let go). That is why the\n' +
+      '  chapter reaches for processes. Node has no such lock: each worker thread runs its own V8 isolate with\n' +
+      '  its own heap and event loop, so threads compute in parallel, one per core, like processes do.',
+  );
   const baselineStart = performance.now();
   events.start(events.self, 'count alone', { limit });
   const expected = countPrimes(limit);
