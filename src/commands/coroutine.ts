@@ -39,18 +39,18 @@ Exit codes: 0 ok, 1 a stage failed (stage and line named), 2 bad module or usage
     .action(async (flags: { stage: string[]; json?: boolean }) => {
       if (flags.stage.length === 0)
         throw new UsageError('give at least one stage: concur coroutine --stage <module> [--stage ...].');
-      const [{ loadStage, StageError }, { runStages }, { writeData, writeLine, say, stderrPolicy }] =
+      const [{ loadStage, StageError }, { runStages }, { writeData, writeLine }, { hintTerminalInput }] =
         await Promise.all([
           import('../modules/contract.js'),
           import('../patterns/coroutine/stages.js'),
           import('../terminal/output.js'),
+          import('../terminal/stdin-hint.js'),
         ]);
       // Every stage is loaded (and checked) before any input is read, so a bad module costs no data.
       const stages: Stage[] = [];
       for (const [index, spec] of flags.stage.entries())
         stages.push(await loadStage(spec, process.cwd(), { instance: index }));
-      if (process.stdin.isTTY && stderrPolicy.animate)
-        say('concur coroutine: reading lines from the terminal; end with Ctrl-D.');
+      hintTerminalInput('coroutine');
       const started = performance.now();
       const counts: StageCounts[] = [];
       // --json: each output chunk holds whole lines (the last may lack its \n): one record per line.

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { builtins } from '../modules/contract.js';
-import { say, stderrPolicy, style, writeData, writeLine } from '../terminal/output.js';
+import { say, writeData, writeLine } from '../terminal/output.js';
+import { hintTerminalInput } from '../terminal/stdin-hint.js';
 import type { StageError } from '../modules/contract.js';
 import type { PipelineResult } from '../patterns/pipeline/pipeline.js';
 import { exitOnSignals } from '../process/children.js';
@@ -56,8 +57,7 @@ names the stage and the line), 2 a module is missing or unusable (before any inp
         import('../modules/contract.js'),
       ]);
       exitOnSignals();
-      if (process.stdin.isTTY && stderrPolicy.animate)
-        say(style.dim('concur: reading lines from the terminal; end with Ctrl-D.'));
+      hintTerminalInput('pipeline');
       const output = flags.json ? jsonLines() : 'inherit';
       let result: PipelineResult;
       try {

@@ -27,11 +27,19 @@ export interface Task {
   fail: (error: Error) => void;
 }
 
+/** "500ms", "10s", "1.5s", "2m": a timeout as the user wrote it. */
+export function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000) return `${Math.round(ms / 100) / 10}s`;
+  return `${ms}ms`;
+}
+
 /**
  * The running batch of a dead worker: returns the tasks to put back at the front of the queue, or none when the
  * task is answered here (a single item that has used its `retries`: it fails with the reason its worker died).
  * A batch of several is split into single items: isolation, not yet a retry, so one bad item never fails its
- * neighbours. `newId` numbers the new tasks.
+ * neighbours. `newId` numbers the new tasks. `why` replaces "worker N died…" when the pool killed the worker
+ * itself (an item ran past its timeout: "timed out after 10s").
  */
 export function recover(
   task: Task,
@@ -39,6 +47,7 @@ export function recover(
   dead: { worker: number; pid: number },
   reason: ExitReason,
   newId: () => number,
+  why = `worker ${dead.worker} (pid ${dead.pid}) died while running this item: ${describeReason(reason)}`,
 ): Task[] {
   const attempts = task.attempts + 1;
   if (task.inputs.length > 1) {
@@ -59,7 +68,6 @@ export function recover(
     }));
   }
   if (task.retried < retries) return [{ ...task, attempts, retried: task.retried + 1 }];
-  const why = `worker ${dead.worker} (pid ${dead.pid}) died while running this item: ${describeReason(reason)}`;
   const result: ItemResult = {
     index: task.indexes[0] as number,
     input: task.inputs[0] as string,

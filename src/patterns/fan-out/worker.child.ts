@@ -18,6 +18,9 @@ import {
 let transform: StageFunction | undefined;
 const queue: { id: number; items: string[]; text: boolean; receivedAt: number }[] = [];
 let running = false;
+// With a timeout (see `load` in protocol.ts): how often to say which item starts, and when we last sent anything.
+let progressMs = 0;
+let lastSent = 0;
 
 // "returned null" / "returned an object": why a result is not an output line.
 function notAString(value: unknown): string {
@@ -34,11 +37,17 @@ function reason(error: unknown): string {
 // so a plain function costs one call per item and nothing more.
 async function runBatch(
   fn: StageFunction,
+  id: number,
   items: string[],
 ): Promise<{ outputs: (string | null)[]; failures: ItemFailure[] }> {
   const outputs: (string | null)[] = new Array<string | null>(items.length);
   const failures: ItemFailure[] = [];
   for (let offset = 0; offset < items.length; offset++) {
+    // The pool's timeout clock runs from the last message it heard; a short item costs one comparison.
+    if (progressMs > 0 && performance.now() - lastSent >= progressMs) {
+      lastSent = performance.now();
+      send<FromFanOutWorker>({ type: 'progress', id, offset });
+    }
     try {
       let result: unknown = fn(items[offset] as string);
       if (
@@ -70,11 +79,13 @@ function joined(outputs: string[]): string | undefined {
 async function drain(): Promise<void> {
   if (running || !transform) return;
   running = true;
+  // Coming back from idle: the pool's clock started when it sent the batch, so say when it really starts.
+  lastSent = -Infinity;
   while (queue.length > 0) {
     const batch = queue.shift()!;
     const started = performance.now();
     const startedAt = epochNow();
-    const { outputs, failures } = await runBatch(transform, batch.items);
+    const { outputs, failures } = await runBatch(transform, batch.id, batch.items);
     const busyMs = performance.now() - started;
     const times = { receivedAt: batch.receivedAt, startedAt, endedAt: startedAt + busyMs };
     // Start the next batch only once these results are in the pipe: if an item of the next one kills this
@@ -85,6 +96,7 @@ async function drain(): Promise<void> {
       text === undefined
         ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss, ...times }
         : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
+    lastSent = performance.now();
     await new Promise<void>((resolve) => send(message, resolve));
   }
   running = false;
@@ -104,6 +116,7 @@ async function load(spec: string, cwd: string): Promise<void> {
 function handle(message: ToFanOutWorker): void {
   switch (message.type) {
     case 'load':
+      progressMs = message.progressMs;
       void load(message.spec, message.cwd);
       return;
     case 'batch':
