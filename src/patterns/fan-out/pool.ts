@@ -27,7 +27,7 @@ import { cutBatch } from './cutter.js';
 import { itemResults, ResultBatch, type ItemResult } from './results.js';
 import { BatchSizer } from './sizer.js';
 import { formatDuration, recover, type Task } from './task.js';
-import { fanIn, type StreamOptions } from './fan-in.js';
+import { fanIn, type ItemChunk, type StreamOptions } from './fan-in.js';
 
 export type { ItemResult } from './results.js';
 export type { StreamOptions } from './fan-in.js';
@@ -209,14 +209,14 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
    * Reading stops while `window` batches are undelivered, so memory stays bounded however long the stream.
    */
   stream(
-    source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
+    source: AsyncIterable<ItemChunk> | Iterable<ItemChunk>,
     options: StreamOptions = {},
   ): AsyncGenerator<ResultBatch, void, undefined> {
     return fanIn(source, this.sizer, {
       ordered: options.ordered ?? true,
       window: options.window ?? 16 * this.jobs,
       maxBatchChars: this.maxBatchChars,
-      submit: (indexes, inputs) => this.submit(indexes, inputs),
+      submit: (indexes, inputs, text) => this.submit(indexes, inputs, text),
     });
   }
 
@@ -253,16 +253,28 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   }
 
   // Queue one batch; resolves with its results once a worker has answered for every item.
-  private submit(indexes: number[], inputs: string[]): Promise<ResultBatch> {
+  private submit(indexes: number[], inputs: string[], text?: string): Promise<ResultBatch> {
     if (this.failure) return Promise.reject(this.failure);
     let plain = true;
-    for (const input of inputs)
-      if (input.includes('\n')) {
-        plain = false;
-        break;
-      }
+    if (text === undefined)
+      for (const input of inputs)
+        if (input.includes('\n')) {
+          plain = false;
+          break;
+        }
     return new Promise((done, fail) => {
-      this.queue.push({ id: this.nextTaskId++, indexes, inputs, attempts: 0, retried: 0, plain, done, fail });
+      const task: Task = {
+        id: this.nextTaskId++,
+        indexes,
+        inputs,
+        attempts: 0,
+        retried: 0,
+        plain,
+        done,
+        fail,
+      };
+      if (text !== undefined) task.text = text;
+      this.queue.push(task);
       this.dispatch();
     });
   }
@@ -284,7 +296,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       if (best.inFlight.length === 0) best.heardAt = performance.now();
       best.inFlight.push(task);
       const message: ToFanOutWorker = task.plain
-        ? { type: 'batch-text', id: task.id, text: task.inputs.join('\n') }
+        ? { type: 'batch-text', id: task.id, text: task.text ?? task.inputs.join('\n') }
         : { type: 'batch', id: task.id, items: task.inputs };
       if (recorder.enabled)
         task.msg = recorder.send(recorder.self, best.ref, 'batch', {

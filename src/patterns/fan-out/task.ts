@@ -21,6 +21,8 @@ export interface Task {
   retried: number;
   /** Items without newlines travel joined into one string. */
   plain: boolean;
+  /** The items already joined with '\n' (a slice of the input as read), when the reader had it. */
+  text?: string;
   /** The recorder's number for the message that carried it to its worker (0 when not recording). */
   msg?: number;
   done: (batch: ResultBatch) => void;
@@ -60,6 +62,7 @@ export function recover(
       attempts,
       retried: task.retried,
       plain: task.plain,
+      text: input,
       done: (single) => {
         results[i] = single.results()[0] as ItemResult;
         if (--left === 0) task.done(new ResultBatch(task.indexes, task.inputs, { results }));
