@@ -380,7 +380,9 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         recorder.message(slot.ref, recorder.self, 'ready');
         slot.ready = true;
         this.emitEvent({ type: 'ready', worker: slot.id, pid: slot.pid });
-        if (this.startup && this.slots.every((s) => s.ready)) this.startup.resolve();
+        // Workers are forked one per event-loop turn: the first may be ready before the last exists.
+        if (this.startup && this.slots.length === this.jobs && this.slots.every((s) => s.ready))
+          this.startup.resolve();
         this.dispatch();
         return;
       case 'load-failed':

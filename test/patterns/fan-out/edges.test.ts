@@ -142,6 +142,23 @@ describe('fan-out -j', () => {
     expect(pidsIn(pids)).toHaveLength(0);
   }, 60_000);
 
+  it('start() forks the workers one at a time and resolves only once every one is ready', async () => {
+    const ready: number[] = [];
+    const pool = await WorkerPool.start({
+      worker: 'identity',
+      jobs: 4,
+      onEvent: (event) => {
+        if (event.type === 'ready') ready.push(event.worker);
+      },
+    });
+    try {
+      expect(ready.sort()).toEqual([1, 2, 3, 4]);
+      expect(pool.workers).toHaveLength(4);
+    } finally {
+      await pool.close();
+    }
+  }, 90_000);
+
   it('rejects a malformed count with exit 2', async () => {
     const result = await concur(['fan-out', '-j', 'lots'], { input: '', timeout: 30_000 });
     expect(result.exitCode).toBe(2);
