@@ -56,11 +56,13 @@ be written (a full disk), 2 bad module, a module still loading after --load-time
       const [
         { loadStage, StageError },
         { runStages },
-        { writeData, writeLine, say, stderrPolicy, isolateUserOutput },
+        { writeData, writeLine, isolateUserOutput },
+        { hintTerminalInput },
       ] = await Promise.all([
         import('../modules/contract.js'),
         import('../patterns/coroutine/stages.js'),
         import('../terminal/output.js'),
+        import('../terminal/stdin-hint.js'),
       ]);
       // The stages run in this process: what they print goes to stderr; the data goes out through writeData.
       isolateUserOutput();
@@ -68,8 +70,7 @@ be written (a full disk), 2 bad module, a module still loading after --load-time
       const stages: Stage[] = [];
       for (const [index, spec] of flags.stage.entries())
         stages.push(await loadStage(spec, process.cwd(), { instance: index, timeoutMs: flags.loadTimeout }));
-      if (process.stdin.isTTY && stderrPolicy.animate)
-        say('concur coroutine: reading lines from the terminal; end with Ctrl-D.');
+      hintTerminalInput('coroutine');
       const started = performance.now();
       const counts: StageCounts[] = [];
       // --json: each output chunk holds whole lines (the last may lack its \n): one record per line.

@@ -13,6 +13,8 @@ export interface FanOutFlags {
   worker: string;
   unordered?: boolean;
   retries: number;
+  /** --timeout, in ms. */
+  timeout?: number;
   maxRestarts: number;
   json?: boolean;
   progress: boolean;
@@ -56,7 +58,7 @@ export async function writeResults(
       first ??= result;
       if (failed <= LISTED_FAILURES) {
         progress?.clear();
-        say(style.red(`concur: line ${result.index + 1} failed: ${result.error}`));
+        say(style.red(`concur: ${itemLabel(result)} failed: ${result.error}`));
       }
     }
     if (text !== '') await writeData(text);
@@ -64,10 +66,16 @@ export async function writeResults(
   if (failed > 0) {
     const more = failed > LISTED_FAILURES ? ` (only the first ${LISTED_FAILURES} are listed above)` : '';
     throw new ConcurError(
-      `${failed} of ${total} items failed${more}; first: line ${(first?.index ?? 0) + 1}.`,
+      `${failed} of ${total} items failed${more}; first: ${first ? itemLabel(first) : 'none'}.`,
       1,
     );
   }
+}
+
+// 'line 3 ("die")': the line number alone means nothing after a sort, so its text too (shortened, as pipeline).
+function itemLabel(result: ItemResult): string {
+  const text = result.input.length > 60 ? `${result.input.slice(0, 57)}...` : result.input;
+  return `line ${result.index + 1} (${JSON.stringify(text)})`;
 }
 
 /** "done / total items · rate/s · ETA", redrawn on one stderr line at most ten times a second. */

@@ -4,12 +4,16 @@
  * exit code 1; worker crashes are retried and reported; progress shows on stderr when it is a terminal.
  */
 import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js';
+import { hintTerminalInput } from '../terminal/stdin-hint.js';
+import { UsageError } from '../process/errors.js';
 import type { PoolEvent, WorkerPool } from '../patterns/fan-out/pool.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
-import { parseCount, parseCountOrZero, parseDuration } from '../options.js';
+import { parseCount, parseCountOrZero, parseDuration, parseJobs } from '../options.js';
 import { checkInput } from '../terminal/input.js';
+import { formatDuration } from '../patterns/fan-out/task.js';
 import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.js';
 import { addCommandMode } from './fan-out-commands.js';
 
@@ -20,7 +24,11 @@ export function registerFanOut(program: Command): void {
     .description(
       'run each line of stdin through a worker module in a pool of processes; one output line each',
     )
-    .option('-j, --jobs <n>', 'worker processes (default: one per core)', parseCount)
+    .option(
+      '-j, --jobs <n>',
+      'worker processes: N, N% of the cores, or +N/-N relative to them (default: one per core)',
+      (value: string) => parseJobs(value, availableParallelism()),
+    )
     .option(
       '--worker <module>',
       'a path to a .js module, or a built-in: identity, upper, is-prime, count-primes',
@@ -32,6 +40,11 @@ export function registerFanOut(program: Command): void {
       'extra attempts for an item whose worker died while running it',
       parseCountOrZero,
       1,
+    )
+    .option(
+      '--timeout <duration>',
+      'fail an item that runs longer (500ms, 10s, 2m); its worker is killed and replaced',
+      parseDuration,
     )
     .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
     .option('--json', 'one JSON object per item: {index, input, output|error, worker, pid, attempts}')
@@ -59,7 +72,9 @@ Examples:
 Output: one line per input line, in input order (--unordered: as they finish). A failed item writes no stdout
 line (with --json it writes {"error": ...}); it is reported on stderr and concur exits 1 at the end. An item
 whose worker process dies is retried on a fresh worker (--retries, default 1); a worker that keeps dying stops
-concur (exit 1). A bad module exits 2 before any input is read.`,
+concur (exit 1). An item that runs past --timeout fails as "timed out after 10s" and its worker is killed
+and replaced (it counts as a death for --retries). A bad module, or a -j this machine cannot hold, exits 2
+before any input is read.`,
     )
     .action(async (flags: FanOutFlags, command: Command) => {
       // Same input, output, records and exit codes; the items go to worker hosts instead of a local pool.
@@ -68,6 +83,16 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
       checkInput();
       const { WorkerPool } = await import('../patterns/fan-out/pool.js');
       const { lineChunks } = await import('../modules/lines.js');
+      if (flags.jobs !== undefined) {
+        const { jobCapacity, NODE_WORKER_JOB, readMachineFacts } =
+          await import('../patterns/fan-out/job-limits.js');
+        const capacity = jobCapacity(readMachineFacts(), NODE_WORKER_JOB);
+        if (flags.jobs > capacity.max)
+          throw new UsageError(
+            `-j ${flags.jobs} is more workers than this machine can hold: the largest safe value is ` +
+              `-j ${capacity.max} (${capacity.reason}).`,
+          );
+      }
       const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
       const started: { pool?: WorkerPool } = {};
       // Installed first, so Ctrl-C while the workers start is handled too.
@@ -81,9 +106,11 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
         retries: flags.retries,
         maxRestarts: flags.maxRestarts,
         loadTimeoutMs: flags.loadTimeout,
+        timeoutMs: flags.timeout,
         onEvent: (event) => reportEvent(event, progress),
       });
       started.pool = pool;
+      hintTerminalInput('fan-out');
       // `| head -1`: the reader has all it wants. Stop the workers now; output.ts then exits 0.
       onStdoutClosed(() => {
         progress?.clear();
@@ -111,11 +138,19 @@ function reportEvent(event: PoolEvent, progress: ProgressLine | undefined): void
   if (event.type === 'crash') {
     progress?.clear();
     const items = event.inFlight === 1 ? '1 item' : `${event.inFlight} items`;
-    say(
-      style.yellow(
-        `concur: worker ${event.worker} (pid ${event.pid}) died (${describeReason(event.reason)}); ${items} in flight`,
-      ),
-    );
+    if (event.timedOutMs !== undefined)
+      say(
+        style.yellow(
+          `concur: worker ${event.worker} (pid ${event.pid}) killed: an item ran longer than ` +
+            `${formatDuration(event.timedOutMs)}; ${items} in flight`,
+        ),
+      );
+    else
+      say(
+        style.yellow(
+          `concur: worker ${event.worker} (pid ${event.pid}) died (${describeReason(event.reason)}); ${items} in flight`,
+        ),
+      );
   } else if (event.type === 'restart') {
     progress?.clear();
     say(style.yellow(`concur: worker ${event.worker} restarted as pid ${event.pid}`));

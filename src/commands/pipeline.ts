@@ -7,8 +7,9 @@ import type { Command } from 'commander';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { builtins, DEFAULT_LOAD_TIMEOUT_MS } from '../modules/contract.js';
-import { say, stderrPolicy, style, writeData, writeLine } from '../terminal/output.js';
+import { say, writeData, writeLine } from '../terminal/output.js';
 import { checkInput } from '../terminal/input.js';
+import { hintTerminalInput } from '../terminal/stdin-hint.js';
 import type { StageError } from '../modules/contract.js';
 import type { PipelineResult } from '../patterns/pipeline/pipeline.js';
 import { exitOnSignals } from '../process/children.js';
@@ -65,8 +66,7 @@ names the stage and the line), or stdin could not be read, or stdout could not b
       const { runPipeline, PipelineError } = await import('../patterns/pipeline/pipeline.js');
       checkInput();
       exitOnSignals();
-      if (process.stdin.isTTY && stderrPolicy.animate)
-        say(style.dim('concur: reading lines from the terminal; end with Ctrl-D.'));
+      hintTerminalInput('pipeline');
       const output = flags.json ? jsonLines() : 'inherit';
       let result: PipelineResult;
       try {

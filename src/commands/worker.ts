@@ -17,6 +17,7 @@ interface WorkerFlags {
   jobs?: number;
   worker: string;
   retries: number;
+  timeout?: number;
   maxRestarts: number;
   name?: string;
   lockMs?: number;
@@ -44,6 +45,11 @@ export function registerWorker(program: Command): void {
       'extra attempts for an item whose worker process died under it',
       parseCountOrZero,
       1,
+    )
+    .option(
+      '--timeout <duration>',
+      'fail an item that runs longer (500ms, 10s, 2m); its worker process is killed and replaced',
+      parseDuration,
     )
     .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
     .option(
@@ -88,6 +94,7 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
         worker: flags.worker,
         jobs: flags.jobs,
         retries: flags.retries,
+        timeoutMs: flags.timeout,
         maxRestarts: flags.maxRestarts,
         name: flags.name,
         lockMs: flags.lockMs,

@@ -27,10 +27,12 @@ export async function* lineChunks(
       carry += chunk;
       continue;
     }
-    const lines = (carry + chunk.slice(0, last)).split('\n');
+    const text = carry + chunk.slice(0, last);
+    const lines = text.split('\n');
     carry = chunk.slice(last + 1);
     count.lines += lines.length;
-    yield lines;
+    // The lines joined as they came: fan-out sends slices of it instead of joining the lines again.
+    yield Object.assign(lines, { joined: text });
   }
   if (carry !== '') {
     count.lines++;

@@ -42,6 +42,8 @@ export interface WorkerHostOptions {
   jobs?: number;
   /** How many times an item is retried when a pool process dies under it (default 1). */
   retries?: number;
+  /** The most one item may run, in ms (default: no limit): see `PoolOptions.timeoutMs`. */
+  timeoutMs?: number;
   /** The pool's restart intensity: at most this many restarts within 5 s (default 10). */
   maxRestarts?: number;
   /** This host's name in results and narration (default `<hostname>-<pid>`). */
@@ -87,6 +89,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     worker: options.worker,
     jobs: options.jobs,
     retries: options.retries ?? 1,
+    timeoutMs: options.timeoutMs,
     maxRestarts: options.maxRestarts,
     loadTimeoutMs: options.loadTimeoutMs,
   });

@@ -28,9 +28,18 @@ export interface BatchRunner {
   window: number;
   /** Largest batch in characters of input (a batch still takes at least one item). */
   maxBatchChars: number;
-  /** Run one batch; resolves once every item has an answer. */
-  submit(indexes: number[], inputs: string[]): Promise<ResultBatch>;
+  /**
+   * Run one batch; resolves once every item has an answer. `text`, when given, is `inputs` joined with '\n'
+   * (and no input has a newline).
+   */
+  submit(indexes: number[], inputs: string[], text?: string): Promise<ResultBatch>;
 }
+
+/**
+ * A chunk of items, as lineChunks (src/modules/lines.ts) yields them: `joined` is the text they were split
+ * from, so a batch of consecutive lines can travel as a slice of it, with no join.
+ */
+export type ItemChunk = readonly string[] & { joined?: string };
 
 // Outstanding input, in characters, that a stream will buffer before it stops reading (besides `window`).
 const WINDOW_CHARS = 64 * 1024 * 1024;
@@ -40,7 +49,7 @@ const WINDOW_CHARS = 64 * 1024 * 1024;
  * Items are numbered from 0 across chunks; batch sizes come from `sizer`, which the runner teaches.
  */
 export async function* fanIn(
-  source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
+  source: AsyncIterable<ItemChunk> | Iterable<ItemChunk>,
   sizer: BatchSizer,
   runner: BatchRunner,
 ): AsyncGenerator<ResultBatch, void, undefined> {
@@ -64,6 +73,8 @@ export async function* fanIn(
   const produce = async (): Promise<void> => {
     let index = 0;
     for await (const chunk of source) {
+      const { joined } = chunk;
+      let at = 0; // where the next batch starts in `joined`
       for (let start = 0; start < chunk.length;) {
         while (!stopped && window.full) await new Promise<void>((resolve) => (wakeProducer = resolve));
         if (stopped) return;
@@ -76,8 +87,13 @@ export async function* fanIn(
           indexes[i] = index++;
         }
         start = end;
+        let text: string | undefined;
+        if (joined !== undefined) {
+          text = joined.slice(at, at + chars + inputs.length - 1);
+          at += chars + inputs.length;
+        }
         const seq = window.add(chars);
-        runner.submit(indexes, inputs).then(
+        runner.submit(indexes, inputs, text).then(
           (batch) => {
             window.settle(seq, { batch });
             consumerWake();

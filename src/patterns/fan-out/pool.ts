@@ -26,8 +26,8 @@ import { isFromFanOutWorker, type FromFanOutWorker, type ToFanOutWorker } from '
 import { cutBatch } from './cutter.js';
 import { itemResults, ResultBatch, type ItemResult } from './results.js';
 import { BatchSizer } from './sizer.js';
-import { recover, type Task } from './task.js';
-import { fanIn, type StreamOptions } from './fan-in.js';
+import { formatDuration, recover, type Task } from './task.js';
+import { fanIn, type ItemChunk, type StreamOptions } from './fan-in.js';
 
 export type { ItemResult } from './results.js';
 export type { StreamOptions } from './fan-in.js';
@@ -36,8 +36,18 @@ export type { StreamOptions } from './fan-in.js';
 export type PoolEvent =
   | { type: 'spawn'; worker: number; pid: number }
   | { type: 'ready'; worker: number; pid: number }
-  /** A worker died; `inFlight` items were unanswered on it and go back to the queue (or fail). */
-  | { type: 'crash'; worker: number; pid: number; reason: ExitReason; inFlight: number }
+  /**
+   * A worker died; `inFlight` items were unanswered on it and go back to the queue (or fail). `timedOutMs` is
+   * set when the pool killed it because an item ran longer than that.
+   */
+  | {
+      type: 'crash';
+      worker: number;
+      pid: number;
+      reason: ExitReason;
+      inFlight: number;
+      timedOutMs?: number;
+    }
   | { type: 'restart'; worker: number; pid: number; previousPid: number }
   /** Too many restarts within the period: the pool stops, and outstanding work is rejected. */
   | { type: 'give-up'; worker: number; reason: ExitReason; restarts: number; periodMs: number }
@@ -54,6 +64,12 @@ export interface PoolOptions {
    * a batch whose worker died are re-run one by one first; that isolation run is not counted as a retry.
    */
   retries?: number;
+  /**
+   * The most one item may run, in ms (default: no limit). A worker whose item runs longer is killed (SIGKILL:
+   * it may be stuck in a loop that never yields) and replaced; the item counts as run on a worker that died
+   * (isolation, then `retries`), and in the end fails as "timed out after 10s".
+   */
+  timeoutMs?: number;
   /** Restart intensity: at most this many worker restarts within `periodMs` (default 10 in 5000 ms). */
   maxRestarts?: number;
   periodMs?: number;
@@ -86,6 +102,10 @@ interface Slot {
   /** Batches sent and not yet answered, oldest (the running one) first. */
   inFlight: Task[];
   demonitor: () => void;
+  /** When the pool last heard from it (or gave it work while it was idle): its timeout clock (performance.now). */
+  heardAt: number;
+  /** Set when the pool killed it for running an item past the timeout. */
+  timedOut: boolean;
 }
 
 /**
@@ -107,6 +127,10 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   private failure: Error | undefined;
   private closing = false;
   private startup: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private readonly timeoutMs: number;
+  // How often a worker reports the item it starts, and how often the watchdog looks (0: no timeout).
+  private readonly progressMs: number;
+  private watchdog: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: PoolOptions & { cwd: string }) {
     super();
@@ -116,6 +140,8 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.sizer = new BatchSizer(options.maxBatchItems);
     this.maxBatchChars = options.maxBatchChars ?? 1024 * 1024;
     this.fork = options.fork ?? forkChild;
+    this.timeoutMs = options.timeoutMs ?? 0;
+    this.progressMs = this.timeoutMs > 0 ? Math.min(1000, Math.max(1, Math.round(this.timeoutMs / 10))) : 0;
     if (options.onEvent) this.on('event', options.onEvent);
   }
 
@@ -128,11 +154,13 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     resolveModule(options.worker, cwd);
     const jobs = options.jobs ?? availableParallelism();
     if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`jobs must be a whole number ≥ 1.`);
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0))
+      throw new UsageError(`timeoutMs must be a number of milliseconds above 0.`);
     const pool = new WorkerPool({ ...options, cwd, jobs });
     const started = new Promise<void>((resolve, reject) => {
       pool.startup = { resolve, reject };
     });
-    for (let id = 1; id <= jobs; id++) pool.spawn(id);
     // Each worker bounds its own loading and says so; this is for one stuck in an endless loop, a second later.
     const limit = (options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS) + 1000;
     const stuck = setTimeout(
@@ -140,6 +168,13 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       Math.min(limit, 2 ** 31 - 1),
     );
     try {
+      // One fork per turn of the event loop: a signal that arrives while many workers start is handled at once.
+      for (let id = 1; id <= jobs && !pool.closing; id++) {
+        pool.spawn(id);
+        if (id < jobs) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (pool.closing) throw pool.failure ?? new ConcurError('the worker pool was closed.', 1, 'ECLOSED');
+      pool.startWatchdog();
       await started;
     } catch (error) {
       await pool.close();
@@ -184,14 +219,14 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
    * Reading stops while `window` batches are undelivered, so memory stays bounded however long the stream.
    */
   stream(
-    source: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
+    source: AsyncIterable<ItemChunk> | Iterable<ItemChunk>,
     options: StreamOptions = {},
   ): AsyncGenerator<ResultBatch, void, undefined> {
     return fanIn(source, this.sizer, {
       ordered: options.ordered ?? true,
       window: options.window ?? 16 * this.jobs,
       maxBatchChars: this.maxBatchChars,
-      submit: (indexes, inputs) => this.submit(indexes, inputs),
+      submit: (indexes, inputs, text) => this.submit(indexes, inputs, text),
     });
   }
 
@@ -201,6 +236,9 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
    */
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.watchdog);
+    // Who is busy must be read before abandon() empties every slot's batches.
+    const busy = new Set(this.slots.filter((slot) => slot.inFlight.length > 0 || !slot.ready));
     this.abandon(new ConcurError('the worker pool was closed.', 1, 'ECLOSED'));
     await Promise.all(
       this.slots.map((slot) => {
@@ -213,27 +251,40 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
             clearTimeout(timer);
             resolve();
           });
-          // An idle worker exits on 'stop'; a busy one cannot read it until its item ends, so it gets SIGTERM.
-          if (slot.inFlight.length === 0 && child.connected) {
+          // An idle worker exits on 'stop'. A busy one cannot read it until its item ends, and holds nothing worth
+          // saving (its batch is abandoned anyway): SIGKILL now, as a loop that never yields ignores the rest.
+          if (!busy.has(slot) && child.connected) {
             recorder.send(recorder.self, slot.ref, 'stop');
             child.send({ type: 'stop' } satisfies ToFanOutWorker);
-          } else child.kill('SIGTERM');
+          } else child.kill('SIGKILL');
         });
       }),
     );
   }
 
   // Queue one batch; resolves with its results once a worker has answered for every item.
-  private submit(indexes: number[], inputs: string[]): Promise<ResultBatch> {
+  private submit(indexes: number[], inputs: string[], text?: string): Promise<ResultBatch> {
     if (this.failure) return Promise.reject(this.failure);
     let plain = true;
-    for (const input of inputs)
-      if (input.includes('\n')) {
-        plain = false;
-        break;
-      }
+    if (text === undefined)
+      for (const input of inputs)
+        if (input.includes('\n')) {
+          plain = false;
+          break;
+        }
     return new Promise((done, fail) => {
-      this.queue.push({ id: this.nextTaskId++, indexes, inputs, attempts: 0, retried: 0, plain, done, fail });
+      const task: Task = {
+        id: this.nextTaskId++,
+        indexes,
+        inputs,
+        attempts: 0,
+        retried: 0,
+        plain,
+        done,
+        fail,
+      };
+      if (text !== undefined) task.text = text;
+      this.queue.push(task);
       this.dispatch();
     });
   }
@@ -251,9 +302,11 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
           best = slot;
       if (!best) return;
       const task = this.queue.shift() as Task;
+      // An idle worker starts this batch now: its timeout clock starts here (the worker soon says so too).
+      if (best.inFlight.length === 0) best.heardAt = performance.now();
       best.inFlight.push(task);
       const message: ToFanOutWorker = task.plain
-        ? { type: 'batch-text', id: task.id, text: task.inputs.join('\n') }
+        ? { type: 'batch-text', id: task.id, text: task.text ?? task.inputs.join('\n') }
         : { type: 'batch', id: task.id, items: task.inputs };
       if (recorder.enabled)
         task.msg = recorder.send(recorder.self, best.ref, 'batch', {
@@ -284,6 +337,8 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       ready: false,
       inFlight: [],
       demonitor: () => {},
+      heardAt: performance.now(),
+      timedOut: false,
     };
     this.slots[id - 1] = slot;
     // A send to a worker that just died fails; its monitor handles the death.
@@ -297,17 +352,48 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       recorder.emit(ref.role, ref.pid, 'restart', { previousPid });
     }
     recorder.send(recorder.self, ref, 'load', { spec: this.options.worker });
-    const { worker: spec, cwd, loadTimeoutMs } = this.options;
-    child.send({ type: 'load', spec, cwd, loadTimeoutMs } satisfies ToFanOutWorker);
+    child.send({
+      type: 'load',
+      spec: this.options.worker,
+      cwd: this.options.cwd,
+      loadTimeoutMs: this.options.loadTimeoutMs,
+      progressMs: this.progressMs,
+    } satisfies ToFanOutWorker);
+  }
+
+  // With a timeout: every progressMs, kill each worker silent for longer than the timeout while it had work.
+  // A worker reports before an item whenever it has said nothing for progressMs, so an item that began after
+  // the last word has run at least `timeoutMs` when the silence reaches timeoutMs + progressMs: never too soon.
+  private startWatchdog(): void {
+    if (this.timeoutMs === 0) return;
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      for (const slot of this.slots)
+        if (
+          slot.inFlight.length > 0 &&
+          !slot.timedOut &&
+          now - slot.heardAt > this.timeoutMs + this.progressMs
+        ) {
+          slot.timedOut = true;
+          recorder.emit(recorder.self.role, recorder.self.pid, 'note', { timedOut: slot.ref.role });
+          slot.child.kill('SIGKILL');
+        }
+    }, this.progressMs);
+    this.watchdog.unref();
   }
 
   private receive(slot: Slot, message: FromFanOutWorker): void {
+    slot.heardAt = performance.now();
     switch (message.type) {
+      case 'progress':
+        return;
       case 'ready':
         recorder.message(slot.ref, recorder.self, 'ready');
         slot.ready = true;
         this.emitEvent({ type: 'ready', worker: slot.id, pid: slot.pid });
-        if (this.startup && this.slots.every((s) => s.ready)) this.startup.resolve();
+        // Workers are forked one per event-loop turn: the first may be ready before the last exists.
+        if (this.startup && this.slots.length === this.jobs && this.slots.every((s) => s.ready))
+          this.startup.resolve();
         this.dispatch();
         return;
       case 'load-failed':
@@ -374,19 +460,22 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     const wasReady = slot.ready;
     slot.inFlight = [];
     slot.ready = false;
+    const timedOutMs = slot.timedOut ? this.timeoutMs : undefined;
     this.emitEvent({
       type: 'crash',
       worker: slot.id,
       pid: slot.pid,
       reason,
       inFlight: (running?.inputs.length ?? 0) + waiting.reduce((sum, task) => sum + task.inputs.length, 0),
+      ...(timedOutMs === undefined ? {} : { timedOutMs }),
     });
     // Batches not yet started go back to the front, as they were: they were never attempted.
     this.queue.unshift(...waiting);
-    if (running)
-      this.queue.unshift(
-        ...recover(running, this.retries, { worker: slot.id, pid: slot.pid }, reason, this.newId),
-      );
+    if (running) {
+      const dead = { worker: slot.id, pid: slot.pid };
+      const why = timedOutMs === undefined ? undefined : `timed out after ${formatDuration(timedOutMs)}`;
+      this.queue.unshift(...recover(running, this.retries, dead, reason, this.newId, why));
+    }
     if (!this.intensity.allow()) {
       this.emitEvent({
         type: 'give-up',

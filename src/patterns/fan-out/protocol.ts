@@ -1,10 +1,12 @@
 /**
  * The whole conversation between a fan-out pool and one of its worker processes, in one place.
  *
- *   pool → worker: load (which module), batch (items to run), stop (exit)
+ *   pool → worker: load (which module, and how often to report progress), batch (items to run), stop (exit)
  *   pool → worker: batch-text is a batch whose items are joined into one string (none has a newline)
  *   worker → pool: ready (module loaded), load-failed (bad module: a usage error), results (one per batch),
- *                  or results-text when every item succeeded and the outputs can travel joined
+ *                  or results-text when every item succeeded and the outputs can travel joined;
+ *                  progress (only with a timeout: "item `offset` of batch `id` starts now", at most every
+ *                  `progressMs`, so the pool can tell an item that runs too long from a batch that is long)
  *
  * A worker runs its batches one at a time, in the order they arrive; the pool relies on that to know which batch
  * was running when a worker died. Both sides share these types and the two guards that check a message's shape
@@ -16,7 +18,18 @@ import { messageGuard } from '../../process/messages.js';
 /** Sent by the pool. */
 export type ToFanOutWorker =
   /** Load the worker module: a built-in name or a path, resolved against `cwd` (see src/modules/contract.ts). */
-  | { type: 'load'; spec: string; cwd: string; loadTimeoutMs?: number }
+  | {
+      type: 'load';
+      spec: string;
+      cwd: string;
+      /** How long the module may take to load (default 10 s). */
+      loadTimeoutMs?: number;
+      /**
+       * With a timeout: before an item, say `progress` if nothing was sent for this long (and always before
+       * the first item after idling). 0: never (no timeout, no cost).
+       */
+      progressMs: number;
+    }
   /** Run `items` through the module, in order, and answer with one `results` message carrying the same `id`. */
   | { type: 'batch'; id: number; items: string[] }
   /** The same, for items without newlines, joined with '\n': one string crosses instead of thousands. */
@@ -56,7 +69,9 @@ export type FromFanOutWorker =
       rss: number;
     } & BatchTimes)
   /** Every item succeeded and no output has a newline: the outputs joined with '\n' (the fast path). */
-  | ({ type: 'results-text'; id: number; text: string; busyMs: number; rss: number } & BatchTimes);
+  | ({ type: 'results-text'; id: number; text: string; busyMs: number; rss: number } & BatchTimes)
+  /** Item `offset` of batch `id` starts now (sent only when the pool asked for it: see `load`). */
+  | { type: 'progress'; id: number; offset: number };
 
 const isString = (value: unknown): boolean => typeof value === 'string';
 const isNumber = (value: unknown): boolean => typeof value === 'number';
@@ -65,7 +80,7 @@ const isNumber = (value: unknown): boolean => typeof value === 'number';
 export const isToFanOutWorker = messageGuard<ToFanOutWorker>(['load', 'batch', 'batch-text', 'stop'], (m) => {
   switch (m.type) {
     case 'load':
-      return isString(m.spec) && isString(m.cwd);
+      return isString(m.spec) && isString(m.cwd) && isNumber(m.progressMs);
     case 'batch':
       return isNumber(m.id) && Array.isArray(m.items);
     case 'batch-text':
@@ -77,7 +92,7 @@ export const isToFanOutWorker = messageGuard<ToFanOutWorker>(['load', 'batch', '
 
 /** A well-formed message from a worker (what the pool accepts). */
 export const isFromFanOutWorker = messageGuard<FromFanOutWorker>(
-  ['ready', 'load-failed', 'results', 'results-text'],
+  ['ready', 'load-failed', 'results', 'results-text', 'progress'],
   (m) => {
     switch (m.type) {
       case 'ready':
@@ -86,6 +101,8 @@ export const isFromFanOutWorker = messageGuard<FromFanOutWorker>(
         return isString(m.message);
       case 'results':
         return isNumber(m.id) && Array.isArray(m.outputs) && Array.isArray(m.failures) && isNumber(m.busyMs);
+      case 'progress':
+        return isNumber(m.id) && isNumber(m.offset);
       default:
         return isNumber(m.id) && isString(m.text) && isNumber(m.busyMs);
     }

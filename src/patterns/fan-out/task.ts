@@ -21,17 +21,27 @@ export interface Task {
   retried: number;
   /** Items without newlines travel joined into one string. */
   plain: boolean;
+  /** The items already joined with '\n' (a slice of the input as read), when the reader had it. */
+  text?: string;
   /** The recorder's number for the message that carried it to its worker (0 when not recording). */
   msg?: number;
   done: (batch: ResultBatch) => void;
   fail: (error: Error) => void;
 }
 
+/** "500ms", "10s", "1.5s", "2m": a timeout as the user wrote it. */
+export function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000) return `${Math.round(ms / 100) / 10}s`;
+  return `${ms}ms`;
+}
+
 /**
  * The running batch of a dead worker: returns the tasks to put back at the front of the queue, or none when the
  * task is answered here (a single item that has used its `retries`: it fails with the reason its worker died).
  * A batch of several is split into single items: isolation, not yet a retry, so one bad item never fails its
- * neighbours. `newId` numbers the new tasks.
+ * neighbours. `newId` numbers the new tasks. `why` replaces "worker N died…" when the pool killed the worker
+ * itself (an item ran past its timeout: "timed out after 10s").
  */
 export function recover(
   task: Task,
@@ -39,6 +49,7 @@ export function recover(
   dead: { worker: number; pid: number },
   reason: ExitReason,
   newId: () => number,
+  why = `worker ${dead.worker} (pid ${dead.pid}) died while running this item: ${describeReason(reason)}`,
 ): Task[] {
   const attempts = task.attempts + 1;
   if (task.inputs.length > 1) {
@@ -51,6 +62,7 @@ export function recover(
       attempts,
       retried: task.retried,
       plain: task.plain,
+      text: input,
       done: (single) => {
         results[i] = single.results()[0] as ItemResult;
         if (--left === 0) task.done(new ResultBatch(task.indexes, task.inputs, { results }));
@@ -59,7 +71,6 @@ export function recover(
     }));
   }
   if (task.retried < retries) return [{ ...task, attempts, retried: task.retried + 1 }];
-  const why = `worker ${dead.worker} (pid ${dead.pid}) died while running this item: ${describeReason(reason)}`;
   const result: ItemResult = {
     index: task.indexes[0] as number,
     input: task.inputs[0] as string,

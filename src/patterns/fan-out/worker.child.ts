@@ -19,6 +19,9 @@ import {
 let transform: StageFunction | undefined;
 const queue: { id: number; items: string[]; text: boolean; receivedAt: number }[] = [];
 let running = false;
+// With a timeout (see `load` in protocol.ts): how often to say which item starts, and when we last sent anything.
+let progressMs = 0;
+let lastSent = 0;
 
 // "returned null" / "returned an object": why a result is not an output line.
 function notAString(value: unknown): string {
@@ -35,11 +38,17 @@ function reason(error: unknown): string {
 // so a plain function costs one call per item and nothing more.
 async function runBatch(
   fn: StageFunction,
+  id: number,
   items: string[],
 ): Promise<{ outputs: (string | null)[]; failures: ItemFailure[] }> {
   const outputs: (string | null)[] = new Array<string | null>(items.length);
   const failures: ItemFailure[] = [];
   for (let offset = 0; offset < items.length; offset++) {
+    // The pool's timeout clock runs from the last message it heard; a short item costs one comparison.
+    if (progressMs > 0 && performance.now() - lastSent >= progressMs) {
+      lastSent = performance.now();
+      send<FromFanOutWorker>({ type: 'progress', id, offset });
+    }
     try {
       let result: unknown = fn(items[offset] as string);
       if (
@@ -61,31 +70,46 @@ async function runBatch(
   return { outputs, failures };
 }
 
-// The outputs as one string, if none of them contains a newline (which would make the split ambiguous).
-function joined(outputs: string[]): string | undefined {
-  for (const output of outputs) if (output.includes('\n')) return undefined;
+// The outputs as one string, if none of them contains a newline (which would make the split ambiguous). An
+// output that is its own input (the same string) came from splitting on '\n', so it needs no search.
+function joined(outputs: string[], inputs: string[]): string | undefined {
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i] as string;
+    if (output !== inputs[i] && output.includes('\n')) return undefined;
+  }
   return outputs.join('\n');
+}
+
+// The resident memory, read at most every 100 ms: reading it costs a system call and a batch can take 1 ms.
+let rss = { bytes: 0, at: -Infinity };
+function residentBytes(): number {
+  const now = performance.now();
+  if (now - rss.at >= 100) rss = { bytes: process.memoryUsage.rss(), at: now };
+  return rss.bytes;
 }
 
 // Work through the queue one batch at a time: the pool counts on "oldest unanswered batch = the running one".
 async function drain(): Promise<void> {
   if (running || !transform) return;
   running = true;
+  // Coming back from idle: the pool's clock started when it sent the batch, so say when it really starts.
+  lastSent = -Infinity;
   while (queue.length > 0) {
     const batch = queue.shift()!;
     const started = performance.now();
     const startedAt = epochNow();
-    const { outputs, failures } = await runBatch(transform, batch.items);
+    const { outputs, failures } = await runBatch(transform, batch.id, batch.items);
     const busyMs = performance.now() - started;
     const times = { receivedAt: batch.receivedAt, startedAt, endedAt: startedAt + busyMs };
     // Start the next batch only once these results are in the pipe: if an item of the next one kills this
     // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
-    const rss = process.memoryUsage.rss();
-    const text = batch.text && failures.length === 0 ? joined(outputs as string[]) : undefined;
+    const rss = residentBytes();
+    const text = batch.text && failures.length === 0 ? joined(outputs as string[], batch.items) : undefined;
     const message: FromFanOutWorker =
       text === undefined
         ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss, ...times }
         : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
+    lastSent = performance.now();
     await new Promise<void>((resolve) => send(message, resolve));
   }
   running = false;
@@ -105,6 +129,7 @@ async function load(spec: string, cwd: string, timeoutMs?: number): Promise<void
 function handle(message: ToFanOutWorker): void {
   switch (message.type) {
     case 'load':
+      progressMs = message.progressMs;
       void load(message.spec, message.cwd, message.loadTimeoutMs);
       return;
     case 'batch':

@@ -127,8 +127,8 @@ describe('concur fan-out: failures', () => {
     });
     expect(result.exitCode).toBe(1);
     expect(lines(result.stdout)).toEqual(['cba', 'zyx']);
-    expect(result.stderr).toContain('line 2 failed: cannot handle bad one');
-    expect(result.stderr).toContain('line 4 failed: the worker returned number, not a string');
+    expect(result.stderr).toContain('line 2 ("bad one") failed: cannot handle bad one');
+    expect(result.stderr).toContain('line 4 ("number") failed: the worker returned number, not a string');
     expect(result.stderr).toContain('2 of 4 items failed');
   });
 
@@ -174,7 +174,7 @@ describe('concur fan-out: failures', () => {
     expect(result.exitCode).toBe(1);
     expect(lines(result.stdout)).toEqual(['a', 'b', 'c', 'd']);
     expect(result.stderr).toMatch(
-      /line 3 failed: worker \d \(pid \d+\) died while running this item: killed by SIGKILL \(3 attempts\)/,
+      /line 3 \("poison"\) failed: worker \d \(pid \d+\) died while running this item: killed by SIGKILL \(3 attempts\)/,
     );
     expect(result.stderr).toContain('1 of 5 items failed');
   });
@@ -185,7 +185,7 @@ describe('concur fan-out: failures', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/worker \d kept dying \(exit code 1\): more than 10 restarts in 5 s/);
     expect(lines(result.stdout)).toEqual([]);
-  });
+  }, 90_000);
 
   it('stops when a worker dies at start-up, before reading input', async () => {
     const child = concur(
