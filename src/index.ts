@@ -169,5 +169,13 @@ export {
   type WorkerHostOptions,
   type HostEvent,
 } from './patterns/distributed/host.js';
-export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './patterns/distributed/protocol.js';
+export type {
+  ToHost,
+  FromHost,
+  BatchJob,
+  BatchResult,
+  BatchFailure,
+  JobState,
+  ModuleId,
+} from './patterns/distributed/protocol.js';
 export { parseBrokerUrl, checkQueueName, type BrokerAddress } from './patterns/distributed/redis.js';

@@ -34,7 +34,14 @@ export function registerFanOut(program: Command): void {
     .option('--max-restarts <n>', 'give up after more than n worker restarts within 5 s', parseCount, 10)
     .option('--json', 'one JSON object per item: {index, input, output|error, worker, pid, attempts}')
     .option('--no-progress', 'no progress line on stderr (it is only drawn on a terminal anyway)')
-    .option('--broker <url>', 'send the items to `concur worker` hosts through Redis (redis://host:6379)')
+    .option(
+      '--broker [url]',
+      'send the items to `concur worker` hosts through Redis (redis://host:6379); alone: the URL from CONCUR_BROKER',
+    )
+    .option(
+      '--broker-file <path>',
+      'like --broker, the URL read from the first line of a file (keeps it out of ps)',
+    )
     .option('--queue <name>', 'with --broker: the queue the hosts pull from (default: concur)')
     .addHelpText(
       'after',
@@ -55,7 +62,7 @@ concur (exit 1). A bad module exits 2 before any input is read.`,
     )
     .action(async (flags: FanOutFlags, command: Command) => {
       // Same input, output, records and exit codes; the items go to worker hosts instead of a local pool.
-      if (flags.broker !== undefined || flags.queue !== undefined)
+      if (flags.broker !== undefined || flags.brokerFile !== undefined || flags.queue !== undefined)
         return (await import('./fan-out-broker.js')).fanOutOnBroker(flags, command);
       const { WorkerPool } = await import('../patterns/fan-out/pool.js');
       const { lineChunks } = await import('../modules/lines.js');
