@@ -148,6 +148,14 @@ class HostStatus {
           ),
         );
         return;
+      case 'reconnected':
+        this.clear();
+        say(
+          style.yellow(
+            `concur worker ${this.name}: batches waited ${(event.waitedMs / 1000).toFixed(0)} s while this host took none; renewed its blocking connection to the broker`,
+          ),
+        );
+        return;
       case 'handed-back':
         this.clear();
         say(

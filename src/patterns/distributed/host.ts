@@ -70,7 +70,9 @@ export type HostEvent =
   /** Batches handed back to the queue on the way out, for other hosts to run. */
   | { type: 'handed-back'; jobs: number }
   /** The broker has not answered for a while (said once per silence, before the host gives up on it). */
-  | { type: 'silent'; ms: number };
+  | { type: 'silent'; ms: number }
+  /** Batches waited while this host, with room, took none: its blocking connection was dead and is renewed. */
+  | { type: 'reconnected'; waitedMs: number };
 
 /** A running worker host. */
 export interface WorkerHost {
@@ -132,6 +134,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   done.catch(() => {});
   let handedBack = 0;
   let active = 0;
+  let lastTaken = Date.now();
 
   // A refused job: tell its run (if it names a live one) why its items fail, then fail the job for good.
   const refuse = async (job: Job, reason: string): Promise<never> => {
@@ -148,6 +151,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   // stopping, in which case it goes back to the queue. The job's own value is only the count: BullMQ copies it
   // into its event stream, which must hold no payload.
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<number> => {
+    lastTaken = Date.now();
     if ((job.data as { unparsable?: boolean } | null)?.unparsable === true)
       return refuse(job, 'malformed batch: the job data is not JSON');
     const batch = checkBatch(job.data);
@@ -212,12 +216,13 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   }
 
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
+  // Two batches per process: one running, one arriving, so the pool never waits on the network.
+  const concurrency = Math.max(2, pool.jobs * 2);
   const worker: Worker = new HostWorker(queueName, processor, {
     connection: client,
     prefix: KEY_PREFIX,
     name,
-    // Two batches per process: one running, one arriving, so the pool never waits on the network.
-    concurrency: Math.max(2, pool.jobs * 2),
+    concurrency,
     // A short lock, renewed every half lock while this host lives: if it dies, its batches are free again
     // within about 1.5 locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s.
     lockDuration: lockMs,
@@ -248,6 +253,27 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     return stopping;
   };
 
+  // BullMQ waits for jobs on a blocking connection of its own. After a partition that socket can be dead while
+  // ours works (the server dropped it; nothing tells the client): batches then wait while this host, with room
+  // to take them, takes none. Renew that connection when that lasts `silentMs`.
+  let waitingSince = 0;
+  const checkBlocking = (waiting: number): void => {
+    const now = Date.now();
+    if (waiting === 0 || active >= concurrency || now - lastTaken < timeouts.silentMs) {
+      waitingSince = 0;
+      return;
+    }
+    waitingSince ||= now;
+    if (now - waitingSince < timeouts.silentMs) return;
+    waitingSince = 0;
+    lastTaken = now;
+    const backend = (worker as unknown as { backend?: { blockingClient?: Promise<Redis> } }).backend;
+    void backend?.blockingClient?.then((blocking) => {
+      options.onEvent?.({ type: 'reconnected', waitedMs: timeouts.silentMs });
+      blocking.disconnect(true);
+    });
+  };
+
   // Once a second: does the broker answer? Silent for `silentMs` (a cut link, a dead or frozen server): stop.
   const watch = new SilenceWatch(timeouts.silentMs);
   watch.heard('broker');
@@ -268,11 +294,12 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
       return;
     }
     probing = Date.now();
-    client.ping().then(
-      () => {
+    client.llen(`${KEY_PREFIX}:${queueName}:wait`).then(
+      (waiting) => {
         probing = 0;
         warned = false;
         watch.heard('broker');
+        checkBlocking(waiting);
       },
       () => {
         probing = 0;

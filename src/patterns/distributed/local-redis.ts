@@ -79,6 +79,8 @@ async function startOnce(port: number, options: LocalRedisOptions): Promise<Loca
   const dir = mkdtempSync(join(tmpdir(), 'concur-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', ...(options.bind ?? [])];
   args.push('--save', '', '--appendonly', 'no');
+  // Protected mode serves loopback only when there is no password; a test's own veth address needs it off.
+  if (options.bind?.length) args.push('--protected-mode', 'no');
   // Given on stdin as a config line, so the password is not in redis-server's own argv either.
   if (options.password !== undefined) args.unshift('-');
   const child = spawn('redis-server', args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
