@@ -198,16 +198,20 @@ class Coordinator {
     coordinator.watch.heard('client');
     coordinator.watch.heard('reader');
     coordinator.watch.start(() => coordinator.tick());
+    // The run key first: hosts write results only while it exists.
+    const ready = Promise.all([
+      client.set(coordinator.keys.run, JSON.stringify({ pid: process.pid }), 'PX', RUN_TTL_MS),
+      queue.waitUntilReady(),
+    ]);
+    ready.catch(() => {});
+    const watching = coordinator.untilFatal();
     try {
-      // The run key first: hosts write results only while it exists.
-      const ready = Promise.all([
-        client.set(coordinator.keys.run, JSON.stringify({ pid: process.pid }), 'PX', RUN_TTL_MS),
-        queue.waitUntilReady(),
-      ]);
-      await Promise.race([ready, coordinator.untilFatal()]);
+      await Promise.race([ready, watching.failed]);
     } catch (error) {
       await coordinator.close();
       throw error;
+    } finally {
+      watching.stop();
     }
     void coordinator.read();
     options.onEvent?.({
@@ -219,15 +223,19 @@ class Coordinator {
     return coordinator;
   }
 
-  // Rejects when the run fails: bounds a wait on anything that could hang with the broker.
-  private untilFatal(): Promise<never> {
-    return new Promise((_, reject) => {
+  // `failed` rejects when the run fails: bounds a wait on anything that could hang with the broker.
+  private untilFatal(): { failed: Promise<never>; stop: () => void } {
+    let stopped = false;
+    const failed = new Promise<never>((_, reject) => {
       const check = (): void => {
+        if (stopped) return;
         if (this.fatal) reject(this.fatal);
-        else if (!this.closed) setTimeout(check, 100).unref();
+        else setTimeout(check, 100).unref();
       };
       check();
     });
+    failed.catch(() => {});
+    return { failed, stop: () => (stopped = true) };
   }
 
   fail(error: Error): void {
@@ -305,6 +313,8 @@ class Coordinator {
 
   // The probe's answers: a run the broker forgot, jobs stalled, jobs gone without a record.
   private async review(checked: string[], replies: [Error | null, unknown][]): Promise<void> {
+    // An error reply (a server still loading its data, say) tells nothing either way: ask again next tick.
+    if (replies.some(([error]) => error)) return;
     if (replies[0]?.[1] !== 1) {
       const batches = this.outstanding.size;
       const items = [...this.outstanding.values()].reduce((sum, job) => sum + job.inputs.length, 0);
