@@ -96,6 +96,8 @@ interface Outstanding {
   /** Stalls seen so far (BullMQ's counter on the job), and checks in a row that found the job gone. */
   stalls: number;
   missing: number;
+  /** The reader's round when the job was first found gone. */
+  missingSince: number;
 }
 
 /**
@@ -155,6 +157,8 @@ class Coordinator {
   private readerDone = false;
   private stopped = false;
   private delivered = 0;
+  // Pops the reader has finished: a job gone from the queue is judged only after a pop issued since.
+  private readerRounds = 0;
   private lastProgress = Date.now();
   private probing = 0;
   private warnedSilent = false;
@@ -249,6 +253,7 @@ class Coordinator {
     while (!this.closed) {
       try {
         const texts = await takeResults(this.reader, this.keys, 1000, 1);
+        this.readerRounds++;
         this.watch.heard('reader');
         this.accept(texts);
       } catch {
@@ -336,9 +341,12 @@ class Coordinator {
         job.stalls = stalls;
         this.inbox.push({ type: 'stalled', jobId, count: stalls });
       }
-      job.missing = replies[1 + 2 * k]?.[1] === 1 ? 0 : job.missing + 1;
-      // Gone in two checks a second apart: a record written before completion would have arrived by now.
-      if (job.missing >= 2) gone.push(jobId);
+      if (replies[1 + 2 * k]?.[1] === 1) job.missing = 0;
+      else if (job.missing++ === 0) job.missingSince = this.readerRounds;
+      // A host writes its record before its job completes, so once the job is gone its record is in the list,
+      // or in a pop's reply still on the way (after a cut, TCP may deliver it seconds late). Gone in two checks,
+      // and a pop issued after the first one has returned: no record is coming.
+      if (job.missing >= 2 && this.readerRounds >= job.missingSince + 2) gone.push(jobId);
     });
     if (gone.length > 0) {
       // One last look at the list first: a host writes its record before its job completes.
@@ -405,6 +413,7 @@ class Coordinator {
           added: false,
           stalls: 0,
           missing: 0,
+          missingSince: 0,
         };
         this.outstanding.set(jobId, job);
         // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the

@@ -173,7 +173,7 @@ describe.skipIf(!available)(`distributed fan-out: every wait has a bound${why}`,
       await new Promise((resolve) => setTimeout(resolve, 2000)); // the cut itself lasts 2 s
       ns.heal();
       const result = await run;
-      expect(result.exitCode).toBe(0);
+      expect(result.exitCode, String(result.stderr)).toBe(0);
       expect(String(result.stdout)).toBe(upper(items));
       expect(isAlive(host.run.pid!)).toBe(true);
     }, 240_000);
@@ -224,7 +224,7 @@ describe.skipIf(!available)(`distributed fan-out: every wait has a bound${why}`,
       await new Promise((resolve) => setTimeout(resolve, 2000)); // the cut itself lasts 2 s
       ns.heal();
       const result = await run;
-      expect(result.exitCode).toBe(0);
+      expect(result.exitCode, String(result.stderr)).toBe(0);
       expect(String(result.stdout)).toBe(upper(items));
     }, 240_000);
 
