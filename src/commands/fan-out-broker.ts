@@ -12,8 +12,13 @@ import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.j
 
 /** Run `concur fan-out` against a broker. */
 export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Promise<void> {
-  if (flags.broker === undefined)
-    throw new UsageError('--queue needs --broker <url> (the Redis the hosts use).');
+  const { findBrokerUrl, maskProcessTitle, BROKER_ENV } = await import('../patterns/distributed/redis.js');
+  maskProcessTitle();
+  const broker = findBrokerUrl(flags);
+  if (broker === undefined)
+    throw new UsageError(
+      `--queue needs a broker (the Redis the hosts use): --broker <url>, --broker-file <path>, or ${BROKER_ENV}.`,
+    );
   // The coordinator runs no code: each host runs the module on its own command line.
   for (const option of ['worker', 'jobs', 'maxRestarts'] as const)
     if (command.getOptionValueSource(option) === 'cli')
@@ -34,7 +39,7 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
   onStdoutClosed(() => progress?.clear());
   const count = { lines: 0, ended: false };
   const results = stream(lineChunks(process.stdin, count), {
-    broker: flags.broker,
+    broker,
     queue: flags.queue,
     ordered: !flags.unordered,
     retries: flags.retries,
@@ -67,7 +72,15 @@ function report(event: CoordinatorEvent, progress: ProgressLine | undefined): vo
       progress?.clear();
       say(
         style.yellow(
-          `concur: no worker host is pulling from queue '${event.queue}' at ${event.broker}; start one: concur worker --broker ${event.broker} --queue ${event.queue} --worker <module>`,
+          `concur: no worker host is pulling from queue '${event.queue}' at ${event.broker}; start one: CONCUR_BROKER=<url> concur worker --queue ${event.queue} --worker <module>`,
+        ),
+      );
+      return;
+    case 'silent':
+      progress?.clear();
+      say(
+        style.yellow(
+          `concur: the broker at ${event.broker} has not answered for ${(event.ms / 1000).toFixed(1)} s; giving up at ${event.limitMs / 1000} s.`,
         ),
       );
       return;

@@ -18,7 +18,9 @@ export interface FanOutFlags {
   maxRestarts: number;
   json?: boolean;
   progress: boolean;
-  broker?: string;
+  /** A URL, or true for `--broker` alone (the URL from --broker-file or CONCUR_BROKER). */
+  broker?: string | boolean;
+  brokerFile?: string;
   queue?: string;
   /** How long a worker module may take to load, in ms (--load-timeout). */
   loadTimeout: number;

@@ -55,7 +55,14 @@ export function registerFanOut(program: Command): void {
       parseDuration,
       10_000,
     )
-    .option('--broker <url>', 'send the items to `concur worker` hosts through Redis (redis://host:6379)')
+    .option(
+      '--broker [url]',
+      'send the items to `concur worker` hosts through Redis (redis://host:6379); alone: the URL from CONCUR_BROKER',
+    )
+    .option(
+      '--broker-file <path>',
+      'like --broker, the URL read from the first line of a file (keeps it out of ps)',
+    )
     .option('--queue <name>', 'with --broker: the queue the hosts pull from (default: concur)')
     .addHelpText(
       'after',
@@ -78,7 +85,7 @@ before any input is read.`,
     )
     .action(async (flags: FanOutFlags, command: Command) => {
       // Same input, output, records and exit codes; the items go to worker hosts instead of a local pool.
-      if (flags.broker !== undefined || flags.queue !== undefined)
+      if (flags.broker !== undefined || flags.brokerFile !== undefined || flags.queue !== undefined)
         return (await import('./fan-out-broker.js')).fanOutOnBroker(flags, command);
       checkInput();
       const { WorkerPool } = await import('../patterns/fan-out/pool.js');

@@ -5,14 +5,16 @@
  * the queue to the `concur fan-out --broker` that sent the items).
  */
 import type { Command } from 'commander';
-import { say, StatusLine } from '../terminal/output.js';
+import { say, StatusLine, style } from '../terminal/output.js';
 import type { HostEvent, WorkerHost } from '../patterns/distributed/host.js';
 import { exitOnSignals } from '../process/children.js';
 import { exitWithParent } from '../process/lifeline.js';
 import { parseCount, parseCountOrZero, parseDuration } from '../options.js';
+import { UsageError } from '../process/errors.js';
 
 interface WorkerFlags {
-  broker: string;
+  broker?: string;
+  brokerFile?: string;
   queue?: string;
   jobs?: number;
   worker: string;
@@ -29,10 +31,11 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('serve as a worker host for `concur fan-out --broker`: run queued items in a local pool')
-    .requiredOption(
+    .option(
       '--broker <url>',
-      'the Redis the coordinator uses: redis://[user:pass@]host:6379 (rediss:// for TLS)',
+      'the Redis the coordinator uses: redis://[user:pass@]host:6379 (rediss:// for TLS); default: CONCUR_BROKER',
     )
+    .option('--broker-file <path>', 'read the broker URL from the first line of a file (keeps it out of ps)')
     .option('--queue <name>', 'the queue to pull from (default: concur)')
     .option('-j, --jobs <n>', 'worker processes on this host (default: one per core)', parseCount)
     .option(
@@ -73,6 +76,7 @@ A host that dies mid-batch loses nothing: its lock expires (--lock-ms) and anoth
 Examples:
   concur worker --broker redis://10.0.0.5:6379 --worker ./hash.js -j 8     on each machine
   seq 1e6 | concur fan-out --broker redis://10.0.0.5:6379 > out.txt         anywhere
+  CONCUR_BROKER=redis://:PASSWORD@10.0.0.5:6379 concur worker               a password stays out of ps
 
 Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the queue at once),
 1 when the broker is unreachable or lost, 2 for bad options or an unusable module.`,
@@ -81,6 +85,14 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
       // Started by another concur (the demo) with an IPC channel: go when it goes, even if it is SIGKILLed.
       if (process.send) exitWithParent();
       const { serveQueue } = await import('../patterns/distributed/host.js');
+      const { findBrokerUrl, maskProcessTitle, BROKER_ENV } =
+        await import('../patterns/distributed/redis.js');
+      maskProcessTitle();
+      const broker = findBrokerUrl(flags);
+      if (broker === undefined)
+        throw new UsageError(
+          `concur worker needs a broker: --broker <url>, --broker-file <path>, or ${BROKER_ENV}=<url>.`,
+        );
       const status = new HostStatus();
       const state: { host?: WorkerHost; how: 'stopped' | 'ended' } = { how: 'ended' };
       exitOnSignals(async () => {
@@ -89,7 +101,7 @@ Exit codes: 130 on Ctrl-C and 143 on SIGTERM (batches in hand go back to the que
         status.finish(state.host, 'stopped');
       });
       const host = (state.host = await serveQueue({
-        broker: flags.broker,
+        broker,
         queue: flags.queue,
         worker: flags.worker,
         jobs: flags.jobs,
@@ -127,7 +139,7 @@ class HostStatus {
       case 'ready':
         this.name = event.name;
         say(
-          `concur worker ${event.name}: ready, pulling from queue '${event.queue}' at ${event.broker} with ${event.processes} process${event.processes === 1 ? '' : 'es'} (pid ${process.pid})`,
+          `concur worker ${event.name}: ready, pulling from queue '${event.queue}' at ${event.broker} with ${event.processes} process${event.processes === 1 ? '' : 'es'} running ${event.module.name} (sha256 ${event.module.sha256.slice(0, 12)}, pid ${process.pid})`,
         );
         this.timer = setInterval(() => this.tick(), this.line.animates ? 200 : 1000);
         this.timer.unref();
@@ -138,6 +150,26 @@ class HostStatus {
         this.failed += event.failed;
         this.runs.add(event.run);
         this.dirty = true;
+        return;
+      case 'refused':
+        this.clear();
+        say(style.yellow(`concur worker ${this.name}: refused job ${event.jobId}: ${event.reason}`));
+        return;
+      case 'silent':
+        this.clear();
+        say(
+          style.yellow(
+            `concur worker ${this.name}: the broker has not answered for ${(event.ms / 1000).toFixed(1)} s`,
+          ),
+        );
+        return;
+      case 'reconnected':
+        this.clear();
+        say(
+          style.yellow(
+            `concur worker ${this.name}: batches waited ${(event.waitedMs / 1000).toFixed(0)} s while this host took none; renewed its blocking connection to the broker`,
+          ),
+        );
         return;
       case 'handed-back':
         this.clear();

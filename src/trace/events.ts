@@ -50,6 +50,13 @@ export interface ChildLike {
 /** Extra fields for an event. */
 export type EventData = Record<string, unknown>;
 
+/** A command line as recorded or shown: the password in any `scheme://user:password@` URL becomes `***`. */
+export function maskCredentials(argv: readonly string[]): string[] {
+  return argv.map((arg) =>
+    arg.replace(/(\/\/[^/@:\s]*:)[^/@\s]+@/g, '$1***@').replace(/(\/\/)[^/@:\s]+@/g, '$1***@'),
+  );
+}
+
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** Collects events and hands each one to the listeners (stdout NDJSON, files, traces, timelines). */
@@ -95,7 +102,7 @@ export class EventLog {
     if (!this.lifecycle) return;
     if (!this.opening) {
       const ts = performance.timeOrigin;
-      const data = { ppid: process.ppid, argv: process.argv.slice(2) };
+      const data = { ppid: process.ppid, argv: maskCredentials(process.argv.slice(2)) };
       this.opening = { t: round(ts - this.origin), ts: round(ts), ...this.self, kind: 'spawn', data };
       process.once('exit', (code) => this.recordExit({ code }));
     }

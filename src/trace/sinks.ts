@@ -9,7 +9,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { epochNow } from './clock.js';
 import { signalExitCode, UsageError } from '../process/errors.js';
-import type { ConcurEvent, EventLog } from './events.js';
+import { maskCredentials, type ConcurEvent, type EventLog } from './events.js';
 import { say, sayError, stderrPolicy } from '../terminal/output.js';
 import { killAll } from '../process/children.js';
 import { chromeTrace } from './chrome.js';
@@ -37,7 +37,7 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Open the files (a path that cannot be written is a usage error, before any work starts) and subscribe. */
 export function startSinks(log: EventLog, options: SinkOptions): void {
-  const argv = options.argv ?? process.argv.slice(2);
+  const argv = maskCredentials(options.argv ?? process.argv.slice(2));
   const eventsFd = options.events === undefined ? undefined : open(options.events, '--events');
   const tracePath = options.trace;
   if (tracePath !== undefined) {

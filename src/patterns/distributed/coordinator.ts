@@ -3,8 +3,10 @@
  * with the worker processes spread over many hosts (host.ts).
  *
  * The coordinator cuts the input into batches and puts them in a BullMQ queue on Redis; every worker host pulls
- * batches and runs them in its own local pool; the results come back through BullMQ's event stream and leave in
- * input order (or as they finish). Batch sizing, cutting and the ordered window are local fan-out's own
+ * batches and runs them in its own local pool; the results wait in the run's own list in Redis (store.ts) until
+ * the coordinator pops them, and leave in input order (or as they finish). A watchdog bounds every wait: a
+ * silent broker, a run the broker forgot, a batch that vanished, hosts that disagree on the code all end the run
+ * with one line that says why. Batch sizing, cutting and the ordered window are local fan-out's own
  * (BatchSizer, cutBatch/chunks, OrderedWindow); only the transport differs. The coordinator runs no user code.
  *
  * Use it when one machine's cores are not enough for a job. The engine is a real one (BullMQ), so a host that
@@ -12,7 +14,7 @@
  * Try: concur demo distributed
  */
 import { randomBytes } from 'node:crypto';
-import type { Queue, QueueEvents } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   brokerLost,
@@ -27,8 +29,18 @@ import {
 import { epochNow } from '../../trace/clock.js';
 import { ConcurError } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
-import { DEFAULT_QUEUE, KEY_PREFIX, type FromHost, type QueueEvent, type ToHost } from './protocol.js';
-import { decodeResults, type DistributedItemResult } from './encoding.js';
+import {
+  DEFAULT_QUEUE,
+  KEY_PREFIX,
+  type BatchResult,
+  type FromHost,
+  type JobState,
+  type ModuleId,
+  type ToHost,
+} from './protocol.js';
+import { decodeResults, parseRecord, type DistributedItemResult } from './encoding.js';
+import { jobKey, RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
+import { SilenceWatch } from './watch.js';
 import { chunks, cutBatch } from '../fan-out/cutter.js';
 import { ResultBatch } from '../fan-out/results.js';
 import { BatchSizer } from '../fan-out/sizer.js';
@@ -68,7 +80,9 @@ export type CoordinatorEvent =
   | { type: 'stalled'; jobId: string }
   | { type: 'failed'; jobId: string; reason: string }
   /** No worker host has pulled from the queue for a while, and none is connected: someone should start one. */
-  | { type: 'no-hosts'; queue: string; broker: string };
+  | { type: 'no-hosts'; queue: string; broker: string }
+  /** The broker has not answered for `ms` (said once per silence; the run stops if it lasts `silentMs`). */
+  | { type: 'silent'; broker: string; ms: number; limitMs: number };
 
 interface Outstanding {
   /** Its number in the ordered window. */
@@ -77,6 +91,13 @@ interface Outstanding {
   inputs: string[];
   /** When it was put in the queue (epoch ms), while recording. */
   sentAt?: number;
+  /** In Redis (add() returned): only then does its absence mean anything. */
+  added: boolean;
+  /** Stalls seen so far (BullMQ's counter on the job), and checks in a row that found the job gone. */
+  stalls: number;
+  missing: number;
+  /** The reader's round when the job was first found gone. */
+  missingSince: number;
 }
 
 /**
@@ -114,35 +135,51 @@ export async function* stream(
   }
 }
 
-// Everything one run holds: the queue, its events, the batches out, and a wake-up for the result loop.
+// What reaches the result loop: a host's record from the run's list, or what the watchdog saw in the queue.
+type Arrival = FromHost | JobState;
+
+// Everything one run holds: the queue, the run's keys, the batches out, and a wake-up for the result loop.
 class Coordinator {
   readonly runId = `r${randomBytes(6).toString('hex')}`;
+  private readonly keys: RunKeys;
   private readonly outstanding = new Map<string, Outstanding>();
-  private readonly events: QueueEvent[] = [];
+  private readonly inbox: Arrival[] = [];
   private readonly sizer: BatchSizer;
   // Batches sent and not yet yielded: bounds the queue and the reorder buffer, as in local fan-out.
   private readonly window: OrderedWindow<DistributedItemResult[]>;
+  private readonly watch: SilenceWatch;
   fatal: Error | undefined;
   private lost = false;
+  private closed = false;
   // The result loop and the producer each sleep on their own wake-up.
   private wakeConsumer: (() => void) | undefined;
   private wakeProducer: (() => void) | undefined;
   private readerDone = false;
   private stopped = false;
+  private delivered = 0;
+  // Pops the reader has finished: a job gone from the queue is judged only after a pop issued since.
+  private readerRounds = 0;
   private lastProgress = Date.now();
-  private watchdog: NodeJS.Timeout | undefined;
+  private probing = 0;
+  private warnedSilent = false;
+  private warnedNoHosts = false;
+  // The first host's module: every other result must come from the same code.
+  private module: { id: ModuleId; host: string } | undefined;
 
   private constructor(
     private readonly options: DistributedMapOptions,
     private readonly address: BrokerAddress,
     private readonly queueName: string,
-    private readonly clients: Redis[],
+    private readonly client: Redis,
+    private readonly reader: Redis,
     private readonly queue: Queue,
-    private readonly queueEvents: QueueEvents,
+    private readonly timeouts: BrokerTimeouts,
   ) {
     // The same sizing as local fan-out: start at one item, at most double, aim at a target time per batch.
     this.sizer = new BatchSizer(options.maxBatch ?? 4096, options.targetBatchMs ?? 200);
     this.window = new OrderedWindow({ ordered: options.ordered ?? true, maxBatches: options.window ?? 32 });
+    this.keys = runKeys(queueName, this.runId);
+    this.watch = new SilenceWatch(timeouts.silentMs);
   }
 
   static async open(options: DistributedMapOptions): Promise<Coordinator> {
@@ -152,34 +189,35 @@ class Coordinator {
     // BullMQ takes a moment to load: load it while the broker is checked.
     const bullmq = import('bullmq');
     const client = await connectBroker(address, 'concur-coordinator', timeouts);
-    const eventsClient = client.duplicate();
-    eventsClient.on('error', () => {});
-    const { Queue, QueueEvents } = await bullmq;
+    // Its own connection for the blocking pop, so probes and adds never queue behind it.
+    const reader = client.duplicate();
+    reader.on('error', () => {});
+    const { Queue } = await bullmq;
     const queue = new Queue(queueName, { connection: client, prefix: KEY_PREFIX });
     queue.on('error', () => {});
-    // Read the event stream from its current end, taken before the first job exists: no event of ours is
-    // missed, and no older run's events are replayed.
-    const last = await client.xrevrange(`${KEY_PREFIX}:${queueName}:events`, '+', '-', 'COUNT', 1);
-    const queueEvents = new QueueEvents(queueName, {
-      connection: eventsClient,
-      prefix: KEY_PREFIX,
-      lastEventId: last[0]?.[0] ?? '0-0',
-    });
-    queueEvents.on('error', () => {});
-    const coordinator = new Coordinator(
-      options,
-      address,
-      queueName,
-      [client, eventsClient],
-      queue,
-      queueEvents,
-    );
-    coordinator.listen(timeouts);
+    const coordinator = new Coordinator(options, address, queueName, client, reader, queue, timeouts);
     options.signal?.addEventListener('abort', () => {
-      coordinator.fatal ??= new ConcurError('stopped.', 1, 'EABORT', { cause: options.signal?.reason });
-      coordinator.wakeUp();
+      coordinator.fail(new ConcurError('stopped.', 1, 'EABORT', { cause: options.signal?.reason }));
     });
-    await Promise.all([queue.waitUntilReady(), queueEvents.waitUntilReady()]);
+    coordinator.watch.heard('client');
+    coordinator.watch.heard('reader');
+    coordinator.watch.start(() => coordinator.tick());
+    // The run key first: hosts write results only while it exists.
+    const ready = Promise.all([
+      client.set(coordinator.keys.run, JSON.stringify({ pid: process.pid }), 'PX', RUN_TTL_MS),
+      queue.waitUntilReady(),
+    ]);
+    ready.catch(() => {});
+    const watching = coordinator.untilFatal();
+    try {
+      await Promise.race([ready, watching.failed]);
+    } catch (error) {
+      await coordinator.close();
+      throw error;
+    } finally {
+      watching.stop();
+    }
+    void coordinator.read();
     options.onEvent?.({
       type: 'connected',
       broker: address.display,
@@ -189,46 +227,146 @@ class Coordinator {
     return coordinator;
   }
 
-  // Turn BullMQ's events into protocol messages, for this run's jobs only.
-  private listen(timeouts: BrokerTimeouts): void {
-    const ours = (jobId: string): boolean => this.outstanding.has(jobId);
-    this.queueEvents.on('completed', ({ jobId, returnvalue }) => {
-      if (ours(jobId)) this.push({ type: 'completed', jobId, result: returnvalue as unknown as FromHost });
+  // `failed` rejects when the run fails: bounds a wait on anything that could hang with the broker.
+  private untilFatal(): { failed: Promise<never>; stop: () => void } {
+    let stopped = false;
+    const failed = new Promise<never>((_, reject) => {
+      const check = (): void => {
+        if (stopped) return;
+        if (this.fatal) reject(this.fatal);
+        else setTimeout(check, 100).unref();
+      };
+      check();
     });
-    this.queueEvents.on('failed', ({ jobId, failedReason }) => {
-      if (ours(jobId)) this.push({ type: 'failed', jobId, reason: failedReason });
-    });
-    this.queueEvents.on('stalled', ({ jobId }) => {
-      if (ours(jobId)) this.push({ type: 'stalled', jobId });
-    });
-    this.queueEvents.on('active', ({ jobId }) => {
-      if (ours(jobId)) this.push({ type: 'active', jobId });
-    });
-    for (const client of this.clients)
-      client.once('end', () => {
-        this.lost = true;
-        this.fatal ??= brokerLost(this.address, timeouts);
-        this.wakeUp();
-      });
-    // Nobody pulling? Say so once (a run with no host would otherwise wait in silence), and keep waiting.
-    let warned = false;
-    this.watchdog = setInterval(() => {
-      if (warned || this.outstanding.size === 0 || Date.now() - this.lastProgress < 3000) return;
-      void this.queue.getWorkersCount().then(
-        (count) => {
-          if (count > 0 || warned) return;
-          warned = true;
-          this.options.onEvent?.({ type: 'no-hosts', queue: this.queueName, broker: this.address.display });
-        },
-        () => {},
-      );
-    }, 1000);
-    this.watchdog.unref();
+    failed.catch(() => {});
+    return { failed, stop: () => (stopped = true) };
   }
 
-  private push(event: QueueEvent): void {
-    this.events.push(event);
+  fail(error: Error): void {
+    this.fatal ??= error;
     this.wakeUp();
+  }
+
+  // Pop results from the run's list as they come: a blocking pop of a second at a time, so the reader answers
+  // (and proves its connection alive) at least once a second.
+  private async read(): Promise<void> {
+    while (!this.closed) {
+      try {
+        const texts = await takeResults(this.reader, this.keys, 1000, 1);
+        this.readerRounds++;
+        this.watch.heard('reader');
+        this.accept(texts);
+      } catch {
+        if (this.closed) return;
+        await delay(250);
+      }
+    }
+  }
+
+  private accept(texts: string[]): void {
+    for (const text of texts) {
+      const record = parseRecord(text);
+      if (record) this.inbox.push(record);
+    }
+    if (texts.length > 0) this.wakeUp();
+  }
+
+  // Once a second: is the broker there, does it still know this run, and what became of the jobs out?
+  private tick(): void {
+    if (this.fatal || this.closed) return;
+    const silent = this.watch.silent();
+    if (silent) {
+      this.lost = true;
+      this.fail(brokerLost(this.address, silent.ms));
+      return;
+    }
+    if (this.probing) {
+      const ms = Date.now() - this.probing;
+      if (!this.warnedSilent && ms >= 3000) {
+        this.warnedSilent = true;
+        this.options.onEvent?.({
+          type: 'silent',
+          broker: this.address.display,
+          ms,
+          limitMs: this.timeouts.silentMs,
+        });
+      }
+      return;
+    }
+    this.probing = Date.now();
+    const checked = [...this.outstanding].filter(([, job]) => job.added).map(([jobId]) => jobId);
+    const pipeline = this.client.pipeline();
+    // Refreshing the run key's expiry also tells whether the broker still has it.
+    pipeline.pexpire(this.keys.run, RUN_TTL_MS);
+    for (const jobId of checked) {
+      pipeline.exists(jobKey(this.queueName, jobId));
+      pipeline.hget(jobKey(this.queueName, jobId), 'stc');
+    }
+    pipeline.exec().then(
+      (replies) => {
+        this.probing = 0;
+        this.warnedSilent = false;
+        this.watch.heard('client');
+        if (replies) void this.review(checked, replies);
+      },
+      () => {
+        this.probing = 0;
+      },
+    );
+    this.checkHosts();
+  }
+
+  // The probe's answers: a run the broker forgot, jobs stalled, jobs gone without a record.
+  private async review(checked: string[], replies: [Error | null, unknown][]): Promise<void> {
+    // An error reply (a server still loading its data, say) tells nothing either way: ask again next tick.
+    if (replies.some(([error]) => error)) return;
+    if (replies[0]?.[1] !== 1) {
+      const batches = this.outstanding.size;
+      const items = [...this.outstanding.values()].reduce((sum, job) => sum + job.inputs.length, 0);
+      this.fail(
+        new ConcurError(
+          `the broker lost this run's jobs (was it restarted?): run ${this.runId} is gone from ${this.address.display} with ${batches} batch${batches === 1 ? '' : 'es'} (${items} items) unanswered, after ${this.delivered} results were written; run it again.`,
+          1,
+          'ERUNLOST',
+        ),
+      );
+      return;
+    }
+    const gone: string[] = [];
+    checked.forEach((jobId, k) => {
+      const job = this.outstanding.get(jobId);
+      if (!job) return;
+      const stalls = Number(replies[2 + 2 * k]?.[1] ?? 0);
+      if (stalls > job.stalls) {
+        job.stalls = stalls;
+        this.inbox.push({ type: 'stalled', jobId, count: stalls });
+      }
+      if (replies[1 + 2 * k]?.[1] === 1) job.missing = 0;
+      else if (job.missing++ === 0) job.missingSince = this.readerRounds;
+      // A host writes its record before its job completes, so once the job is gone its record is in the list,
+      // or in a pop's reply still on the way (after a cut, TCP may deliver it seconds late). Gone in two checks,
+      // and a pop issued after the first one has returned: no record is coming.
+      if (job.missing >= 2 && this.readerRounds >= job.missingSince + 2) gone.push(jobId);
+    });
+    if (gone.length > 0) {
+      // One last look at the list first: a host writes its record before its job completes.
+      this.accept(await takeWaiting(this.client, this.keys, 1000).catch(() => []));
+      for (const jobId of gone) this.inbox.push({ type: 'gone', jobId });
+    }
+    this.wakeUp();
+  }
+
+  // Nobody pulling? Say so once (a run with no host would otherwise wait in silence), and keep waiting.
+  private checkHosts(): void {
+    if (this.warnedNoHosts || this.outstanding.size === 0 || Date.now() - this.lastProgress < 3000) return;
+    void this.queue.getWorkersCount().then(
+      (count) => {
+        if (count > 0 || this.warnedNoHosts) return;
+        this.warnedNoHosts = true;
+        this.options.onEvent?.({ type: 'no-hosts', queue: this.queueName, broker: this.address.display });
+      },
+      () => {},
+    );
   }
 
   wakeUp(): void {
@@ -265,9 +403,19 @@ class Coordinator {
         const jobId = `${this.runId}-${seq}`;
         const data: ToHost = { type: 'batch', run: this.runId, first: index, inputs };
         index += inputs.length;
-        // Registered before it is added: its completion may arrive before add() returns.
+        // Registered before it is added: its result may arrive before add() returns.
         const sentAt = recorder.enabled ? epochNow() : undefined;
-        this.outstanding.set(jobId, { seq, first: data.first, inputs, sentAt });
+        const job: Outstanding = {
+          seq,
+          first: data.first,
+          inputs,
+          sentAt,
+          added: false,
+          stalls: 0,
+          missing: 0,
+          missingSince: 0,
+        };
+        this.outstanding.set(jobId, job);
         // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
         // host's processor throws on (not an item's error: those travel in the result) is tried again.
         await this.queue.add('batch', data, {
@@ -277,6 +425,7 @@ class Coordinator {
           attempts: (this.options.retries ?? 1) + 1,
           backoff: { type: 'fixed', delay: 100 },
         });
+        job.added = true;
         this.options.onEvent?.({ type: 'sent', jobId, first: data.first, count: inputs.length });
       }
     }
@@ -291,10 +440,7 @@ class Coordinator {
         this.readerDone = true;
         this.wakeUp();
       },
-      (error: unknown) => {
-        this.fatal ??= error instanceof Error ? error : new Error(String(error));
-        this.wakeUp();
-      },
+      (error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))),
     );
     try {
       for (;;) {
@@ -303,16 +449,17 @@ class Coordinator {
         const list = this.window.take();
         if (list) {
           this.wakeUp(); // room in the window: let the producer go on
+          this.delivered += list.length;
           yield list;
           continue;
         }
-        const event = this.events.shift();
-        if (!event) {
+        const arrival = this.inbox.shift();
+        if (!arrival) {
           if (this.readerDone && this.window.outstanding === 0) break;
           await this.sleep('consumer');
           continue;
         }
-        const results = this.handle(event);
+        const results = this.handle(arrival);
         if (results) this.window.settle(results.seq, results.list);
       }
       await producing;
@@ -323,65 +470,93 @@ class Coordinator {
     }
   }
 
-  // One event from the queue; returns the items it finished (a batch's worth), or nothing.
-  private handle(event: QueueEvent): { seq: number; list: DistributedItemResult[] } | undefined {
-    switch (event.type) {
-      case 'completed': {
-        const job = this.outstanding.get(event.jobId);
+  // One arrival; returns the items it finished (a batch's worth), or nothing.
+  private handle(arrival: Arrival): { seq: number; list: DistributedItemResult[] } | undefined {
+    switch (arrival.type) {
+      case 'results': {
+        const job = this.outstanding.get(arrival.job);
         // A stalled job can finish twice (at-least-once delivery): the first result wins, a repeat is ignored.
         if (!job) return undefined;
-        this.outstanding.delete(event.jobId);
+        this.checkModule(arrival);
+        this.outstanding.delete(arrival.job);
         this.lastProgress = Date.now();
-        const list = decodeResults(job, event.result);
+        const list = decodeResults(job, arrival);
         if (!list) return { seq: job.seq, list: failAll(job, 'the host returned a malformed result') };
-        this.sizer.observe(job.inputs.length, event.result.elapsedMs);
-        if (recorder.enabled) recordBatch(event.jobId, job, event.result);
+        this.sizer.observe(job.inputs.length, arrival.elapsedMs);
+        if (recorder.enabled) recordBatch(arrival.job, job, arrival);
         this.options.onEvent?.({
           type: 'done',
-          jobId: event.jobId,
-          host: event.result.host,
+          jobId: arrival.job,
+          host: arrival.host,
           count: job.inputs.length,
-          elapsedMs: event.result.elapsedMs,
+          elapsedMs: arrival.elapsedMs,
         });
         return { seq: job.seq, list };
       }
-      case 'failed': {
-        const job = this.outstanding.get(event.jobId);
-        if (!job) return undefined;
-        this.outstanding.delete(event.jobId);
-        this.lastProgress = Date.now();
-        recorder.emit(recorder.self.role, recorder.self.pid, 'note', {
-          failed: event.jobId,
-          reason: event.reason,
-        });
-        this.options.onEvent?.({ type: 'failed', jobId: event.jobId, reason: event.reason });
-        return { seq: job.seq, list: failAll(job, `no host could run this batch: ${event.reason}`) };
+      case 'failed':
+        return this.lose(arrival.job, `host ${arrival.host} refused this batch: ${arrival.reason}`);
+      case 'gone':
+        return this.lose(
+          arrival.jobId,
+          'the batch left the queue unanswered (it stalled on too many hosts, or was removed by hand)',
+        );
+      case 'stalled': {
+        if (!this.outstanding.has(arrival.jobId)) return undefined;
+        recorder.emit(recorder.self.role, recorder.self.pid, 'note', { stalled: arrival.jobId });
+        this.options.onEvent?.({ type: 'stalled', jobId: arrival.jobId });
+        return undefined;
       }
-      case 'stalled':
-        recorder.emit(recorder.self.role, recorder.self.pid, 'note', { stalled: event.jobId });
-        this.options.onEvent?.({ type: 'stalled', jobId: event.jobId });
-        return undefined;
-      case 'active':
-        this.lastProgress = Date.now();
-        return undefined;
       default: {
-        const unknown: never = event;
-        throw new Error(`coordinator: unknown queue event ${JSON.stringify(unknown)}`);
+        const unknown: never = arrival;
+        throw new Error(`coordinator: unknown arrival ${JSON.stringify(unknown)}`);
       }
     }
   }
 
-  /** Take back batches nobody has started (a run cut short), stop listening and disconnect. */
+  // A batch that will not be answered: its items fail with the reason.
+  private lose(jobId: string, reason: string): { seq: number; list: DistributedItemResult[] } | undefined {
+    const job = this.outstanding.get(jobId);
+    if (!job) return undefined;
+    this.outstanding.delete(jobId);
+    this.lastProgress = Date.now();
+    recorder.emit(recorder.self.role, recorder.self.pid, 'note', { failed: jobId, reason });
+    this.options.onEvent?.({ type: 'failed', jobId, reason });
+    return { seq: job.seq, list: failAll(job, `no host could run this batch: ${reason}`) };
+  }
+
+  // Two hosts running different code would mix two answers in one output: stop instead.
+  private checkModule(result: BatchResult): void {
+    const id: ModuleId = result.module ?? { name: 'an unnamed module', sha256: '' };
+    if (!this.module) {
+      this.module = { id, host: result.host };
+      return;
+    }
+    if (this.module.id.sha256 === id.sha256) return;
+    const show = (m: ModuleId): string => `${m.name} (sha256 ${m.sha256.slice(0, 12)})`;
+    throw new ConcurError(
+      `hosts disagree on the work: ${this.module.host} runs ${show(this.module.id)} and ${result.host} runs ${show(id)}; start every host of queue '${this.queueName}' with the same --worker.`,
+      1,
+      'EMODULES',
+    );
+  }
+
+  /** Forget the run in Redis (its key, its results, its batches nobody started), then disconnect. */
   async close(): Promise<void> {
-    clearInterval(this.watchdog);
-    if (!this.lost)
-      await Promise.allSettled([...this.outstanding.keys()].map((jobId) => this.queue.remove(jobId)));
+    if (this.closed) return;
+    this.closed = true;
+    this.watch.stop();
+    if (!this.lost) {
+      // The run key first: a host that finishes one of our batches from now on writes nothing.
+      const forget = async (): Promise<void> => {
+        await this.client.del(this.keys.run, this.keys.results);
+        await Promise.allSettled([...this.outstanding.keys()].map((jobId) => this.queue.remove(jobId)));
+      };
+      await Promise.race([forget().catch(() => {}), delay(5000)]);
+    }
     // A broker gone mid-close must not hold the run open.
-    await Promise.race([
-      Promise.allSettled([this.queueEvents.close(), this.queue.close()]),
-      delay(this.lost ? 500 : 5000),
-    ]);
-    for (const client of this.clients) client.disconnect();
+    await Promise.race([this.queue.close().catch(() => {}), delay(this.lost ? 500 : 2000)]);
+    this.client.disconnect();
+    this.reader.disconnect();
   }
 }
 
@@ -390,7 +565,7 @@ class Coordinator {
  * host (its name as the role, its PID) took it and ran it, and its results came back. The host's track in a
  * trace is built from these alone: the coordinator never sees hosts start or stop.
  */
-function recordBatch(jobId: string, job: Outstanding, result: FromHost): void {
+function recordBatch(jobId: string, job: Outstanding, result: BatchResult): void {
   const { pid, startedAt, endedAt } = result;
   if (typeof pid !== 'number' || typeof startedAt !== 'number' || typeof endedAt !== 'number') return;
   const host = { role: String(result.host), pid };

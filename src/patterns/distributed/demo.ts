@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hasRedisServer, startLocalRedis, type LocalRedis } from './local-redis.js';
-import { parseBrokerUrl } from './redis.js';
+import { BROKER_ENV, parseBrokerUrl } from './redis.js';
 import { ConcurError } from '../../process/errors.js';
 import { map, type CoordinatorEvent } from './coordinator.js';
 import { forkChild } from '../../process/children.js';
@@ -42,7 +42,7 @@ export default async function distributedDemo(context: DemoContext): Promise<num
     context.say(
       `started a throwaway redis-server on ${broker} (pid ${redis.pid}); it goes when the demo does.`,
     );
-    events.spawn({ role: 'redis-server', pid: redis.pid }, { broker });
+    events.spawn({ role: 'redis-server', pid: redis.pid }, { broker: parseBrokerUrl(broker).display });
   } else {
     context.say('This demo needs Redis. Install it (`apt-get install redis-server`) and run the demo again,');
     context.say(
@@ -115,6 +115,7 @@ export default async function distributedDemo(context: DemoContext): Promise<num
           return;
         case 'sent':
         case 'no-hosts':
+        case 'silent':
           return;
         default: {
           const unknown: never = event;
@@ -160,9 +161,13 @@ async function startHost(
   queue: string,
   name: string,
 ): Promise<DemoHost> {
-  const args = ['worker', '--broker', broker, '--queue', queue, '--name', name, '-j', '1'];
+  // The URL (a password, maybe) goes through the environment: argv shows in `ps` and in traces.
+  const args = ['worker', '--queue', queue, '--name', name, '-j', '1'];
   args.push('--worker', 'count-primes', '--lock-ms', String(LOCK_MS));
-  const child = forkChild(concurBin, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = forkChild(concurBin, args, {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: { ...process.env, [BROKER_ENV]: broker },
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     let seen = '';

@@ -9,13 +9,20 @@
  * Try: concur demo distributed
  */
 import type { ItemResult } from '../fan-out/results.js';
-import type { BatchJob, FromHost } from './protocol.js';
+import type { BatchJob, BatchResult, FromHost, ModuleId } from './protocol.js';
 
 /** One item's result, as local fan-out reports it, plus the host that ran it. */
 export interface DistributedItemResult extends ItemResult {
   /** The worker host's name (`concur worker --name`, by default `<hostname>-<pid>`). */
   host: string;
 }
+
+/**
+ * The largest batch a host takes: the coordinator sends at most 4096 lines and 1 MiB, so anything far beyond is
+ * a job pushed by hand. Refused at once, not run for minutes while other hosts wait on it.
+ */
+export const MAX_JOB_LINES = 65_536;
+export const MAX_JOB_CHARS = 32 * 1024 * 1024;
 
 /** Job data comes from whoever can write to the queue: the batch if its shape is right, else why not. */
 export function checkBatch(data: unknown): BatchJob | string {
@@ -30,22 +37,45 @@ export function checkBatch(data: unknown): BatchJob | string {
     !batch.inputs.every((input) => typeof input === 'string')
   )
     return 'malformed batch: expected {type: "batch", run, first, inputs: string[]}';
+  let chars = 0;
+  for (const input of batch.inputs) chars += input.length;
+  if (batch.inputs.length > MAX_JOB_LINES || chars > MAX_JOB_CHARS)
+    return `batch too large: ${batch.inputs.length} lines, ${chars} characters (a host takes at most ${MAX_JOB_LINES} lines and ${MAX_JOB_CHARS} characters)`;
   return batch as BatchJob;
 }
 
 /** The pool's per-item results (in batch order) as the columns the protocol sends. */
-export function encodeResults(host: string, results: readonly ItemResult[], elapsedMs: number): FromHost {
+export function encodeResults(
+  job: string,
+  host: string,
+  module: ModuleId,
+  results: readonly ItemResult[],
+  elapsedMs: number,
+): BatchResult {
   const outputs = new Array<string | null>(results.length);
-  const failures: FromHost['failures'] = [];
-  const runs: FromHost['runs'] = [];
-  let run: FromHost['runs'][number] | undefined;
+  const failures: BatchResult['failures'] = [];
+  const runs: BatchResult['runs'] = [];
+  let run: BatchResult['runs'][number] | undefined;
   results.forEach((item, offset) => {
     outputs[offset] = item.output ?? null;
     if (item.output === undefined) failures.push({ offset, message: item.error ?? 'failed' });
     if (run && run[1] === item.worker && run[2] === item.pid && run[3] === item.attempts) run[0]++;
     else runs.push((run = [1, item.worker, item.pid, item.attempts]));
   });
-  return { type: 'results', host, outputs, failures, runs, elapsedMs };
+  return { type: 'results', job, host, module, outputs, failures, runs, elapsedMs };
+}
+
+/** A record popped from the run's list: parsed, or undefined when it is not one (nothing there is trusted). */
+export function parseRecord(text: string): FromHost | undefined {
+  try {
+    const record = JSON.parse(text) as FromHost | null;
+    if (typeof record !== 'object' || record === null || typeof record.job !== 'string') return undefined;
+    if (record.type === 'failed' && typeof record.reason === 'string') return record;
+    if (record.type === 'results') return record;
+  } catch {
+    // not JSON: fall through
+  }
+  return undefined;
 }
 
 /**
@@ -55,7 +85,7 @@ export function encodeResults(host: string, results: readonly ItemResult[], elap
  */
 export function decodeResults(
   batch: { first: number; inputs: readonly string[] },
-  result: FromHost,
+  result: BatchResult,
 ): DistributedItemResult[] | undefined {
   const n = batch.inputs.length;
   if (

@@ -2,15 +2,20 @@
  * A worker host of distributed fan-out (`concur worker`): a local fan-out pool fed from a BullMQ queue on Redis.
  *
  * The host pulls batches from the queue, runs each through its own WorkerPool (the same pool and module
- * contract as `concur fan-out --worker`), and returns the results as the job's value. It never talks to the
- * coordinator or to other hosts: they meet only in the queue (protocol.ts). A short, renewed lock means a host
- * that dies mid-batch costs a few seconds: the lock expires and another host takes the batch.
+ * contract as `concur fan-out --worker`), and appends the results to the run's list (store.ts), where they wait
+ * for the coordinator. It never talks to the coordinator or to other hosts: they meet only in Redis
+ * (protocol.ts). A short, renewed lock means a host that dies mid-batch costs a few seconds: the lock expires
+ * and another host takes the batch. The batch runs in the pool's processes, so this process's event loop stays
+ * free to renew locks however long the batch takes.
  *
  * Use it on every machine whose cores should join a run. Armstrong's black boxes, with the machine boundary gone.
  * Try: concur demo distributed
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { Job, Worker } from 'bullmq';
+import { fileURLToPath } from 'node:url';
+import type { Job, JobJson, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   brokerLost,
@@ -22,10 +27,13 @@ import {
   type BrokerTimeouts,
 } from './redis.js';
 import { epochNow } from '../../trace/clock.js';
-import { DEFAULT_QUEUE, KEY_PREFIX, type FromHost } from './protocol.js';
+import { DEFAULT_QUEUE, KEY_PREFIX, type BatchFailure, type ModuleId } from './protocol.js';
 import { checkBatch, encodeResults } from './encoding.js';
+import { appendResult, runKeys } from './store.js';
+import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
 import type { ItemResult } from '../fan-out/results.js';
+import { resolveModule } from '../../modules/contract.js';
 
 /** How long a host may hold a batch without renewing its lock before other hosts take it back (ms). */
 export const DEFAULT_LOCK_MS = 4000;
@@ -59,10 +67,16 @@ export interface WorkerHostOptions {
 
 /** What a worker host tells its caller. */
 export type HostEvent =
-  | { type: 'ready'; name: string; queue: string; broker: string; processes: number }
+  | { type: 'ready'; name: string; queue: string; broker: string; processes: number; module: ModuleId }
   | { type: 'batch'; run: string; count: number; failed: number; elapsedMs: number }
+  /** A job refused at once: its data was not a batch, or too large. It is failed and removed, never retried. */
+  | { type: 'refused'; jobId: string; reason: string }
   /** Batches handed back to the queue on the way out, for other hosts to run. */
-  | { type: 'handed-back'; jobs: number };
+  | { type: 'handed-back'; jobs: number }
+  /** The broker has not answered for a while (said once per silence, before the host gives up on it). */
+  | { type: 'silent'; ms: number }
+  /** Batches waited while this host, with room, took none: its blocking connection was dead and is renewed. */
+  | { type: 'reconnected'; waitedMs: number };
 
 /** A running worker host. */
 export interface WorkerHost {
@@ -74,6 +88,19 @@ export interface WorkerHost {
   /** Stop taking batches, hand back the ones in hand, end the pool. */
   stop(): Promise<void>;
 }
+
+/** Which code a module spec names: its name as given and the sha256 of its file (what results carry). */
+export function moduleIdentity(spec: string): ModuleId {
+  const { url } = resolveModule(spec);
+  const sha256 = createHash('sha256')
+    .update(readFileSync(fileURLToPath(url)))
+    .digest('hex');
+  return { name: spec, sha256 };
+}
+
+// Job data that is not JSON makes BullMQ's own parse throw before any processor runs, leaving the job active
+// and unlocked: it stalls and comes back forever. Marked instead, so the processor can fail it at once.
+const UNPARSABLE = '{"unparsable":true}';
 
 /**
  * Start a worker host: a local fan-out pool of `jobs` processes fed from the broker's queue. Bad options or a
@@ -93,6 +120,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     maxRestarts: options.maxRestarts,
     loadTimeoutMs: options.loadTimeoutMs,
   });
+  const module = moduleIdentity(options.worker);
   let client: Redis;
   try {
     client = await connectBroker(address, `concur-worker-${name}`, timeouts);
@@ -104,6 +132,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   const counts = { batches: 0, items: 0, failed: 0 };
   let failure: Error | undefined;
   let stopping: Promise<void> | undefined;
+  let lost = false;
   let settle: (error?: Error) => void = () => {};
   const done = new Promise<void>((resolve, reject) => {
     settle = (error) => (error ? reject(error) : resolve());
@@ -111,11 +140,28 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   done.catch(() => {});
   let handedBack = 0;
   let active = 0;
+  let lastTaken = Date.now();
 
-  // One batch: run it through the pool, unless this host is stopping, in which case it goes back to the queue.
-  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<FromHost> => {
+  // A refused job: tell its run (if it names a live one) why its items fail, then fail the job for good.
+  const refuse = async (job: Job, reason: string): Promise<never> => {
+    const run = (job.data as { run?: unknown } | null)?.run;
+    if (typeof run === 'string' && typeof job.id === 'string') {
+      const record: BatchFailure = { type: 'failed', job: job.id, host: name, reason };
+      await appendResult(client, runKeys(queueName, run), JSON.stringify(record)).catch(() => false);
+    }
+    options.onEvent?.({ type: 'refused', jobId: String(job.id), reason });
+    throw new UnrecoverableError(reason);
+  };
+
+  // One batch: run it through the pool and append the results to its run's list, unless this host is
+  // stopping, in which case it goes back to the queue. The job's own value is only the count: BullMQ copies it
+  // into its event stream, which must hold no payload.
+  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<number> => {
+    lastTaken = Date.now();
+    if ((job.data as { unparsable?: boolean } | null)?.unparsable === true)
+      return refuse(job, 'malformed batch: the job data is not JSON');
     const batch = checkBatch(job.data);
-    if (typeof batch === 'string') throw new UnrecoverableError(batch);
+    if (typeof batch === 'string') return refuse(job, batch);
     const started = performance.now();
     const startedAt = epochNow();
     active++;
@@ -144,11 +190,13 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     // The pool ran `sharing` batches side by side: this batch's own cost is its share of the time.
     const elapsedMs = (performance.now() - started) / Math.max(1, sharing);
     const result = {
-      ...encodeResults(name, results, elapsedMs),
+      ...encodeResults(String(job.id), name, module, results, elapsedMs),
       pid: process.pid,
       startedAt,
       endedAt: epochNow(),
     };
+    // Written only while the run is alive: a batch finished after its run ended leaves nothing behind.
+    await appendResult(client, runKeys(queueName, batch.run), JSON.stringify(result));
     counts.batches++;
     counts.items += results.length;
     counts.failed += result.failures.length;
@@ -159,16 +207,28 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
       failed: result.failures.length,
       elapsedMs,
     });
-    return result;
+    return results.length;
   };
 
+  // BullMQ parses job data before the processor sees it; data that is not JSON is marked, not thrown.
+  class HostWorker extends Worker {
+    protected override createJob(data: JobJson, jobId: string): Job {
+      try {
+        return super.createJob(data, jobId);
+      } catch {
+        return super.createJob({ ...data, data: UNPARSABLE }, jobId);
+      }
+    }
+  }
+
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
-  const worker: Worker = new Worker(queueName, processor, {
+  // Two batches per process: one running, one arriving, so the pool never waits on the network.
+  const concurrency = Math.max(2, pool.jobs * 2);
+  const worker: Worker = new HostWorker(queueName, processor, {
     connection: client,
     prefix: KEY_PREFIX,
     name,
-    // Two batches per process: one running, one arriving, so the pool never waits on the network.
-    concurrency: Math.max(2, pool.jobs * 2),
+    concurrency,
     // A short lock, renewed every half lock while this host lives: if it dies, its batches are free again
     // within about 1.5 locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s.
     lockDuration: lockMs,
@@ -177,17 +237,20 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     maxStalledCount: 3,
     // Seconds an idle host blocks waiting for a job: short, so Ctrl-C on an idle host ends quickly.
     drainDelay: 1,
+    // Jobs pushed by hand carry no removal options: a refused or finished job leaves no keys either way.
+    removeOnComplete: { count: 0 },
+    removeOnFail: { count: 0 },
   });
   worker.on('error', () => {});
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      watch.stop();
       // Without a broker nothing can be handed back: close at once. Otherwise give the hand-back a few seconds;
       // a close that still hangs (a broker gone mid-close) must not keep the host alive.
-      const lost = client.status === 'end';
       const closing = worker.close(lost).catch(() => {});
       worker.cancelAllJobs('host stopping');
-      await Promise.race([closing, delay(lost ? 500 : timeouts.connectMs + timeouts.reconnectForMs)]);
+      await Promise.race([closing, delay(lost ? 500 : timeouts.connectMs + 2000)]);
       if (handedBack > 0) options.onEvent?.({ type: 'handed-back', jobs: handedBack });
       await pool.close();
       client.disconnect();
@@ -195,9 +258,59 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     })();
     return stopping;
   };
-  client.once('end', () => {
-    failure ??= brokerLost(address, timeouts);
-    void stop();
+
+  // BullMQ waits for jobs on a blocking connection of its own. After a partition that socket can be dead while
+  // ours works (the server dropped it; nothing tells the client): batches then wait while this host, with room
+  // to take them, takes none. Renew that connection when that lasts `silentMs`.
+  let waitingSince = 0;
+  const checkBlocking = (waiting: number): void => {
+    const now = Date.now();
+    if (waiting === 0 || active >= concurrency || now - lastTaken < timeouts.silentMs) {
+      waitingSince = 0;
+      return;
+    }
+    waitingSince ||= now;
+    if (now - waitingSince < timeouts.silentMs) return;
+    waitingSince = 0;
+    lastTaken = now;
+    const backend = (worker as unknown as { backend?: { blockingClient?: Promise<Redis> } }).backend;
+    void backend?.blockingClient?.then((blocking) => {
+      options.onEvent?.({ type: 'reconnected', waitedMs: timeouts.silentMs });
+      blocking.disconnect(true);
+    });
+  };
+
+  // Once a second: does the broker answer? Silent for `silentMs` (a cut link, a dead or frozen server): stop.
+  const watch = new SilenceWatch(timeouts.silentMs);
+  watch.heard('broker');
+  let probing = 0;
+  let warned = false;
+  watch.start(() => {
+    const silent = watch.silent();
+    if (silent) {
+      lost = true;
+      failure ??= brokerLost(address, silent.ms);
+      void stop();
+      return;
+    }
+    if (probing) {
+      const ms = Date.now() - probing;
+      if (!warned && ms >= 3000) options.onEvent?.({ type: 'silent', ms });
+      warned ||= ms >= 3000;
+      return;
+    }
+    probing = Date.now();
+    client.llen(`${KEY_PREFIX}:${queueName}:wait`).then(
+      (waiting) => {
+        probing = 0;
+        warned = false;
+        watch.heard('broker');
+        checkBlocking(waiting);
+      },
+      () => {
+        probing = 0;
+      },
+    );
   });
 
   await worker.waitUntilReady();
@@ -207,6 +320,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     queue: queueName,
     broker: address.display,
     processes: pool.jobs,
+    module,
   });
   return { name, counts, done, stop };
 }

@@ -17,5 +17,13 @@ export {
   type WorkerHostOptions,
   type HostEvent,
 } from './host.js';
-export type { ToHost, FromHost, BatchJob, BatchResult, QueueEvent } from './protocol.js';
+export type {
+  ToHost,
+  FromHost,
+  BatchJob,
+  BatchResult,
+  BatchFailure,
+  JobState,
+  ModuleId,
+} from './protocol.js';
 export { parseBrokerUrl, type BrokerAddress } from './redis.js';

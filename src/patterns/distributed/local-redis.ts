@@ -43,13 +43,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/**
- * Start redis-server on a free loopback port and wait for "Ready to accept connections".
- * `guard`: the guardian kills the server if this process dies without stopping it (for the demo).
- */
-export async function startLocalRedis(
-  options: { guard?: boolean; timeoutMs?: number } = {},
-): Promise<LocalRedis> {
+/** How to start a throwaway Redis. */
+export interface LocalRedisOptions {
+  /** The guardian kills the server if this process dies without stopping it (for the demo). */
+  guard?: boolean;
+  timeoutMs?: number;
+  /** A given port (to restart a server where clients expect it) instead of a free one. */
+  port?: number;
+  /** Require this password (`--requirepass`); the URL carries it. */
+  password?: string;
+  /** Addresses to listen on besides 127.0.0.1 (a test's own veth address). */
+  bind?: string[];
+}
+
+/** Start redis-server on a free loopback port and wait for "Ready to accept connections". */
+export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<LocalRedis> {
   if (!hasRedisServer())
     throw new ConcurError(
       'redis-server is not installed: `apt-get install redis-server` (or run one in a container and pass --broker).',
@@ -60,7 +68,7 @@ export async function startLocalRedis(
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startOnce(await freePort(), options);
+      return await startOnce(options.port ?? (await freePort()), options);
     } catch (error) {
       lastError = error;
     }
@@ -68,16 +76,16 @@ export async function startLocalRedis(
   throw lastError;
 }
 
-async function startOnce(
-  port: number,
-  options: { guard?: boolean; timeoutMs?: number },
-): Promise<LocalRedis> {
+async function startOnce(port: number, options: LocalRedisOptions): Promise<LocalRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'concur-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = ['--port', String(port), '--bind', '127.0.0.1', ...(options.bind ?? [])];
+  args.push('--save', '', '--appendonly', 'no');
+  // Protected mode serves loopback only when there is no password; a test's own veth address needs it off.
+  if (options.bind?.length) args.push('--protected-mode', 'no');
+  // Given on stdin as a config line, so the password is not in redis-server's own argv either.
+  if (options.password !== undefined) args.unshift('-');
+  const child = spawn('redis-server', args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.end(options.password === undefined ? '' : `requirepass "${options.password}"\n`);
   track(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
@@ -109,7 +117,7 @@ async function startOnce(
   child.stderr?.resume();
   if (options.guard) guardProcess(child);
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`}127.0.0.1:${port}`,
     port,
     pid: child.pid ?? 0,
     process: child,

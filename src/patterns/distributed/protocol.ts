@@ -2,9 +2,13 @@
  * The whole conversation of a distributed fan-out, in one place. There are no direct channels between the
  * coordinator (`concur fan-out --broker`) and the worker hosts (`concur worker`): they meet in a BullMQ queue.
  *
- *   coordinator → queue → host   a job whose data is a `ToHost` batch: lines of text, nothing else
- *   host → queue → coordinator   the job's return value, a `FromHost` result
- *   queue → coordinator          BullMQ's own events about jobs (`QueueEvent`): completed, failed, stalled
+ *   coordinator → queue → host        a job whose data is a `ToHost` batch: lines of text, nothing else
+ *   host → run's list → coordinator   a `FromHost` record: the batch's results, or why the host failed it.
+ *                                     The list (store.ts) keeps it until the coordinator pops it; the job's
+ *                                     own return value is only a count, so BullMQ's event stream holds no
+ *                                     payload
+ *   queue → coordinator               what the coordinator sees by looking (`JobState`): a job gone from the
+ *                                     queue without a record, or stalled (its host stopped renewing the lock)
  *
  * Items are data, never code: no message names a module. A host runs only the module on its own command line.
  * Both sides import these types only; nothing else is shared.
@@ -37,8 +41,12 @@ export type ToHost = BatchJob;
  */
 export interface BatchResult {
   type: 'results';
+  /** The job's id (`<run>-<n>`): records arrive in any order, and a batch run twice arrives twice. */
+  job: string;
   /** The host that ran the batch (its `--name`). */
   host: string;
+  /** The code that produced the outputs: every host of a run must run the same. */
+  module: ModuleId;
   /** The output of each item, or null when it failed. */
   outputs: (string | null)[];
   /** The items that failed: position in the batch and a one-line reason (as local fan-out reports them). */
@@ -57,16 +65,26 @@ export interface BatchResult {
   endedAt?: number;
 }
 
-/** Sent by a host (as the job's return value). */
-export type FromHost = BatchResult;
+/** Which worker module a host runs: its name on the host's command line and the sha256 of its file. */
+export interface ModuleId {
+  name: string;
+  sha256: string;
+}
 
-/** What BullMQ's event stream tells the coordinator about one of its jobs. */
-export type QueueEvent =
-  /** A host finished the job: here are the results (taken once per job id; a repeat is ignored). */
-  | { type: 'completed'; jobId: string; result: FromHost }
-  /** The job failed on every attempt (a host's pool broke, or it stalled too often): its items fail. */
-  | { type: 'failed'; jobId: string; reason: string }
-  /** A host stopped renewing the job's lock (it died): BullMQ moved the job back to wait for another host. */
-  | { type: 'stalled'; jobId: string }
-  /** A host took the job. */
-  | { type: 'active'; jobId: string };
+/** A batch the host refused at once (data of the wrong shape, or too large): its items fail, nothing retries. */
+export interface BatchFailure {
+  type: 'failed';
+  job: string;
+  host: string;
+  reason: string;
+}
+
+/** Sent by a host: appended to the run's result list (store.ts), popped by the coordinator. */
+export type FromHost = BatchResult | BatchFailure;
+
+/** What the coordinator learns about one of its jobs by looking at the queue (once a second while it waits). */
+export type JobState =
+  /** The job's hash is gone and no record came for it: it failed and was removed (stalled too often). */
+  | { type: 'gone'; jobId: string }
+  /** A host stopped renewing the job's lock (died or froze): BullMQ moved it back to wait for another host. */
+  | { type: 'stalled'; jobId: string; count: number };

@@ -1,15 +1,68 @@
 /**
- * The broker connection: parse and check a `redis://` URL, then connect so that failure is fast and clear.
+ * The broker connection: find, parse and check a `redis://` URL, then connect so that failure is fast and clear.
  * ioredis retries an unreachable server forever by default, so a command pointed at the wrong host would hang.
- * Here a pre-check client (no retries, short timeout) answers "reachable or not" within seconds, and the
- * clients handed to BullMQ give up after a few seconds without the server, so a lost broker ends the run
- * with one line instead of a silent hang. Credentials come only through the URL and are never printed.
+ * Here a pre-check client (no retries, short timeout) answers "reachable or not" within seconds, naming the
+ * cause its 'error' event carried (refused, unknown host, timed out, credentials, TLS). After that the clients
+ * reconnect quietly, and a watchdog (watch.ts) decides when the broker is lost, from how long it has been silent.
+ * Credentials come only through the URL (from --broker, --broker-file or CONCUR_BROKER) and are never printed.
  *
  * ioredis is loaded by dynamic import: nothing here costs a local command anything.
  * Try: concur demo distributed
  */
+import { readFileSync } from 'node:fs';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ConcurError, UsageError } from '../../process/errors.js';
+import { maskCredentials } from '../../trace/events.js';
+
+/**
+ * A password typed on the command line shows in `ps` to every local user: once read, mask it in this process's
+ * title (on Linux that rewrites /proc/<pid>/cmdline). It was visible until then: prefer CONCUR_BROKER or a file.
+ */
+export function maskProcessTitle(argv: readonly string[] = process.argv): void {
+  const masked = maskCredentials(argv);
+  if (masked.some((arg, k) => arg !== argv[k])) process.title = masked.join(' ');
+}
+
+/** The environment variable that may hold the broker URL (kept off the command line, out of `ps`). */
+export const BROKER_ENV = 'CONCUR_BROKER';
+
+/**
+ * The broker URL from, in order: `--broker <url>`, `--broker-file <path>` (first line), `CONCUR_BROKER`.
+ * `--broker` given with no value means "from the file or the environment". Undefined when none is given.
+ */
+export function findBrokerUrl(
+  given: { broker?: string | boolean; brokerFile?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (typeof given.broker === 'string') return given.broker;
+  if (given.brokerFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(given.brokerFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new UsageError(
+        `--broker-file: cannot read ${given.brokerFile} (${code}); give a file whose first line is redis://host:6379.`,
+        'EBROKERURL',
+      );
+    }
+    const url = text.split('\n')[0]?.trim() ?? '';
+    if (url === '')
+      throw new UsageError(
+        `--broker-file: ${given.brokerFile} is empty; put the URL on its first line.`,
+        'EBROKERURL',
+      );
+    return url;
+  }
+  const fromEnv = env[BROKER_ENV]?.trim();
+  if (fromEnv) return fromEnv;
+  if (given.broker === true)
+    throw new UsageError(
+      `--broker without a URL takes it from ${BROKER_ENV} or --broker-file, and neither is set.`,
+      'EBROKERURL',
+    );
+  return undefined;
+}
 
 /** A checked broker address. `display` is safe to print (no password); `url` is not. */
 export interface BrokerAddress {
@@ -76,11 +129,14 @@ function maskInText(text: string): string {
 export interface BrokerTimeouts {
   /** Time allowed for the first connection and PING. */
   connectMs: number;
-  /** After the connection drops, how long to keep trying before giving up. */
-  reconnectForMs: number;
+  /**
+   * How long the broker may stay silent (no reply on any connection, whatever the reason: a cut link, a dead
+   * server, a frozen one) before the run or host stops with "lost the broker". A cut shorter than this recovers.
+   */
+  silentMs: number;
 }
 
-export const defaultTimeouts: BrokerTimeouts = { connectMs: 3000, reconnectForMs: 3000 };
+export const defaultTimeouts: BrokerTimeouts = { connectMs: 3000, silentMs: 10_000 };
 
 /**
  * Connect to the broker or fail within `connectMs`: ConcurError exit 1 with a line that says what to do.
@@ -101,37 +157,40 @@ export async function connectBroker(
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
   });
-  probe.on('error', () => {});
+  // connect() rejects with a bare "Connection is closed."; the cause (ECONNREFUSED, WRONGPASS…) comes here.
+  let cause: unknown;
+  probe.on('error', (error: unknown) => {
+    cause ??= error;
+  });
   try {
     await withTimeout(
       probe.connect().then(() => probe.ping()),
       timeouts.connectMs + 500,
     );
   } catch (error) {
-    throw unreachable(address, error);
+    throw unreachable(address, pickCause(cause, error));
   } finally {
     probe.disconnect();
   }
 
-  let downSince = 0;
   const options: RedisOptions = {
     connectionName: name,
     connectTimeout: timeouts.connectMs,
     maxRetriesPerRequest: null,
-    // Retry quickly for a few seconds (a restart or a blip), then give up: the client emits 'end'.
-    retryStrategy: () => {
-      const now = Date.now();
-      if (downSince === 0) downSince = now;
-      if (now - downSince > timeouts.reconnectForMs) return null;
-      return 250;
-    },
+    // Reconnect for as long as the process lives: the watchdog, not the client, decides when to give up.
+    retryStrategy: (times) => Math.min(1000, 100 * times),
   };
   const client = new RedisClient(address.url, options);
   client.on('error', () => {});
-  client.on('ready', () => {
-    downSince = 0;
-  });
   return client;
+}
+
+// The error that says most: a credentials or TLS error beats a connect() failure that only says "closed".
+function pickCause(fromEvent: unknown, fromCall: unknown): unknown {
+  const text = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  if (fromEvent === undefined) return fromCall;
+  if (/NOAUTH|WRONGPASS/i.test(text(fromCall))) return fromCall;
+  return fromEvent;
 }
 
 /** The one-line error for a broker that cannot be used, by cause. */
@@ -139,23 +198,46 @@ export function unreachable(address: BrokerAddress, error: unknown): ConcurError
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string } | undefined)?.code ?? '';
   let why: string;
-  if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(message))
-    why = 'it refused the credentials in the URL (check user and password)';
+  if (/WRONGPASS|invalid password|invalid username/i.test(message))
+    why = 'it refused the user name or password in the URL (WRONGPASS): check them';
+  else if (/NOAUTH/i.test(message))
+    why = 'it needs a password and the URL has none (NOAUTH): use redis://:PASSWORD@host:port';
+  else if (/SSL|TLS|certificate|EPROTO|CERT_|self.signed/i.test(`${code} ${message}`))
+    why = `the TLS handshake failed (${code || message.split('\n')[0]}): check rediss:// against the server's TLS setup`;
   else if (code === 'ECONNREFUSED')
     why = 'nothing is listening there (is redis-server running? `apt-get install redis-server`)';
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     why = `the host name ${address.host} does not resolve`;
-  else if (/timed? ?out|ETIMEDOUT/i.test(message) || code === 'ETIMEDOUT') why = 'it did not answer in time';
-  else why = message.replace(address.url, address.display);
+  else if (/timed? ?out|ETIMEDOUT/i.test(message) || code === 'ETIMEDOUT')
+    why = 'it did not answer in time (a firewall, a wrong address, or a server too busy to reply)';
+  else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') why = `there is no route to ${address.host}`;
+  else why = mask(message, address);
   return new ConcurError(`cannot reach the broker at ${address.display}: ${why}.`, 1, 'EBROKER', {
     cause: error,
   });
 }
 
-/** The one-line error for a broker lost during a run. */
-export function brokerLost(address: BrokerAddress, timeouts: BrokerTimeouts = defaultTimeouts): ConcurError {
+// Any text that might quote the URL or its password: both replaced by what is safe to show.
+function mask(text: string, address: BrokerAddress): string {
+  let out = text.split(address.url).join(address.display);
+  const password = passwordOf(address.url);
+  if (password) out = out.split(password).join('***');
+  return out.split('\n')[0] ?? '';
+}
+
+function passwordOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return decodeURIComponent(parsed.password || parsed.username);
+  } catch {
+    return '';
+  }
+}
+
+/** The one-line error for a broker lost during a run: how long it has been silent, measured. */
+export function brokerLost(address: BrokerAddress, silentMs: number): ConcurError {
   return new ConcurError(
-    `lost the broker at ${address.display} (no answer for ${Math.round(timeouts.reconnectForMs / 1000)} s); stopping.`,
+    `lost the broker at ${address.display}: no answer for ${(silentMs / 1000).toFixed(1)} s; stopping.`,
     1,
     'EBROKERLOST',
   );

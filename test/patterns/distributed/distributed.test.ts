@@ -51,7 +51,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
   afterAll(async () => {
     client?.disconnect();
     await redis?.stop();
-  });
+  }, 180_000);
 
   it('gives the same output as local fan-out, ordered and unordered, shared by two hosts, and leaves no keys', async () => {
     const queue = newQueue();
@@ -99,7 +99,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
     } finally {
       await Promise.all(hosts.map(stopHost));
     }
-  });
+  }, 180_000);
 
   it('finishes every item exactly once, in order, when one host is SIGKILLed mid-run; its pool dies with it', async () => {
     const queue = newQueue();
@@ -129,7 +129,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
     } finally {
       await Promise.all([a, b].map(stopHost));
     }
-  });
+  }, 180_000);
 
   it('reports a poison item like local fan-out: by content, the others complete, exit 1', async () => {
     const queue = newQueue();
@@ -147,7 +147,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
     } finally {
       await stopHost(host);
     }
-  });
+  }, 180_000);
 
   it('keeps two runs on one queue apart', async () => {
     const queue = newQueue();
@@ -157,12 +157,13 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
         concur(['fan-out', '--broker', redis.url, '--queue', queue], { input: text(lines(3000, 'x')) }),
         concur(['fan-out', '--broker', redis.url, '--queue', queue], { input: text(lines(3000, 'y')) }),
       ]);
+      expect(String(y.stderr) + String(x.stderr)).toBe('');
       expect(String(x.stdout)).toBe(lines(3000, 'X').join('\n'));
       expect(String(y.stdout)).toBe(lines(3000, 'Y').join('\n'));
     } finally {
       await stopHost(host);
     }
-  });
+  }, 180_000);
 
   it('a worker host stops on SIGTERM (143) and SIGINT (130) with no pool process left', async () => {
     for (const [signal, code] of [
@@ -179,7 +180,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
       expect(String(result.stdout)).toBe('');
       await waitFor(() => pool.every((pid) => !isAlive(pid)), 5000, 'the pool to exit');
     }
-  });
+  }, 180_000);
 
   it('fails fast and clearly when Redis is not there, without printing credentials', async () => {
     const port = await freePort();
@@ -206,7 +207,7 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
     const badModule = await concur(['worker', '--broker', redis.url, '--worker', './no-such.js']);
     expect(badModule.exitCode).toBe(2);
     expect(String(badModule.stderr)).toContain('module not found');
-  });
+  }, 180_000);
 
   it('ends with a clear error when Redis dies mid-run: no hang, nothing written twice', async () => {
     const own = await startLocalRedis({ guard: true });
@@ -233,5 +234,5 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
       await stopHost(host);
       await own.stop();
     }
-  });
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkBatch, decodeResults, encodeResults } from '../../../src/patterns/distributed/encoding.js';
-import type { FromHost } from '../../../src/patterns/distributed/protocol.js';
+import type { BatchResult, ModuleId } from '../../../src/patterns/distributed/protocol.js';
 import type { ItemResult } from '../../../src/patterns/fan-out/results.js';
 
 const MALFORMED = 'malformed batch: expected {type: "batch", run, first, inputs: string[]}';
@@ -25,6 +25,8 @@ describe('checkBatch', () => {
   });
 });
 
+const MODULE: ModuleId = { name: 'upper', sha256: 'ab12' };
+
 const pool: ItemResult[] = [
   { index: 0, input: 'a', output: 'A', worker: 1, pid: 11, attempts: 1 },
   { index: 1, input: 'b', output: 'B', worker: 1, pid: 11, attempts: 1 },
@@ -34,9 +36,11 @@ const pool: ItemResult[] = [
 
 describe('encodeResults', () => {
   it('sends outputs, failures and run-length runs of [count, worker, pid, attempts]', () => {
-    expect(encodeResults('h1', pool, 12.5)).toEqual({
+    expect(encodeResults('j1', 'h1', MODULE, pool, 12.5)).toEqual({
       type: 'results',
+      job: 'j1',
       host: 'h1',
+      module: MODULE,
       outputs: ['A', 'B', null, ''],
       failures: [{ offset: 2, message: 'boom' }],
       runs: [
@@ -53,7 +57,7 @@ describe('decodeResults', () => {
   const batch = { first: 100, inputs: ['a', 'b', 'c', 'd'] };
 
   it("gives one result per item, numbered from the batch's first, with the host; --json field order", () => {
-    const items = decodeResults(batch, encodeResults('h1', pool, 1));
+    const items = decodeResults(batch, encodeResults('j1', 'h1', MODULE, pool, 1));
     expect(items?.map((item) => JSON.stringify(item))).toEqual([
       '{"index":100,"input":"a","output":"A","worker":1,"pid":11,"attempts":1,"host":"h1"}',
       '{"index":101,"input":"b","output":"B","worker":1,"pid":11,"attempts":1,"host":"h1"}',
@@ -63,9 +67,11 @@ describe('decodeResults', () => {
   });
 
   it('says "no output" for a null output that no failure explains', () => {
-    const result: FromHost = {
+    const result: BatchResult = {
       type: 'results',
+      job: 'j',
       host: 'h',
+      module: MODULE,
       outputs: [null],
       failures: [],
       runs: [[1, 1, 5, 1]],
@@ -77,7 +83,7 @@ describe('decodeResults', () => {
   });
 
   it('refuses a result that does not fit the batch', () => {
-    const good = encodeResults('h1', pool, 1);
+    const good = encodeResults('j1', 'h1', MODULE, pool, 1);
     const bad: unknown[] = [
       null,
       { ...good, type: 'other' },
@@ -90,11 +96,11 @@ describe('decodeResults', () => {
       { ...good, failures: [null] },
       { ...good, failures: [{ offset: 2 }] },
     ];
-    for (const result of bad) expect(decodeResults(batch, result as FromHost)).toBeUndefined();
+    for (const result of bad) expect(decodeResults(batch, result as BatchResult)).toBeUndefined();
   });
 
   it('stops a run at the end of the batch', () => {
-    const result = { ...encodeResults('h1', pool, 1), runs: [[9, 1, 11, 1]] } as FromHost;
+    const result = { ...encodeResults('j1', 'h1', MODULE, pool, 1), runs: [[9, 1, 11, 1]] } as BatchResult;
     expect(decodeResults(batch, result)?.map((item) => item.index)).toEqual([100, 101, 102, 103]);
   });
 });

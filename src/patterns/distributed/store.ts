@@ -1,0 +1,67 @@
+/**
+ * Where results wait for the coordinator: a per-run list in Redis, beside the queue. BullMQ's event stream is a
+ * notification channel, trimmed at about 10,000 entries, and a completed job's hash is removed with its value;
+ * neither may hold the only copy of a result. So a host appends each batch's result (or why it failed) to the
+ * run's own list, and the coordinator pops from that list: a result stays in Redis until the coordinator has it,
+ * and nowhere after.
+ *
+ * The run key says the run is alive. The coordinator creates it before the first job and deletes it (with the
+ * list) at the end; it also expires, so a coordinator that dies leaves nothing for long. A host writes a result
+ * only while the run key exists (one Lua script, so the check and the write are one step): a batch that
+ * finishes twice after its run ended (at-least-once delivery) leaves nothing behind. A run key that vanishes
+ * mid-run means the broker lost the run (restarted empty): the coordinator says so instead of waiting.
+ * Try: concur demo distributed
+ */
+import type { Redis } from 'ioredis';
+import { KEY_PREFIX } from './protocol.js';
+
+/** How long a run's keys outlive a coordinator that stopped refreshing them (died or frozen), in ms. */
+export const RUN_TTL_MS = 10 * 60 * 1000;
+
+/** The Redis keys of one run on one queue. */
+export interface RunKeys {
+  /** Exists while the run is alive: `concur:<queue>:run:<id>`. */
+  readonly run: string;
+  /** The results waiting for the coordinator: `concur:<queue>:run:<id>:results`. */
+  readonly results: string;
+}
+
+export function runKeys(queue: string, runId: string): RunKeys {
+  const run = `${KEY_PREFIX}:${queue}:run:${runId}`;
+  return { run, results: `${run}:results` };
+}
+
+/** The key of a BullMQ job's hash (its data, lock holder, stall counter). */
+export function jobKey(queue: string, jobId: string): string {
+  return `${KEY_PREFIX}:${queue}:${jobId}`;
+}
+
+// KEYS: run key, results list. ARGV: the encoded result, the list's expiry (ms). 1 if written, 0 if the run is over.
+const appendScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
+/** A host's side: append one encoded result to its run's list, if the run is still alive. */
+export async function appendResult(client: Redis, keys: RunKeys, encoded: string): Promise<boolean> {
+  const written = await client.eval(appendScript, 2, keys.run, keys.results, encoded, RUN_TTL_MS);
+  return written === 1;
+}
+
+/** The coordinator's side: take up to `count` results, waiting at most `blockSeconds` for the first. */
+export async function takeResults(
+  client: Redis,
+  keys: RunKeys,
+  count: number,
+  blockSeconds: number,
+): Promise<string[]> {
+  const reply = (await client.call('BLMPOP', blockSeconds, 1, keys.results, 'LEFT', 'COUNT', count)) as
+    [string, string[]] | null;
+  return reply?.[1] ?? [];
+}
+
+/** The coordinator's side, without waiting: whatever is in the list now. */
+export async function takeWaiting(client: Redis, keys: RunKeys, count: number): Promise<string[]> {
+  return (await client.lpop(keys.results, count)) ?? [];
+}
