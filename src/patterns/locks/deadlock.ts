@@ -65,6 +65,7 @@ export async function peersTalk(aSpeaksFirst: boolean, timeoutMs: number): Promi
     recorder.child(child, `peer ${name}`);
     return child;
   });
+  let ready = 0;
   const relay = (to: number, message: ToPeer): void => {
     const child = children[to];
     if (child?.connected) child.send(message);
@@ -74,13 +75,22 @@ export async function peersTalk(aSpeaksFirst: boolean, timeoutMs: number): Promi
       (child, i) =>
         new Promise<PeerOutcome>((resolve, reject) => {
           const name = names[i] ?? '?';
-          const other = names[1 - i] ?? '?';
           child.on('error', reject);
           child.on('exit', () => reject(new Error(`peer ${name} exited before it said how its wait ended`)));
           receiveFrom(child, isFromPeer, (message) => {
             switch (message.type) {
               case 'ready':
-                relay(i, { type: 'start', name, other, speakFirst: i === 0 && aSpeaksFirst, timeoutMs });
+                // Both start only when both are listening, b first: a's first word must never reach a b that
+                // has not been told its own name yet.
+                if (++ready === children.length)
+                  for (const j of [1, 0])
+                    relay(j, {
+                      type: 'start',
+                      name: names[j] ?? '?',
+                      other: names[1 - j] ?? '?',
+                      speakFirst: j === 0 && aSpeaksFirst,
+                      timeoutMs,
+                    });
                 return;
               case 'say':
                 relay(1 - i, { type: 'message', from: name, text: message.text });
