@@ -69,18 +69,28 @@ export async function peersTalk(aSpeaksFirst: boolean, timeoutMs: number): Promi
     const child = children[to];
     if (child?.connected) child.send(message);
   };
+  let ready = 0;
   const outcomes = await Promise.all(
     children.map(
       (child, i) =>
         new Promise<PeerOutcome>((resolve, reject) => {
           const name = names[i] ?? '?';
-          const other = names[1 - i] ?? '?';
           child.on('error', reject);
           child.on('exit', () => reject(new Error(`peer ${name} exited before it said how its wait ended`)));
           receiveFrom(child, isFromPeer, (message) => {
             switch (message.type) {
               case 'ready':
-                relay(i, { type: 'start', name, other, speakFirst: i === 0 && aSpeaksFirst, timeoutMs });
+                // Start both only once both are listening, or b could hear a before it knows its own name.
+                if (++ready === names.length)
+                  names.forEach((me, j) =>
+                    relay(j, {
+                      type: 'start',
+                      name: me,
+                      other: names[1 - j] ?? '?',
+                      speakFirst: j === 0 && aSpeaksFirst,
+                      timeoutMs,
+                    }),
+                  );
                 return;
               case 'say':
                 relay(1 - i, { type: 'message', from: name, text: message.text });
