@@ -81,7 +81,7 @@ export async function backpressureStep(
   input: () => Iterable<string>,
 ): Promise<void> {
   context.step('5. Backpressure: the same pipeline with a slow last stage');
-  context.say(`  ${stages.join(' → ')} → slow-count, where slow-count spends about 5 µs on each line.`);
+  context.say(`  ${stages.join(' → ')} → slow-count, where slow-count spends about 10 µs on each line.`);
   const fast = await runWithSlowLastStage(stages, input, 'tally');
   const run = await runWithSlowLastStage(stages, input);
   const fastMs = fast.readingMs[0];
