@@ -6,6 +6,7 @@
  *   both are just quietly waiting, so only a timeout turns the hang into something you can act on).
  * The cures: an order (the waits never form a cycle: one side speaks first, or tasks only wait for tasks
  * started after them) and timeouts (a wait that can give up cannot hang for good).
+ * Use it when two parties wait on each other: give them an order, or give every wait a timeout.
  * Try: concur demo locks
  */
 import { fileURLToPath } from 'node:url';

@@ -3,6 +3,7 @@
  * little data (64 KiB on Linux); once it is full, the stage writing into it waits, stops reading its own
  * input, and the pipe before it fills in turn. So the whole chain runs at the pace of its slowest stage,
  * and no stage has to hold the stream in memory.
+ * Use it to see why a pipeline of processes needs no queue of its own: the pipes are the bound.
  * Try: concur demo pipeline
  */
 import { Readable, Writable } from 'node:stream';
