@@ -1,4 +1,5 @@
 // The registry: every demo names the source examples it covers, for the README's demo table.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { patterns } from '../src/registry.js';
 
@@ -20,5 +21,26 @@ describe('registry', () => {
     expect(sourcesOf('generators')).toContain('buses.py');
     expect(sourcesOf('server')).toContain('aserver.py');
     expect(sourcesOf('locks')).toContain('Lock');
+  });
+
+  it("gives the README's demo table one row per pattern, covering exactly its sources", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = readme
+      .split('\n')
+      .filter((line) => /^\| `[a-z-]+` +\|/.test(line))
+      .map((line) =>
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
+    expect(rows.map(([name]) => name)).toEqual(patterns.map((pattern) => `\`${pattern.name}\``));
+    for (const [i, pattern] of patterns.entries()) {
+      const [, covers, read] = rows[i] ?? [];
+      expect(covers, pattern.name).toBe(pattern.sources.join('; '));
+      expect(read, pattern.name).toBe(`[${pattern.name}](src/patterns/${pattern.name}/README.md)`);
+    }
+    // The front door stays short enough to read.
+    expect(Buffer.byteLength(readme)).toBeLessThan(15 * 1024);
   });
 });

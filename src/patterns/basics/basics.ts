@@ -3,6 +3,7 @@
  * with its own pid, whose parent is concur (`info()`); objects cross between processes as copies, through
  * the IPC channel ('json' serialization by default, 'advanced' for Maps, Dates, typed arrays...); memory is
  * shared only between threads of one process (a SharedArrayBuffer), which is what Value and Array become.
+ * Use it to check what crosses a process boundary (copies) and what only threads can share (memory).
  * Try: concur demo basics
  */
 import type { Serializable } from 'node:child_process';

@@ -2,6 +2,8 @@
  * Demo: the first examples of Python's multiprocessing docs, in Node: a child process reports its pid and
  * its parent's (info()), the basic message [42, null, 'hello'] crosses the IPC channel, and a shared float
  * and array are changed by a worker thread (Value and Array). Results on stdout; commentary on stderr.
+ * Use it as the first look at processes and threads in Node, before the pools and supervisors.
+ * Try: concur demo basics
  */
 import { sharedValueAndArray, show, talkToChild } from './basics.js';
 import type { DemoContext } from '../demo-context.js';

@@ -1,5 +1,6 @@
 /**
- * `concur-patterns/basics`: multiprocessing's first examples in Node: a child's pid and ppid, a message over
- * IPC (json and advanced serialization), and a shared value and array changed by a thread. Try: concur demo basics
+ * `concur-patterns/basics`: multiprocessing's first examples in Node: a child's pid and parent pid, objects
+ * copied over the IPC channel, a float and an array shared with a thread. Try: concur demo basics
  */
 export { talkToChild, sharedValueAndArray, show, type ChildTalk } from './basics.js';
+export type { FromBasicsChild, ToBasicsChild, ValuesData } from './protocol.js';

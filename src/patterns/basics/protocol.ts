@@ -2,6 +2,8 @@
  * What the basics demo's child sends its parent, unasked, as soon as it starts: who it is (multiprocessing's
  * `info()`), the docs' first message `[42, null, 'hello']`, and a Map, which only the 'advanced'
  * serialization carries intact. The parent's one message back is `bye`, after which the child leaves.
+ * Read it to learn the whole conversation: three messages up, one down.
+ * Try: concur demo basics
  */
 import { messageGuard } from '../../process/messages.js';
 

@@ -4,6 +4,7 @@
  * each feeding a do-nothing sink, timed over the same number of sends. In CPython 2.6 the coroutine won
  * (0.60 s against 0.92 s: resuming a frame was cheaper than a method lookup); in V8 the JIT inlines the
  * method call, so the object usually wins. Measure before you choose a shape for speed.
+ * Use it before choosing coroutines or objects for a hot path: the answer differs by engine.
  * Try: concur demo generators
  */
 import { coroutine, type Coroutine } from '../coroutine/coroutine.js';

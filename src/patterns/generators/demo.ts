@@ -3,6 +3,8 @@
  * → sum), coroutines against objects (timed), an event-driven state machine (buses.py), the rule bogus.py
  * breaks, a Task run step by step (task.py), and trampolining (trampoline.py, pyos8) ending in yield* and
  * async/await. Results on stdout; commentary on stderr.
+ * Use it to see where async/await comes from, one step at a time.
+ * Try: concur demo generators
  */
 import { accessLog, bytesSent, follow, grepLines } from './pull.js';
 import { timeCoroutinesAndObjects } from './benchmark.js';

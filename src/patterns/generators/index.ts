@@ -1,9 +1,8 @@
 /**
- * `concur-patterns/generators`: the road from generators to async/await, as small functions to run and read:
- * a pull chain (follow → grep → bytes), coroutines against objects timed, buses.py's state machine, task.py's
- * Task, bogus.py's rule, and a trampoline with a per-task call stack. Try: concur demo generators
+ * `concur-patterns/generators`: from pull pipelines to async/await, in Beazley's steps: a pull chain, coroutines
+ * against objects, an event-driven state machine, a Task, and trampolining. Try: concur demo generators
  */
-export { follow, grepLines, bytesSent, accessLog } from './pull.js';
+export { accessLog, follow, grepLines, bytesSent } from './pull.js';
 export { timeCoroutinesAndObjects, type Timings } from './benchmark.js';
 export {
   busesXml,

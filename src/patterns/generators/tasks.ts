@@ -8,6 +8,7 @@
  *   generator), so the driver does it: on a yielded generator, it pushes the caller on a per-task stack, runs
  *   the callee, and sends its result back to the caller. JavaScript's `yield*` is that stack, built in; and
  *   `await` is `yield*` with a promise as the trap.
+ * Use it to see what `yield*` and `await` do for you, before writing a scheduler or an async library.
  * Try: concur demo generators
  */
 

@@ -6,6 +6,7 @@
  *   both are just quietly waiting, so only a timeout turns the hang into something you can act on).
  * The cures: an order (the waits never form a cycle: one side speaks first, or tasks only wait for tasks
  * started after them) and timeouts (a wait that can give up cannot hang for good).
+ * Use it when two parties wait on each other: give them an order, or give every wait a timeout.
  * Try: concur demo locks
  */
 import { fileURLToPath } from 'node:url';
@@ -65,11 +66,11 @@ export async function peersTalk(aSpeaksFirst: boolean, timeoutMs: number): Promi
     recorder.child(child, `peer ${name}`);
     return child;
   });
-  let ready = 0;
   const relay = (to: number, message: ToPeer): void => {
     const child = children[to];
     if (child?.connected) child.send(message);
   };
+  let ready = 0;
   const outcomes = await Promise.all(
     children.map(
       (child, i) =>
@@ -80,17 +81,17 @@ export async function peersTalk(aSpeaksFirst: boolean, timeoutMs: number): Promi
           receiveFrom(child, isFromPeer, (message) => {
             switch (message.type) {
               case 'ready':
-                // Both start only when both are listening, b first: a's first word must never reach a b that
-                // has not been told its own name yet.
-                if (++ready === children.length)
-                  for (const j of [1, 0])
+                // Start both only once both are listening, or b could hear a before it knows its own name.
+                if (++ready === names.length)
+                  names.forEach((me, j) =>
                     relay(j, {
                       type: 'start',
-                      name: names[j] ?? '?',
+                      name: me,
                       other: names[1 - j] ?? '?',
                       speakFirst: j === 0 && aSpeaksFirst,
                       timeoutMs,
-                    });
+                    }),
+                  );
                 return;
               case 'say':
                 relay(1 - i, { type: 'message', from: name, text: message.text });

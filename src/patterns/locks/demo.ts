@@ -2,6 +2,8 @@
  * Demo: locks and deadlock. Worker threads write to one shared log without and with a mutex (Atomics.wait
  * and Atomics.notify); then two kinds of deadlock, tasks on the scheduler and processes waiting for each
  * other's message, and the two ways out: an order, and timeouts. Results on stdout, commentary on stderr.
+ * Use it before sharing anything mutable between threads, or making two processes wait on each other.
+ * Try: concur demo locks
  */
 import { tasksWaitingOnEachOther, peersTalk, type PeerOutcome } from './deadlock.js';
 import { writeSharedLog } from './shared-log.js';

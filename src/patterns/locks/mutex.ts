@@ -3,6 +3,7 @@
  * `lock` claims it with compareExchange (one indivisible test-and-set); when another thread holds it, the
  * caller sleeps in Atomics.wait until `unlock` wakes it with Atomics.notify, instead of spinning.
  * multiprocessing's Lock, in Node's terms (Atomics.wait may block worker threads only, never the main one).
+ * Use it when worker threads change shared memory in more than one step; keep the guarded part short.
  * Try: concur demo locks
  */
 

@@ -2,6 +2,8 @@
  * A peer of the locks demo's deadlock between processes: it waits for the other peer's message and answers
  * it. If both peers wait first, neither ever speaks: a deadlock that no error reports. The wait has a
  * timeout, so a peer that hears nothing gives up and says so instead of hanging for good.
+ * Use a timeout like it on any wait for another process that may never answer.
+ * Try: concur demo locks
  */
 import { exitWithParent } from '../../process/lifeline.js';
 import { receive, send } from '../../process/messages.js';

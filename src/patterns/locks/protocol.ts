@@ -3,6 +3,8 @@
  * their set-up and a `done` cross as messages). Peer processes never share anything: each talks to the
  * other through the parent, which relays `say` messages, so a reader sees every message that could be
  * waited for.
+ * Read it to learn every message the demo's threads and processes exchange.
+ * Try: concur demo locks
  */
 import { messageGuard } from '../../process/messages.js';
 

@@ -2,6 +2,8 @@
  * A writer thread of the locks demo: it appends `hello world <id> <n>` lines to a shared log, one character
  * at a time, as a print reaches the terminal in pieces. With the lock, each line is written whole; without,
  * the characters of lines written at the same moment by other threads land in between.
+ * Use a lock like it whenever several threads write one shared thing in more than one step.
+ * Try: concur demo locks
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Mutex } from './mutex.js';

@@ -6,6 +6,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { stageLabel } from '../../modules/contract.js';
+import { backpressureStep } from './backpressure.js';
 import { runPipeline, type StageInfo } from './pipeline.js';
 import type { FromStage, ToStage } from './protocol.js';
 import type { DemoContext } from '../demo-context.js';
@@ -21,6 +22,8 @@ const TEXT = [
   'When the input ends, each stage flushes what it has gathered, then exits, and the next one follows.',
 ];
 const REPEAT = 12_000;
+// Fewer lines for the slow pipeline of step 5, so it takes seconds, not minutes.
+const SLOW_REPEAT = 1_500;
 const STAGES = ['words', 'lower', 'tally'];
 
 export default async function pipelineDemo(context: DemoContext): Promise<number> {
@@ -123,12 +126,14 @@ export default async function pipelineDemo(context: DemoContext): Promise<number
     const [count, word] = line.split('\t');
     await context.result(line, { word, count: Number(count) });
   }
+
+  await backpressureStep(context, ['words', 'lower'], () => textLines(SLOW_REPEAT));
   return 0;
 }
 
-function* textLines(): Generator<string> {
+function* textLines(repeat = REPEAT): Generator<string> {
   const block = `${TEXT.join('\n')}\n`;
-  for (let i = 0; i < REPEAT; i++) yield block;
+  for (let i = 0; i < repeat; i++) yield block;
 }
 
 function fmt(ms: number | undefined): string {

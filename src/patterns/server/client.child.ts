@@ -2,6 +2,8 @@
  * The server demo's clients, in a process of their own so that a stalled server cannot stall them: one
  * connection asks for fib(n); once the server says it is working on it, the other connections ping it, one
  * ping at a time, timing each round trip. A server that is busy computing answers no ping until it is done.
+ * Run clients in their own process, as here, whenever you measure whether a server stalls.
+ * Try: concur demo server
  */
 import { connect, type Socket } from 'node:net';
 import { exitWithParent } from '../../process/lifeline.js';

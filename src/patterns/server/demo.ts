@@ -3,6 +3,8 @@
  * serve three loopback connections: one asks for a slow fib(n), two keep pinging. Computed in the server's
  * own thread, fib stalls every ping; sent to a process pool, it does not. Results on stdout (what the
  * server counted), timings on stderr.
+ * Use it to see what an event loop overlaps (waits) and what it cannot (computation).
+ * Try: concur demo server
  */
 import { fileURLToPath } from 'node:url';
 import { forkChild } from '../../process/children.js';

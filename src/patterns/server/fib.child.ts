@@ -1,6 +1,8 @@
 /**
  * A worker of the server's process pool: computes fib(n) for each job and sends the result back. Its own
  * event loop is the one that blocks, so the server's stays free.
+ * Use a worker like it for any CPU-heavy request a server must not compute on its own loop.
+ * Try: concur demo server
  */
 import { exitWithParent } from '../../process/lifeline.js';
 import { receive, send } from '../../process/messages.js';

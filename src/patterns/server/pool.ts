@@ -1,6 +1,8 @@
 /**
  * A very small process pool for the server demo (aserver.py's ProcessPoolExecutor): `submit(n)` answers a
  * promise of fib(n), computed in a worker process; jobs wait in a queue for a free worker.
+ * Use a pool like it when a server must hand CPU work away and keep answering.
+ * Try: concur demo server
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -3,6 +3,8 @@
  * `working on fib(<n>)` at once, then `fib(<n>) = <value>`; or sends `ping` and gets `pong`. Over IPC: the
  * server's process pool hands `job`s to its workers and gets `result`s back; the demo's client process is
  * told where to connect and reports what it saw.
+ * Read it to learn every conversation of the demo, over TCP and over IPC.
+ * Try: concur demo server
  */
 import { messageGuard } from '../../process/messages.js';
 
