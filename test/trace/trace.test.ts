@@ -545,7 +545,7 @@ describe('demo async: the waits, the stall and the spinner child', () => {
       '--waits',
       '200',
       '--block',
-      '400',
+      '800',
     ]);
     expect(result.stdout).toMatch(/^overlapped: 220 waits/);
     const spanOf = (task: string, nth = 0): [number, number] => {
@@ -555,7 +555,7 @@ describe('demo async: the waits, the stall and the spinner child', () => {
     };
     const waits = spanOf('overlapped waits');
     const block = spanOf('CPU block');
-    expect(block[1] - block[0]).toBeGreaterThanOrEqual(390);
+    expect(block[1] - block[0]).toBeGreaterThanOrEqual(790);
     expect(events.filter((e) => e.kind === 'start' && e.data?.task === 'CPU block')).toHaveLength(2);
     // The late timers all fire at once, after the block.
     const late = events.filter((e) => e.kind === 'note' && typeof e.data?.lateMs === 'number');
@@ -567,8 +567,10 @@ describe('demo async: the waits, the stall and the spinner child', () => {
         columnOf(result.stderr, events, from) + 1,
         columnOf(result.stderr, events, to) - 1,
       );
+    // How many columns the block gets depends on how long the whole run took (a busy machine starts the
+    // spinner child slowly); a 800 ms block keeps at least one whole column inside it on any machine.
     const during = cells(...block);
-    expect(during.length).toBeGreaterThan(5);
+    expect(during.length).toBeGreaterThanOrEqual(1);
     expect(during.every((cell) => cell === '#')).toBe(true);
     expect(cells(...waits).every((cell) => cell === '-')).toBe(true);
 

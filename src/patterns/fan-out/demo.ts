@@ -2,7 +2,7 @@
  * Demo: fan-out / fan-in, narrated. A pool of worker processes tests large numbers for primality (the
  * ProcessPoolExecutor example from Python's docs), first with one worker, then with one per core: who did what,
  * and the measured speed-up. Then a worker is killed mid-run: its monitor reports it, a replacement starts,
- * and only the items in flight on it run again.
+ * and only the items in flight on it run again. Last, an item that takes too long is bounded by a timeout.
  * Try: concur demo fan-out
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -100,6 +100,28 @@ export default async function fanOutDemo(context: DemoContext): Promise<number> 
     await pool.close();
   }
   context.say('  Share nothing, exchange messages, watch each other fail: the pool is a little supervisor.');
+
+  context.step('4. An item that takes too long');
+  context.say(
+    "  Python's apply_async(...).get(timeout) raises TimeoutError when a result is late. Here every item has",
+  );
+  context.say(
+    '  a bound (timeoutMs, --timeout): a worker still busy on one item past it is killed and replaced,',
+  );
+  context.say(
+    '  the item fails as "timed out", and the others go on. 9007199254740881 takes about a second here.',
+  );
+  const bounded = await WorkerPool.start({ worker: 'is-prime', jobs: 1, timeoutMs: 250, retries: 0 });
+  try {
+    const inputs = ['7919', '9007199254740881', '7927'];
+    const results = await bounded.run(inputs.map((input, index) => ({ index, input })));
+    for (const result of results)
+      context.say(`  ${result.input}: ${result.error ?? `is prime: ${result.output}`}`);
+    const timedOut = results.filter((r) => r.error !== undefined).length;
+    events.emit('parent', process.pid, 'note', { timeoutMs: 250, timedOut });
+  } finally {
+    await bounded.close();
+  }
   return 0;
 }
 
