@@ -4,8 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Above the longest time a test allows its own command (the helpers' default is 60 s; some give 120 s), so a
+    // slow command on a busy machine fails by its own bound, with its output, never by vitest's.
+    testTimeout: 150_000,
+    hookTimeout: 120_000,
     maxWorkers: 2,
     fileParallelism: true,
   },
