@@ -4,12 +4,13 @@
  * failures are reported on stderr, one line each, and make the exit code non-zero. The engine is
  * src/patterns/fan-out/commands.ts; this file parses options and formats output.
  */
-import { fstatSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { Command, Help } from 'commander';
 import { ConcurError, UsageError } from '../process/errors.js';
 import { exitOnSignals } from '../process/children.js';
 import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../terminal/output.js';
+import { checkInput } from '../terminal/input.js';
+import { hintTerminalInput } from '../terminal/stdin-hint.js';
 import { parseCountOrZero, parseDuration, parseHalt, parseJobs } from '../options.js';
 import type { HaltRule } from '../patterns/fan-out/halt.js';
 import type { CommandResult, CommandRun, JobInfo } from '../patterns/fan-out/commands.js';
@@ -162,12 +163,9 @@ async function runCommandMode(words: string[], flags: CommandFlags): Promise<voi
       `-j ${jobs} is more than this machine can hold: the largest safe value is ${capacity.max} (${capacity.reason}).`,
       'EJOBS',
     );
-  if (stdinIsDirectory())
-    throw new UsageError(
-      'stdin is a directory, not a list of items: pipe them in, e.g. ls DIR | concur fan-out -- …',
-    );
-  if (process.stdin.isTTY)
-    say(style.dim('concur: reading items from the terminal, one per line; end with Ctrl-D.'));
+  // The same input rules as every line-reading command: a directory is a failure (1), a terminal gets a hint.
+  checkInput();
+  hintTerminalInput('fan-out');
 
   const resuming = flags.resume || flags.resumeFailed;
   const history = resuming && flags.joblog !== undefined ? readJoblog(flags.joblog) : undefined;
@@ -328,14 +326,6 @@ function failureText(result: CommandResult): string {
   if (result.error !== undefined) return result.error;
   if (result.signal) return `was killed by ${result.signal}`;
   return `exited with code ${result.exitCode}`;
-}
-
-function stdinIsDirectory(): boolean {
-  try {
-    return fstatSync(0).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

@@ -337,14 +337,16 @@ describe('concur fan-out -- <command>: failures, exit codes, retries, timeouts, 
     expect(half.exitCode).toBe(0);
   });
 
-  it('a directory as stdin is a usage error, not empty input', async () => {
+  it('a directory as stdin is a failure, not empty input', async () => {
     const result = await execa('bash', ['-c', `${concurCommand(['fan-out', '--', 'echo'])} < /`], {
       env: cleanEnv(),
       reject: false,
       timeout: 60_000,
     });
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/^concur: stdin is a directory, not a list of items/);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      'concur: cannot read stdin: it is a directory (give a file or a pipe: < file.txt)',
+    );
   });
 });
 
