@@ -29,76 +29,20 @@ import {
 import { epochNow } from '../../trace/clock.js';
 import { ConcurError } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
-import {
-  DEFAULT_QUEUE,
-  KEY_PREFIX,
-  type BatchResult,
-  type FromHost,
-  type JobState,
-  type ModuleId,
-  type ToHost,
-} from './protocol.js';
-import { decodeResults, parseRecord, type DistributedItemResult } from './encoding.js';
-import { jobKey, RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
+import { DEFAULT_QUEUE, KEY_PREFIX, type ToHost } from './protocol.js';
+import { parseRecord, type DistributedItemResult } from './encoding.js';
+import { RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
+import { Collector, type Arrival, type Outstanding } from './collector.js';
+import type { DistributedMapOptions } from './options.js';
+import { probe, review, runLost, type ProbeReplies } from './probe.js';
 import { chunks, cutBatch } from '../fan-out/cutter.js';
 import { ResultBatch } from '../fan-out/results.js';
 import { BatchSizer } from '../fan-out/sizer.js';
 import { OrderedWindow } from '../fan-out/window.js';
 
 export type { DistributedItemResult } from './encoding.js';
-
-/** Options for the distributed `map` and `stream`. */
-export interface DistributedMapOptions {
-  /** The broker's URL: `redis://[user:pass@]host:6379[/db]`, or `rediss://` for TLS. */
-  broker: string;
-  /** The queue the worker hosts pull from (default `concur`). */
-  queue?: string;
-  /** Results in input order (default), or as they finish. */
-  ordered?: boolean;
-  /** How many more times a batch is tried on another host when a host fails it (default 1). */
-  retries?: number;
-  /** The most lines in one batch (default 4096) and the most characters (default 1 MiB). */
-  maxBatch?: number;
-  maxBatchChars?: number;
-  /** How long one batch should take on a host; batches are sized from measured times (default 200 ms). */
-  targetBatchMs?: number;
-  /** The most batches sent and not yet yielded (queued, running or in the reorder buffer; default 32). */
-  window?: number;
-  /** Called with what happens on the way (for progress and narration). */
-  onEvent?: (event: CoordinatorEvent) => void;
-  /** Stop early (Ctrl-C): the run rejects with the signal's reason and takes back the batches not yet started. */
-  signal?: AbortSignal;
-  timeouts?: BrokerTimeouts;
-}
-
-/** What the coordinator tells its caller while it runs. */
-export type CoordinatorEvent =
-  | { type: 'connected'; broker: string; queue: string; run: string }
-  | { type: 'sent'; jobId: string; first: number; count: number }
-  | { type: 'done'; jobId: string; host: string; count: number; elapsedMs: number }
-  | { type: 'stalled'; jobId: string }
-  | { type: 'failed'; jobId: string; reason: string }
-  /** No worker host has pulled from the queue for a while, and none is connected: someone should start one. */
-  | { type: 'no-hosts'; queue: string; broker: string }
-  /** The broker has not answered for `ms` (said once per silence; the run stops if it lasts `silentMs`). */
-  | { type: 'silent'; broker: string; ms: number; limitMs: number };
-
-interface Outstanding {
-  /** Its number in the ordered window. */
-  seq: number;
-  first: number;
-  inputs: string[];
-  /** When it was put in the queue (epoch ms), while recording. */
-  sentAt?: number;
-  /** In Redis (add() returned): only then does its absence mean anything. */
-  added: boolean;
-  /** Stalls seen so far (BullMQ's counter on the job), and checks in a row that found the job gone. */
-  stalls: number;
-  missing: number;
-  /** The reader's round when the job was first found gone. */
-  missingSince: number;
-}
+export type { CoordinatorEvent, DistributedMapOptions } from './options.js';
 
 /**
  * Fan `items` out to the worker hosts on a broker and yield each item's result: in input order by default, or
@@ -135,16 +79,14 @@ export async function* stream(
   }
 }
 
-// What reaches the result loop: a host's record from the run's list, or what the watchdog saw in the queue.
-type Arrival = FromHost | JobState;
-
 // Everything one run holds: the queue, the run's keys, the batches out, and a wake-up for the result loop.
 class Coordinator {
   readonly runId = `r${randomBytes(6).toString('hex')}`;
   private readonly keys: RunKeys;
-  private readonly outstanding = new Map<string, Outstanding>();
   private readonly inbox: Arrival[] = [];
   private readonly sizer: BatchSizer;
+  // The batches out, and what each arrival does to them.
+  private readonly collector: Collector;
   // Batches sent and not yet yielded: bounds the queue and the reorder buffer, as in local fan-out.
   private readonly window: OrderedWindow<DistributedItemResult[]>;
   private readonly watch: SilenceWatch;
@@ -159,12 +101,9 @@ class Coordinator {
   private delivered = 0;
   // Pops the reader has finished: a job gone from the queue is judged only after a pop issued since.
   private readerRounds = 0;
-  private lastProgress = Date.now();
   private probing = 0;
   private warnedSilent = false;
   private warnedNoHosts = false;
-  // The first host's module: every other result must come from the same code.
-  private module: { id: ModuleId; host: string } | undefined;
 
   private constructor(
     private readonly options: DistributedMapOptions,
@@ -180,6 +119,7 @@ class Coordinator {
     this.window = new OrderedWindow({ ordered: options.ordered ?? true, maxBatches: options.window ?? 32 });
     this.keys = runKeys(queueName, this.runId);
     this.watch = new SilenceWatch(timeouts.silentMs);
+    this.collector = new Collector(queueName, this.sizer, options.onEvent);
   }
 
   static async open(options: DistributedMapOptions): Promise<Coordinator> {
@@ -294,20 +234,13 @@ class Coordinator {
       return;
     }
     this.probing = Date.now();
-    const checked = [...this.outstanding].filter(([, job]) => job.added).map(([jobId]) => jobId);
-    const pipeline = this.client.pipeline();
-    // Refreshing the run key's expiry also tells whether the broker still has it.
-    pipeline.pexpire(this.keys.run, RUN_TTL_MS);
-    for (const jobId of checked) {
-      pipeline.exists(jobKey(this.queueName, jobId));
-      pipeline.hget(jobKey(this.queueName, jobId), 'stc');
-    }
-    pipeline.exec().then(
-      (replies) => {
+    const { checked, replies } = probe(this.client, this.queueName, this.keys, this.collector.outstanding);
+    replies.then(
+      (answers) => {
         this.probing = 0;
         this.warnedSilent = false;
         this.watch.heard('client');
-        if (replies) void this.review(checked, replies);
+        if (answers) void this.review(checked, answers);
       },
       () => {
         this.probing = 0;
@@ -316,49 +249,31 @@ class Coordinator {
     this.checkHosts();
   }
 
-  // The probe's answers: a run the broker forgot, jobs stalled, jobs gone without a record.
-  private async review(checked: string[], replies: [Error | null, unknown][]): Promise<void> {
-    // An error reply (a server still loading its data, say) tells nothing either way: ask again next tick.
-    if (replies.some(([error]) => error)) return;
-    if (replies[0]?.[1] !== 1) {
-      const batches = this.outstanding.size;
-      const items = [...this.outstanding.values()].reduce((sum, job) => sum + job.inputs.length, 0);
-      this.fail(
-        new ConcurError(
-          `the broker lost this run's jobs (was it restarted?): run ${this.runId} is gone from ${this.address.display} with ${batches} batch${batches === 1 ? '' : 'es'} (${items} items) unanswered, after ${this.delivered} results were written; run it again.`,
-          1,
-          'ERUNLOST',
-        ),
-      );
+  // Act on the probe's answers (probe.ts): stop on a lost run, pass on stalls and jobs gone to the result loop.
+  private async review(checked: string[], replies: ProbeReplies): Promise<void> {
+    const verdict = review(checked, replies, this.collector.outstanding, this.readerRounds);
+    if (verdict.type === 'unknown') return;
+    if (verdict.type === 'run-lost') {
+      this.fail(runLost(this.runId, this.address, this.collector.outstanding, this.delivered));
       return;
     }
-    const gone: string[] = [];
-    checked.forEach((jobId, k) => {
-      const job = this.outstanding.get(jobId);
-      if (!job) return;
-      const stalls = Number(replies[2 + 2 * k]?.[1] ?? 0);
-      if (stalls > job.stalls) {
-        job.stalls = stalls;
-        this.inbox.push({ type: 'stalled', jobId, count: stalls });
-      }
-      if (replies[1 + 2 * k]?.[1] === 1) job.missing = 0;
-      else if (job.missing++ === 0) job.missingSince = this.readerRounds;
-      // A host writes its record before its job completes, so once the job is gone its record is in the list,
-      // or in a pop's reply still on the way (after a cut, TCP may deliver it seconds late). Gone in two checks,
-      // and a pop issued after the first one has returned: no record is coming.
-      if (job.missing >= 2 && this.readerRounds >= job.missingSince + 2) gone.push(jobId);
-    });
-    if (gone.length > 0) {
+    this.inbox.push(...verdict.stalled);
+    if (verdict.gone.length > 0) {
       // One last look at the list first: a host writes its record before its job completes.
       this.accept(await takeWaiting(this.client, this.keys, 1000).catch(() => []));
-      for (const jobId of gone) this.inbox.push({ type: 'gone', jobId });
+      for (const jobId of verdict.gone) this.inbox.push({ type: 'gone', jobId });
     }
     this.wakeUp();
   }
 
   // Nobody pulling? Say so once (a run with no host would otherwise wait in silence), and keep waiting.
   private checkHosts(): void {
-    if (this.warnedNoHosts || this.outstanding.size === 0 || Date.now() - this.lastProgress < 3000) return;
+    if (
+      this.warnedNoHosts ||
+      this.collector.outstanding.size === 0 ||
+      Date.now() - this.collector.lastProgress < 3000
+    )
+      return;
     void this.queue.getWorkersCount().then(
       (count) => {
         if (count > 0 || this.warnedNoHosts) return;
@@ -415,7 +330,7 @@ class Coordinator {
           missing: 0,
           missingSince: 0,
         };
-        this.outstanding.set(jobId, job);
+        this.collector.outstanding.set(jobId, job);
         // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
         // host's processor throws on (not an item's error: those travel in the result) is tried again.
         await this.queue.add('batch', data, {
@@ -459,7 +374,7 @@ class Coordinator {
           await this.sleep('consumer');
           continue;
         }
-        const results = this.handle(arrival);
+        const results = this.collector.handle(arrival);
         if (results) this.window.settle(results.seq, results.list);
       }
       await producing;
@@ -468,76 +383,6 @@ class Coordinator {
       this.stopped = true;
       this.wakeUp();
     }
-  }
-
-  // One arrival; returns the items it finished (a batch's worth), or nothing.
-  private handle(arrival: Arrival): { seq: number; list: DistributedItemResult[] } | undefined {
-    switch (arrival.type) {
-      case 'results': {
-        const job = this.outstanding.get(arrival.job);
-        // A stalled job can finish twice (at-least-once delivery): the first result wins, a repeat is ignored.
-        if (!job) return undefined;
-        this.checkModule(arrival);
-        this.outstanding.delete(arrival.job);
-        this.lastProgress = Date.now();
-        const list = decodeResults(job, arrival);
-        if (!list) return { seq: job.seq, list: failAll(job, 'the host returned a malformed result') };
-        this.sizer.observe(job.inputs.length, arrival.elapsedMs);
-        if (recorder.enabled) recordBatch(arrival.job, job, arrival);
-        this.options.onEvent?.({
-          type: 'done',
-          jobId: arrival.job,
-          host: arrival.host,
-          count: job.inputs.length,
-          elapsedMs: arrival.elapsedMs,
-        });
-        return { seq: job.seq, list };
-      }
-      case 'failed':
-        return this.lose(arrival.job, `host ${arrival.host} refused this batch: ${arrival.reason}`);
-      case 'gone':
-        return this.lose(
-          arrival.jobId,
-          'the batch left the queue unanswered (it stalled on too many hosts, or was removed by hand)',
-        );
-      case 'stalled': {
-        if (!this.outstanding.has(arrival.jobId)) return undefined;
-        recorder.emit(recorder.self.role, recorder.self.pid, 'note', { stalled: arrival.jobId });
-        this.options.onEvent?.({ type: 'stalled', jobId: arrival.jobId });
-        return undefined;
-      }
-      default: {
-        const unknown: never = arrival;
-        throw new Error(`coordinator: unknown arrival ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  // A batch that will not be answered: its items fail with the reason.
-  private lose(jobId: string, reason: string): { seq: number; list: DistributedItemResult[] } | undefined {
-    const job = this.outstanding.get(jobId);
-    if (!job) return undefined;
-    this.outstanding.delete(jobId);
-    this.lastProgress = Date.now();
-    recorder.emit(recorder.self.role, recorder.self.pid, 'note', { failed: jobId, reason });
-    this.options.onEvent?.({ type: 'failed', jobId, reason });
-    return { seq: job.seq, list: failAll(job, `no host could run this batch: ${reason}`) };
-  }
-
-  // Two hosts running different code would mix two answers in one output: stop instead.
-  private checkModule(result: BatchResult): void {
-    const id: ModuleId = result.module ?? { name: 'an unnamed module', sha256: '' };
-    if (!this.module) {
-      this.module = { id, host: result.host };
-      return;
-    }
-    if (this.module.id.sha256 === id.sha256) return;
-    const show = (m: ModuleId): string => `${m.name} (sha256 ${m.sha256.slice(0, 12)})`;
-    throw new ConcurError(
-      `hosts disagree on the work: ${this.module.host} runs ${show(this.module.id)} and ${result.host} runs ${show(id)}; start every host of queue '${this.queueName}' with the same --worker.`,
-      1,
-      'EMODULES',
-    );
   }
 
   /** Forget the run in Redis (its key, its results, its batches nobody started), then disconnect. */
@@ -549,7 +394,9 @@ class Coordinator {
       // The run key first: a host that finishes one of our batches from now on writes nothing.
       const forget = async (): Promise<void> => {
         await this.client.del(this.keys.run, this.keys.results);
-        await Promise.allSettled([...this.outstanding.keys()].map((jobId) => this.queue.remove(jobId)));
+        await Promise.allSettled(
+          [...this.collector.outstanding.keys()].map((jobId) => this.queue.remove(jobId)),
+        );
       };
       await Promise.race([forget().catch(() => {}), delay(5000)]);
     }
@@ -558,32 +405,4 @@ class Coordinator {
     this.client.disconnect();
     this.reader.disconnect();
   }
-}
-
-/**
- * A finished batch as the coordinator and its host lived it, told by the result: the coordinator queued it, the
- * host (its name as the role, its PID) took it and ran it, and its results came back. The host's track in a
- * trace is built from these alone: the coordinator never sees hosts start or stop.
- */
-function recordBatch(jobId: string, job: Outstanding, result: BatchResult): void {
-  const { pid, startedAt, endedAt } = result;
-  if (typeof pid !== 'number' || typeof startedAt !== 'number' || typeof endedAt !== 'number') return;
-  const host = { role: String(result.host), pid };
-  const batch = { jobId, first: job.first, count: job.inputs.length };
-  const msg = recorder.send(recorder.self, host, 'batch', batch, job.sentAt);
-  recorder.receive(host, recorder.self, msg, 'batch', batch, startedAt);
-  recorder.task(host, 'batch', startedAt, endedAt, { ...batch, failed: result.failures.length });
-  recorder.message(host, recorder.self, 'results', batch, endedAt);
-}
-
-function failAll(job: Outstanding, reason: string): DistributedItemResult[] {
-  return job.inputs.map((input, k) => ({
-    index: job.first + k,
-    input,
-    error: reason,
-    worker: 0,
-    pid: 0,
-    attempts: 0,
-    host: '',
-  }));
 }

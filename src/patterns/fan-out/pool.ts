@@ -12,101 +12,41 @@
  * chunksize) and Erlang's monitors and supervisors (Armstrong: black boxes that detect each other's failures).
  * Try: concur demo fan-out
  */
-import type { ChildProcess, ForkOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LOAD_TIMEOUT_MS, loadTimedOut, resolveModule } from '../../modules/contract.js';
 import { ConcurError, UsageError } from '../../process/errors.js';
-import { recorder, type ProcessRef } from '../../trace/events.js';
+import { recorder } from '../../trace/events.js';
 import { forkChild, track } from '../../process/children.js';
 import { describeReason, monitor, RestartIntensity, type ExitReason } from '../../process/supervision.js';
 import { receiveFrom } from '../../process/messages.js';
 import { isFromFanOutWorker, type FromFanOutWorker, type ToFanOutWorker } from './protocol.js';
 import { cutBatch } from './cutter.js';
-import { itemResults, ResultBatch, type ItemResult } from './results.js';
+import type { ItemResult, ResultBatch } from './results.js';
 import { BatchSizer } from './sizer.js';
 import { formatDuration, recover, type Task } from './task.js';
 import { fanIn, type ItemChunk, type StreamOptions } from './fan-in.js';
+import type { PoolEvent, PoolOptions } from './pool-options.js';
+import {
+  answerBatch,
+  progressInterval,
+  recordBatch,
+  sendBatch,
+  startWatchdog,
+  stopWorker,
+  type Slot,
+} from './slot.js';
 
 export type { ItemResult } from './results.js';
 export type { StreamOptions } from './fan-in.js';
-
-/** What a pool tells its watchers (narrators, progress displays, logs). */
-export type PoolEvent =
-  | { type: 'spawn'; worker: number; pid: number }
-  | { type: 'ready'; worker: number; pid: number }
-  /**
-   * A worker died; `inFlight` items were unanswered on it and go back to the queue (or fail). `timedOutMs` is
-   * set when the pool killed it because an item ran longer than that.
-   */
-  | {
-      type: 'crash';
-      worker: number;
-      pid: number;
-      reason: ExitReason;
-      inFlight: number;
-      timedOutMs?: number;
-    }
-  | { type: 'restart'; worker: number; pid: number; previousPid: number }
-  /** Too many restarts within the period: the pool stops, and outstanding work is rejected. */
-  | { type: 'give-up'; worker: number; reason: ExitReason; restarts: number; periodMs: number }
-  | { type: 'batch'; worker: number; pid: number; items: number; busyMs: number; rss: number };
-
-/** How to start a pool. */
-export interface PoolOptions {
-  /** A built-in worker name (see `builtins` in src/modules/contract.ts) or a path to a module. */
-  worker: string;
-  /** Number of worker processes; defaults to the number of cores. */
-  jobs?: number;
-  /**
-   * Extra attempts for an item whose worker died while running it on its own (default 1). The other items of
-   * a batch whose worker died are re-run one by one first; that isolation run is not counted as a retry.
-   */
-  retries?: number;
-  /**
-   * The most one item may run, in ms (default: no limit). A worker whose item runs longer is killed (SIGKILL:
-   * it may be stuck in a loop that never yields) and replaced; the item counts as run on a worker that died
-   * (isolation, then `retries`), and in the end fails as "timed out after 10s".
-   */
-  timeoutMs?: number;
-  /** Restart intensity: at most this many worker restarts within `periodMs` (default 10 in 5000 ms). */
-  maxRestarts?: number;
-  periodMs?: number;
-  /** Directory a worker path is resolved against (default: the current directory). */
-  cwd?: string;
-  /** A worker still loading its module after this long is a UsageError (default 10 s; see loadStage). */
-  loadTimeoutMs?: number;
-  /** Called for every pool event (also emitted as 'event'). */
-  onEvent?: (event: PoolEvent) => void;
-  /** Dependency seam: how to fork a worker (defaults to node:child_process fork). */
-  fork?: (modulePath: string, args: string[], options: ForkOptions) => ChildProcess;
-  /** Largest batch, in items (default 16384) and in characters of input (default 1 MiB). */
-  maxBatchItems?: number;
-  maxBatchChars?: number;
-}
+export type { PoolEvent, PoolOptions } from './pool-options.js';
 
 /** The worker child's entry point, next to this file once built. */
 export const workerPath = fileURLToPath(new URL('./worker.child.js', import.meta.url));
 
 // Batches a worker may hold at once: one running, one waiting in its channel, so it never idles on a round trip.
 const DEPTH = 2;
-
-interface Slot {
-  id: number;
-  child: ChildProcess;
-  pid: number;
-  /** How events name this worker: "worker 2" and its PID. */
-  ref: ProcessRef;
-  ready: boolean;
-  /** Batches sent and not yet answered, oldest (the running one) first. */
-  inFlight: Task[];
-  demonitor: () => void;
-  /** When the pool last heard from it (or gave it work while it was idle): its timeout clock (performance.now). */
-  heardAt: number;
-  /** Set when the pool killed it for running an item past the timeout. */
-  timedOut: boolean;
-}
 
 /**
  * A pool of forked worker processes running one module. Start it with `WorkerPool.start`, give it work with
@@ -141,7 +81,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.maxBatchChars = options.maxBatchChars ?? 1024 * 1024;
     this.fork = options.fork ?? forkChild;
     this.timeoutMs = options.timeoutMs ?? 0;
-    this.progressMs = this.timeoutMs > 0 ? Math.min(1000, Math.max(1, Math.round(this.timeoutMs / 10))) : 0;
+    this.progressMs = progressInterval(this.timeoutMs);
     if (options.onEvent) this.on('event', options.onEvent);
   }
 
@@ -174,7 +114,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         if (id < jobs) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (pool.closing) throw pool.failure ?? new ConcurError('the worker pool was closed.', 1, 'ECLOSED');
-      pool.startWatchdog();
+      pool.watchdog = startWatchdog(pool.slots, pool.timeoutMs, pool.progressMs);
       await started;
     } catch (error) {
       await pool.close();
@@ -240,26 +180,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     // Who is busy must be read before abandon() empties every slot's batches.
     const busy = new Set(this.slots.filter((slot) => slot.inFlight.length > 0 || !slot.ready));
     this.abandon(new ConcurError('the worker pool was closed.', 1, 'ECLOSED'));
-    await Promise.all(
-      this.slots.map((slot) => {
-        slot.demonitor();
-        const { child } = slot;
-        if (child.exitCode !== null || child.signalCode !== null) return undefined;
-        return new Promise<void>((resolve) => {
-          const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          // An idle worker exits on 'stop'. A busy one cannot read it until its item ends, and holds nothing worth
-          // saving (its batch is abandoned anyway): SIGKILL now, as a loop that never yields ignores the rest.
-          if (!busy.has(slot) && child.connected) {
-            recorder.send(recorder.self, slot.ref, 'stop');
-            child.send({ type: 'stop' } satisfies ToFanOutWorker);
-          } else child.kill('SIGKILL');
-        });
-      }),
-    );
+    await Promise.all(this.slots.map((slot) => stopWorker(slot, busy.has(slot))));
   }
 
   // Queue one batch; resolves with its results once a worker has answered for every item.
@@ -301,19 +222,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         )
           best = slot;
       if (!best) return;
-      const task = this.queue.shift() as Task;
-      // An idle worker starts this batch now: its timeout clock starts here (the worker soon says so too).
-      if (best.inFlight.length === 0) best.heardAt = performance.now();
-      best.inFlight.push(task);
-      const message: ToFanOutWorker = task.plain
-        ? { type: 'batch-text', id: task.id, text: task.text ?? task.inputs.join('\n') }
-        : { type: 'batch', id: task.id, items: task.inputs };
-      if (recorder.enabled)
-        task.msg = recorder.send(recorder.self, best.ref, 'batch', {
-          batch: task.id,
-          items: task.inputs.length,
-        });
-      best.child.send(message);
+      sendBatch(best, this.queue.shift() as Task);
     }
   }
 
@@ -361,27 +270,6 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     } satisfies ToFanOutWorker);
   }
 
-  // With a timeout: every progressMs, kill each worker silent for longer than the timeout while it had work.
-  // A worker reports before an item whenever it has said nothing for progressMs, so an item that began after
-  // the last word has run at least `timeoutMs` when the silence reaches timeoutMs + progressMs: never too soon.
-  private startWatchdog(): void {
-    if (this.timeoutMs === 0) return;
-    this.watchdog = setInterval(() => {
-      const now = performance.now();
-      for (const slot of this.slots)
-        if (
-          slot.inFlight.length > 0 &&
-          !slot.timedOut &&
-          now - slot.heardAt > this.timeoutMs + this.progressMs
-        ) {
-          slot.timedOut = true;
-          recorder.emit(recorder.self.role, recorder.self.pid, 'note', { timedOut: slot.ref.role });
-          slot.child.kill('SIGKILL');
-        }
-    }, this.progressMs);
-    this.watchdog.unref();
-  }
-
   private receive(slot: Slot, message: FromFanOutWorker): void {
     slot.heardAt = performance.now();
     switch (message.type) {
@@ -406,7 +294,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         if (at < 0) return;
         const [task] = slot.inFlight.splice(at, 1) as [Task];
         this.sizer.observe(task.inputs.length, message.busyMs);
-        if (recorder.enabled) this.record(slot, task, message);
+        if (recorder.enabled) recordBatch(slot, task, message);
         const { busyMs, rss } = message;
         this.emitEvent({
           type: 'batch',
@@ -416,20 +304,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
           busyMs,
           rss,
         });
-        const attempts = task.attempts + 1;
-        if (message.type === 'results-text') {
-          const answer = { text: message.text, worker: slot.id, pid: slot.pid, attempts };
-          task.done(new ResultBatch(task.indexes, task.inputs, answer));
-        } else
-          task.done(
-            new ResultBatch(task.indexes, task.inputs, {
-              results: itemResults(task.indexes, task.inputs, message, {
-                worker: slot.id,
-                pid: slot.pid,
-                attempts,
-              }),
-            }),
-          );
+        task.done(answerBatch(slot, task, message));
         this.dispatch();
         return;
       }
@@ -438,19 +313,6 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         throw new Error(`fan-out pool: unknown message ${JSON.stringify(unknown)}`);
       }
     }
-  }
-
-  // The worker's own times for a batch: when the batch reached it, the task itself, and the answer's flight.
-  private record(
-    slot: Slot,
-    task: Task,
-    message: Extract<FromFanOutWorker, { type: 'results' | 'results-text' }>,
-  ): void {
-    const batch = { batch: task.id, items: task.inputs.length };
-    recorder.receive(slot.ref, recorder.self, task.msg ?? 0, 'batch', batch, message.receivedAt);
-    recorder.task(slot.ref, 'batch', message.startedAt, message.endedAt, batch);
-    const failed = message.type === 'results' ? message.failures.length : 0;
-    recorder.message(slot.ref, recorder.self, 'results', { ...batch, failed }, message.endedAt);
   }
 
   // A monitor fired: requeue what the dead worker held, charge the batch it was running, and restart it.

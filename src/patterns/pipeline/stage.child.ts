@@ -23,6 +23,7 @@ import { exitWithParent } from '../../process/lifeline.js';
 import { receive, send } from '../../process/messages.js';
 import { systemReason } from '../../process/errors.js';
 import { dataOut, isolateUserOutput } from '../../terminal/streams.js';
+import { ChunkOutput, flushed, write } from './stage-output.js';
 
 // Every message to concur is one of FromStage.
 const tell: (message: FromStage, then?: () => void) => void = send;
@@ -77,71 +78,7 @@ class InputFailure {
 
 const lines = new LineDecoder();
 
-/**
- * What the batches of one chunk of input become. A line the module returns unchanged keeps its own bytes: runs
- * of such lines are written as slices of the input, never decoded and re-encoded (identity, a filter, a stage
- * that only logs). Lines the module changed, dropped or multiplied become text. Pieces are in input order.
- */
-class ChunkOutput {
-  private pieces: (Buffer | string)[] = [];
-  private lines = 0; // lines in `pieces`
-  private texts: string[] = [];
-  private rawFrom = 0; // start of the current run of unchanged lines in the batch
-  private raw = true; // false for a batch holding invalid UTF-8: its bytes are not its text
-
-  /** A new batch of lines is current. */
-  begin(): void {
-    this.rawFrom = 0;
-    this.raw = lines.valid;
-  }
-
-  /** The current line came back unchanged. */
-  keep(line: string): void {
-    if (this.raw) this.lines++;
-    else this.replace([line]);
-  }
-
-  /** The current line became `out` (none, one or several lines). */
-  replace(out: readonly string[]): void {
-    const { lineStart, lineEnd, bytes } = lines;
-    if (this.rawFrom < lineStart) {
-      this.closeTexts();
-      this.pieces.push(bytes.subarray(this.rawFrom, lineStart));
-    }
-    this.rawFrom = lineEnd + 1;
-    for (let i = 0; i < out.length; i++) this.texts.push(out[i] as string);
-    this.lines += out.length;
-  }
-
-  /** The batch has been run to its end (`all`) or up to its current line, which failed. */
-  finish(all = true): void {
-    const upTo = all ? lines.bytes.length : lines.lineStart;
-    if (this.rawFrom < upTo) {
-      this.closeTexts();
-      this.pieces.push(lines.bytes.subarray(this.rawFrom, upTo));
-    }
-    this.closeTexts();
-    this.rawFrom = Math.max(this.rawFrom, upTo);
-  }
-
-  /** Everything to write so far, each line ending in \n; counted in the stage's statistics. */
-  take(): (Buffer | string)[] {
-    const pieces = this.pieces;
-    stats.linesOut += this.lines;
-    this.pieces = [];
-    this.lines = 0;
-    return pieces;
-  }
-
-  private closeTexts(): void {
-    if (this.texts.length === 0) return;
-    this.texts.push('');
-    this.pieces.push(this.texts.join('\n'));
-    this.texts = [];
-  }
-}
-
-const batch = new ChunkOutput();
+const batch = new ChunkOutput(lines, stats);
 
 // Run the module on each line of the current batch. Synchronous while the module answers synchronously;
 // the first promise turns the rest of the batch into an awaited loop, in order.
@@ -184,26 +121,6 @@ function checked(result: StageResult, line: string): readonly string[] {
   }
 }
 
-/** Write pieces (each ending in \n) to stdout; resolve once it has room again (or at once, when it has). */
-function write(pieces: (Buffer | string)[]): void | Promise<void> {
-  if (pieces.length === 0) return;
-  // Many small pieces (a filter keeping most lines) are joined; a few go out as one writev, uncopied.
-  if (pieces.length > 8)
-    pieces = [Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)))];
-  let room = true;
-  if (pieces.length > 1) out.cork();
-  for (const piece of pieces) {
-    if (piece.length === 0) continue;
-    const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    stats.bytesOut += bytes.length;
-    room = out.write(bytes);
-  }
-  if (pieces.length > 1) out.uncork();
-  // 'drain' is certain here: Node emits it once the buffer empties after a write() that answered false.
-  if (room) return;
-  return new Promise((resolve) => out.once('drain', resolve));
-}
-
 // A file on stdin (`< file`) is read 128 KiB at a time, twice what Node's stdin stream reads per trip to the
 // thread pool; a pipe or socket gives what the kernel holds, and is read as Node's stdin does. Not more: the
 // strings made from a bigger batch are too big for V8's young generation, and memory would grow with input.
@@ -244,9 +161,9 @@ async function pump(): Promise<void> {
     };
     const ran = runChunk();
     if (ran === undefined) {
-      const wrote = write(batch.take());
+      const wrote = write(out, stats, batch.take());
       if (wrote) hold(wrote);
-    } else hold(ran.then(() => write(batch.take())));
+    } else hold(ran.then(() => write(out, stats, batch.take())));
   };
 
   // Pause reading until `work` is done: this is where backpressure propagates upstream.
@@ -311,7 +228,7 @@ async function pump(): Promise<void> {
   }
   stats.linesOut += last.length;
   if (tail === undefined) last.push('');
-  await write([last.join('\n')]);
+  await write(out, stats, [last.join('\n')]);
 }
 
 // VmHWM is the kernel's own high-water mark of resident memory: the figure the bench compares at 5 and 500 MB.
@@ -333,15 +250,6 @@ function finalStats(): StageStats {
     cpuMs: (cpu.user + cpu.system) / 1000,
     wallMs: performance.now() - startedAt,
   };
-}
-
-// Resolve when everything written has reached the kernel (process.exit would drop a queued write). Not by
-// waiting for 'drain': Node emits it only after a write() answered false, and the last writes of a stage
-// often fit under the high-water mark while the reader is busy, so that 'drain' would never come. The
-// callback of an empty write runs after every write queued before it has completed.
-function flushed(): Promise<void> {
-  if (out.writableLength === 0) return Promise.resolve();
-  return new Promise((resolve) => out.write('', () => resolve()));
 }
 
 // Report, then exit once the report has left: closing the channel first would drop it.
@@ -372,8 +280,8 @@ function failWith(error: unknown): void {
     message: message.split('\n')[0] ?? '',
   };
   batch.finish(false);
-  void Promise.resolve(write(batch.take()))
-    .then(flushed)
+  void Promise.resolve(write(out, stats, batch.take()))
+    .then(() => flushed(out))
     .then(() => exitWith(1, report));
 }
 
@@ -388,7 +296,7 @@ function start(progressMs: number | undefined): void {
       progressMs,
     );
   pump()
-    .then(flushed)
+    .then(() => flushed(out))
     .then(() => exitWith(0, { type: 'done', stats: finalStats() }), failWith);
 }
 
