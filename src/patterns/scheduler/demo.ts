@@ -12,12 +12,12 @@ import {
   getTid,
   killTask,
   newTask,
-  readWait,
   sleep,
   waitTask,
   type TaskBody,
   type TaskExit,
 } from './scheduler.js';
+import { readLines } from './read-lines.js';
 import type { DemoContext } from '../demo-context.js';
 
 /** What the pyos scheduler prints when a task ends. */
@@ -137,22 +137,6 @@ export default async function schedulerDemo(context: DemoContext): Promise<numbe
     for (;;) {
       ticks++;
       yield* sleep(1);
-    }
-  }
-  function* readLines(
-    socket: Socket,
-  ): Generator<ReturnType<typeof readWait> extends Generator<infer Y> ? Y : never, string[], unknown> {
-    // Read until at least one whole line has arrived (TCP may split or join writes); [] at end of stream.
-    let buffered = '';
-    for (;;) {
-      yield* readWait(socket);
-      const chunk = socket.read() as Buffer | null;
-      if (chunk === null) {
-        if (socket.readableEnded || socket.destroyed) return buffered === '' ? [] : [buffered];
-        continue;
-      }
-      buffered += chunk.toString('utf8');
-      if (buffered.endsWith('\n')) return buffered.slice(0, -1).split('\n');
     }
   }
   function* handleClient(socket: Socket): TaskBody<void> {

@@ -9,15 +9,8 @@
  */
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import {
-  Scheduler,
-  awaitPromise,
-  newTask,
-  readWait,
-  waitTask,
-  type SystemCall,
-  type TaskBody,
-} from '../scheduler/scheduler.js';
+import { Scheduler, awaitPromise, newTask, waitTask, type TaskBody } from '../scheduler/scheduler.js';
+import { readLines } from '../scheduler/read-lines.js';
 import { fib } from './fib.js';
 import type { FibPool } from './pool.js';
 
@@ -34,21 +27,6 @@ export interface Server {
   port: number;
   /** Resolves once `connections` clients have come and gone. */
   done: Promise<ServerRun>;
-}
-
-// Read until at least one whole line has arrived (TCP may split or join writes); [] at the end of the stream.
-function* readLines(socket: Socket): Generator<SystemCall | undefined, string[], unknown> {
-  let buffered = '';
-  for (;;) {
-    yield* readWait(socket);
-    const chunk = socket.read() as Buffer | null;
-    if (chunk === null) {
-      if (socket.readableEnded || socket.destroyed) return buffered === '' ? [] : [buffered];
-      continue;
-    }
-    buffered += chunk.toString('utf8');
-    if (buffered.endsWith('\n')) return buffered.slice(0, -1).split('\n');
-  }
 }
 
 /**

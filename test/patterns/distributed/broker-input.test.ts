@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import type { ResultPromise } from 'execa';
 import {
   freePort,
   hasRedisServer,
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
-import { concur, fixture, isAlive, tempDirs, waitForLine } from '../../helpers.js';
+import { concur, fixture, tempDirs, waitForLine } from '../../helpers.js';
+import { startHost, stopHost } from './hosts.js';
 
 const available = hasRedisServer();
 const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
@@ -31,24 +31,6 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-interface Host {
-  run: ResultPromise;
-}
-
-async function startHost(broker: string, queue: string, name: string, extra: string[] = []): Promise<Host> {
-  const run = concur(['worker', '--queue', queue, '--name', name, '-j', '1', ...extra], {
-    timeout: 200_000,
-    env: { CONCUR_BROKER: broker },
-  });
-  await waitForLine(run.stderr!, /ready, pulling from queue/, 60_000);
-  return { run };
-}
-
-async function stopHost({ run }: Host): Promise<void> {
-  if (run.pid && isAlive(run.pid)) run.kill('SIGTERM');
-  await run;
 }
 
 const cmdline = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');

@@ -4,13 +4,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { ResultPromise } from 'execa';
 import {
   hasRedisServer,
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
 import { concur, isAlive, waitForLine } from '../../helpers.js';
+import { startHost, stopHost } from './hosts.js';
 
 const available = hasRedisServer();
 const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
@@ -32,24 +32,6 @@ async function usedMemory(client: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)?.[1]);
 }
 
-interface Host {
-  run: ResultPromise;
-}
-
-async function startHost(broker: string, queue: string, name: string, extra: string[] = []): Promise<Host> {
-  const run = concur(['worker', '--queue', queue, '--name', name, '-j', '1', ...extra], {
-    timeout: 280_000,
-    env: { CONCUR_BROKER: broker },
-  });
-  await waitForLine(run.stderr!, /ready, pulling from queue/, 60_000);
-  return { run };
-}
-
-async function stopHost({ run }: Host): Promise<void> {
-  if (run.pid && isAlive(run.pid)) run.kill('SIGTERM');
-  await run;
-}
-
 describe.skipIf(!available)(`distributed fan-out: durable results${why}`, () => {
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -66,7 +48,7 @@ describe.skipIf(!available)(`distributed fan-out: durable results${why}`, () => 
   it('leaves no payload in Redis after a run: no keys of its own, memory back, events without data', async () => {
     const { server, client } = await redis();
     const queue = 'q';
-    const host = await startHost(server.url, queue, 'A');
+    const host = await startHost(server.url, queue, 'A', [], 280_000);
     cleanup.push(() => stopHost(host));
     const before = await usedMemory(client);
     // About 10 MB of input, each line marked so that any copy left in Redis can be found.
@@ -92,7 +74,7 @@ describe.skipIf(!available)(`distributed fan-out: durable results${why}`, () => 
   it('a coordinator paused (SIGSTOP) while another run trims the event stream gets every result when resumed', async () => {
     const { server, client } = await redis();
     const queue = 'q';
-    const host = await startHost(server.url, queue, 'A', ['--worker', 'upper']);
+    const host = await startHost(server.url, queue, 'A', ['--worker', 'upper'], 280_000);
     cleanup.push(() => stopHost(host));
     const items = lines(20_000, 'p');
     const paused = concur(['fan-out', '--broker', server.url, '--queue', queue], {

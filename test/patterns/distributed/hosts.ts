@@ -1,0 +1,32 @@
+/**
+ * Worker hosts for the distributed tests: `concur worker` started with the broker URL in CONCUR_BROKER (so it is
+ * never on a command line), ready once it says so, and stopped the way a person would (SIGTERM).
+ */
+import type { ResultPromise } from 'execa';
+import { concur, isAlive, waitForLine } from '../../helpers.js';
+
+export interface Host {
+  run: ResultPromise;
+}
+
+/** Start `concur worker` on `queue` and wait for its ready line; it may live `timeoutMs` at most. */
+export async function startHost(
+  broker: string,
+  queue: string,
+  name: string,
+  extra: string[] = [],
+  timeoutMs = 200_000,
+): Promise<Host> {
+  const run = concur(['worker', '--queue', queue, '--name', name, '-j', '1', ...extra], {
+    timeout: timeoutMs,
+    env: { CONCUR_BROKER: broker },
+  });
+  await waitForLine(run.stderr!, /ready, pulling from queue/, 60_000);
+  return { run };
+}
+
+/** SIGTERM a host that is still running, and wait for it to end. */
+export async function stopHost({ run }: Host): Promise<void> {
+  if (run.pid && isAlive(run.pid)) run.kill('SIGTERM');
+  await run;
+}
