@@ -109,16 +109,16 @@ export default async function fanOutDemo(context: DemoContext): Promise<number> 
     '  a bound (timeoutMs, --timeout): a worker still busy on one item past it is killed and replaced,',
   );
   context.say(
-    '  the item fails as "timed out", and the others go on. 9007199254740881 takes about a second here.',
+    '  the item fails as "timed out", and the others go on. Counting the primes below 10^9 takes minutes.',
   );
-  const bounded = await WorkerPool.start({ worker: 'is-prime', jobs: 1, timeoutMs: 250, retries: 0 });
+  const bounded = await WorkerPool.start({ worker: 'count-primes', jobs: 1, timeoutMs: 2000, retries: 0 });
   try {
-    const inputs = ['7919', '9007199254740881', '7927'];
+    const inputs = ['1000', '1000000000', '10000'];
     const results = await bounded.run(inputs.map((input, index) => ({ index, input })));
     for (const result of results)
-      context.say(`  ${result.input}: ${result.error ?? `is prime: ${result.output}`}`);
+      context.say(`  primes below ${result.input}: ${result.error ?? result.output}`);
     const timedOut = results.filter((r) => r.error !== undefined).length;
-    events.emit('parent', process.pid, 'note', { timeoutMs: 250, timedOut });
+    events.emit('parent', process.pid, 'note', { timeoutMs: 2000, timedOut });
   } finally {
     await bounded.close();
   }

@@ -7,6 +7,8 @@ import { concur, isAlive, waitForLine } from '../../helpers.js';
 
 export interface Host {
   run: ResultPromise;
+  /** Everything the host has written to stderr so far. */
+  said: () => string;
 }
 
 /** Start `concur worker` on `queue` and wait for its ready line; it may live `timeoutMs` at most. */
@@ -21,12 +23,14 @@ export async function startHost(
     timeout: timeoutMs,
     env: { CONCUR_BROKER: broker },
   });
+  let said = '';
+  run.stderr!.on('data', (chunk: Buffer) => (said += String(chunk)));
   await waitForLine(run.stderr!, /ready, pulling from queue/, 60_000);
-  return { run };
+  return { run, said: () => said };
 }
 
 /** SIGTERM a host that is still running, and wait for it to end. */
-export async function stopHost({ run }: Host): Promise<void> {
+export async function stopHost({ run }: Pick<Host, 'run'>): Promise<void> {
   if (run.pid && isAlive(run.pid)) run.kill('SIGTERM');
   await run;
 }
