@@ -1,7 +1,8 @@
 /**
  * Fan-out over programs: run a command once per input item, N at a time, in the plainest form of process-based
- * concurrency (fork, exec, wait). Each job is one `spawn` from an argument vector (no shell unless asked), runs
- * in its own process group, and is guarded from its start so neither it nor its grandchildren outlive concur.
+ * concurrency (fork, exec, wait). Each job is one fork and exec from an argument vector (no shell unless asked),
+ * by its slot's launcher (launcher.ts), in a process group concur leads, and is guarded from its start so neither
+ * it nor its grandchildren outlive concur.
  * Its stdout and stderr are collected and handed back whole when it ends, in input order through a bounded
  * reorder window (or as jobs finish), so no two jobs' output ever interleave.
  *
@@ -14,6 +15,7 @@ import { spawn as nodeSpawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { guardMarkedProcesses, signalGroup } from '../../process/children.js';
 import { CommandJob, type CommandResult, type JobInfo, type JobSetup } from './command-job.js';
+import { Launchers } from './launcher.js';
 import { ProgramPaths } from './program-paths.js';
 import { HaltCounter, type HaltRule } from './halt.js';
 import { compileCommand, type CommandTemplate } from './placeholders.js';
@@ -113,7 +115,11 @@ export class CommandRun {
     // finds every job and grandchild through it (process/marked.ts).
     const { variable, mark } = guardMarkedProcesses();
     const env = { ...(options.env ?? process.env), [variable]: mark };
+    // Jobs whose output is collected whole run from a launcher per slot (launcher.ts): a fork of a small shell,
+    // not of concur. Streamed lines (onLine) need pipes, so those jobs, and tests that bring a spawn, use Node's.
+    const useLaunchers = !options.spawn && !options.onLine && process.platform !== 'win32';
     this.setup = {
+      launchers: useLaunchers ? new Launchers(env) : undefined,
       spawn: options.spawn ?? nodeSpawn,
       spawnOptions: { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
       paths: new ProgramPaths(env.PATH),
@@ -165,6 +171,7 @@ export class CommandRun {
     // Synchronously, so a caller about to exit (`| head -1`) has sent every signal before it does.
     for (const pgid of this.lingering) signalGroup(pgid, signal);
     await Promise.all(jobs.map((job) => this.ended(job)));
+    await this.setup.launchers?.close();
     await this.killLingering();
   }
 
