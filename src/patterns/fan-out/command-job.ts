@@ -225,6 +225,13 @@ export class CommandJob {
   }
 }
 
+/** Why a job failed, in words: "exited with code 3", "was killed by SIGSEGV", "timed out after 2s". */
+export function failureText(result: CommandResult): string {
+  if (result.error !== undefined) return result.error;
+  if (result.signal) return `was killed by ${result.signal}`;
+  return `exited with code ${result.exitCode}`;
+}
+
 /** `1500` → `1.5s`, `250` → `250ms`: durations in messages. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms}ms`;

@@ -60,6 +60,34 @@ export interface RunCommandsOptions {
   spawn?: typeof nodeSpawn;
 }
 
+/**
+ * What every job of a run shares: how it is spawned, where its program is found, its timeout. Also used by
+ * `concur worker -- <command>` (distributed/command-host.ts), whose jobs follow the same discipline.
+ */
+export function jobSetup(
+  options: Pick<RunCommandsOptions, 'env' | 'spawn' | 'timeoutMs' | 'killGraceMs' | 'onLine'>,
+  onTimeout: JobSetup['onTimeout'] = () => {},
+): JobSetup {
+  // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren. Each
+  // carries the guardian's mark from its first instruction: if concur dies, even by SIGKILL, the guardian
+  // finds every job and grandchild through it (process/marked.ts).
+  const { variable, mark } = guardMarkedProcesses();
+  const env = { ...(options.env ?? process.env), [variable]: mark };
+  // Jobs whose output is collected whole run from a launcher per slot (launcher.ts): a fork of a small shell,
+  // not of concur. Streamed lines (onLine) need pipes, so those jobs, and tests that bring a spawn, use Node's.
+  const useLaunchers = !options.spawn && !options.onLine && process.platform !== 'win32';
+  return {
+    launchers: useLaunchers ? new Launchers(env) : undefined,
+    spawn: options.spawn ?? nodeSpawn,
+    spawnOptions: { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
+    paths: new ProgramPaths(env.PATH),
+    timeoutMs: options.timeoutMs,
+    graceMs: options.killGraceMs ?? 1000,
+    onLine: options.onLine,
+    onTimeout,
+  };
+}
+
 // A slot in the ordered window: a finished result, or a hole left by a skipped or dropped job.
 type Delivery = CommandResult | 'none';
 
@@ -110,24 +138,7 @@ export class CommandRun {
     this.retries = options.retries ?? 0;
     this.grace = options.killGraceMs ?? 1000;
     this.haltCounter = new HaltCounter(options.halt);
-    // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren. Each
-    // carries the guardian's mark from its first instruction: if concur dies, even by SIGKILL, the guardian
-    // finds every job and grandchild through it (process/marked.ts).
-    const { variable, mark } = guardMarkedProcesses();
-    const env = { ...(options.env ?? process.env), [variable]: mark };
-    // Jobs whose output is collected whole run from a launcher per slot (launcher.ts): a fork of a small shell,
-    // not of concur. Streamed lines (onLine) need pipes, so those jobs, and tests that bring a spawn, use Node's.
-    const useLaunchers = !options.spawn && !options.onLine && process.platform !== 'win32';
-    this.setup = {
-      launchers: useLaunchers ? new Launchers(env) : undefined,
-      spawn: options.spawn ?? nodeSpawn,
-      spawnOptions: { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
-      paths: new ProgramPaths(env.PATH),
-      timeoutMs: options.timeoutMs,
-      graceMs: this.grace,
-      onLine: options.onLine,
-      onTimeout: (job, pid) => options.onEvent?.({ type: 'timeout', job, pid }),
-    };
+    this.setup = jobSetup(options, (job, pid) => options.onEvent?.({ type: 'timeout', job, pid }));
     for (let slot = this.jobs; slot >= 1; slot--) this.freeSlots.push(slot);
     this.input =
       Symbol.asyncIterator in items
