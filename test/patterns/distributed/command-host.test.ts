@@ -169,6 +169,48 @@ describe.skipIf(!available)(`command hosts over Redis${why}`, () => {
     );
   }, 180_000);
 
+  it('bounds the jobs on a host by -j over every batch it holds, and kills a job group at --timeout', async () => {
+    const server = await redis();
+    const dir = tempDir();
+    // Each job counts the jobs running beside it (itself included) while it runs.
+    const count = ['sh', '-c', 'touch "$2/$1"; sleep 0.1; ls "$2" | wc -l; rm "$2/$1"', '_', '{}', dir];
+    const host = await startHost(server.url, 'q', 'A', ['-j', '2', '--', ...count]);
+    cleanup.push(() => stopHost(host));
+    const run = await concur(['fan-out', '--broker', server.url, '--queue', 'q', '--json'], {
+      input: text(seq(24)),
+      timeout: 120_000,
+    });
+    expect(run.exitCode).toBe(0);
+    const records = String(run.stdout)
+      .split('\n')
+      .map((line) => JSON.parse(line) as { output: string; worker: number });
+    expect(records).toHaveLength(24);
+    for (const record of records) {
+      expect(Number(record.output)).toBeGreaterThanOrEqual(1);
+      expect(Number(record.output)).toBeLessThanOrEqual(2);
+      expect([1, 2]).toContain(record.worker);
+    }
+    // A job past --timeout: its whole group goes (the sleep its shell started too), and the item fails.
+    const slow = await startHost(server.url, 't', 'T', [
+      '--timeout',
+      '1s',
+      '--',
+      'sh',
+      '-c',
+      'sleep 30.5; echo "$1"',
+      '_',
+      '{}',
+    ]);
+    cleanup.push(() => stopHost(slow));
+    const timed = await concur(['fan-out', '--broker', server.url, '--queue', 't'], {
+      input: 'x\n',
+      timeout: 120_000,
+    });
+    expect(timed.exitCode).toBe(1);
+    expect(String(timed.stderr)).toMatch(/^concur: line 1 \("x"\) failed: timed out after 1s on host T\n/);
+    expect(living('sleep 30.5', slow.run.pid!)).toEqual([]);
+  }, 180_000);
+
   it('stops a run that meets a module host and a command host, naming both', async () => {
     const server = await redis();
     const a = await startHost(server.url, 'q', 'A', ['--worker', 'upper']);
@@ -233,6 +275,20 @@ describe.skipIf(!available)(`command hosts over Redis${why}`, () => {
 });
 
 const cmdline = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+
+// Live processes whose command line holds `text`, apart from `except` (the host, whose own argv holds it).
+function living(text: string, except: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return pid !== except && isAlive(pid) && cmdline(pid).includes(text);
+      } catch {
+        return false;
+      }
+    });
+}
 
 // Live processes (zombies are dead) whose process group is one of `groups`: a job or anything it started.
 function inGroups(groups: readonly number[]): number[] {
