@@ -156,6 +156,8 @@ function runs({ processes: n, module }: Extract<HostEvent, { type: 'ready' }>): 
 // A command host runs no module: module options are mistakes, and the command must follow `--`.
 function checkCommand(words: string[], flags: WorkerFlags, command: Command): void {
   if (words.length === 0) {
+    if (process.argv.includes('--'))
+      throw new UsageError('give a command after --, e.g. concur worker --broker URL -- gzip -c {}.');
     if (flags.shell)
       throw new UsageError('--shell needs a command after --: concur worker --shell -- <command>.');
     return;

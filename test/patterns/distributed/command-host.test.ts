@@ -79,6 +79,7 @@ describe('command host usage errors (exit 2, before any broker)', () => {
       [['--load-timeout', '1s', '--', 'echo'], /--load-timeout is for a module host/],
       [['echo', '{}'], /put the command after --: concur worker --broker URL -- echo \{\}/],
       [['--shell'], /--shell needs a command after --/],
+      [['--'], /give a command after --, e.g. concur worker --broker URL -- gzip -c \{\}/],
     ];
     for (const [args, message] of cases) {
       const run = await concur(['worker', ...args], { env, timeout: 30_000 });
