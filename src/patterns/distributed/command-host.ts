@@ -1,8 +1,8 @@
 /**
  * The runner of a command host (`concur worker --broker URL -- <command>`): each item of a batch runs the
  * command once, exactly as local command fan-out runs it (commands.ts, command-job.ts): the same replacement
- * strings, no shell unless asked, each job in its own process group under the guardian, --timeout killing the
- * group. The job's stdout, less one final newline, is the item's output; its stderr goes to the host's stderr.
+ * strings, no shell unless asked, a launcher per slot (launcher.ts) whose process group holds the slot's job,
+ * the guardian's mark on every job, --timeout killing the group. The job's stdout, less one final newline, is the item's output; its stderr goes to the host's stderr.
  * The items stay data: the code is the command on the host's own command line.
  *
  * All batches in hand share one set of `jobs` slots, so `-j N` bounds the processes on the host however many
@@ -60,11 +60,10 @@ interface Entry {
   input: string;
 }
 
-// One batch in hand: its results fill in as its jobs end; background groups its jobs left are killed at its end.
+// One batch in hand: its results fill in as its jobs end.
 interface Batch {
   results: ItemResult[];
   remaining: number;
-  lingering: Set<number>;
   resolve: (results: ItemResult[]) => void;
 }
 
@@ -80,6 +79,9 @@ export class CommandRunner implements BatchRunner {
   private readonly freeSlots: number[] = [];
   private readonly waiting: Entry[] = [];
   private readonly running = new Map<CommandJob, Entry>();
+  // Groups where something may still run after its job ended (a background grandchild, a slot's launcher):
+  // killed when the host stops, as a local run kills them when it ends.
+  private readonly lingering = new Set<number>();
   private closing = false;
   private drained: (() => void) | undefined;
 
@@ -96,7 +98,7 @@ export class CommandRunner implements BatchRunner {
 
   run(batch: readonly { index: number; input: string }[]): Promise<ItemResult[]> {
     return new Promise((resolve) => {
-      const record: Batch = { results: [], remaining: batch.length, lingering: new Set(), resolve };
+      const record: Batch = { results: [], remaining: batch.length, resolve };
       if (batch.length === 0) return resolve([]);
       batch.forEach(({ index, input }, offset) => this.waiting.push({ batch: record, offset, index, input }));
       this.fill();
@@ -110,15 +112,15 @@ export class CommandRunner implements BatchRunner {
   async close(): Promise<void> {
     this.closing = true;
     this.waiting.length = 0;
-    const groups = new Set<number>();
     for (const job of this.running.keys()) {
       job.dropped = true;
       job.kill('SIGTERM');
-      if (job.pid !== undefined) groups.add(job.pid);
+      if (job.pid !== undefined) this.lingering.add(job.pid);
     }
     if (this.running.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await this.setup.launchers?.close();
     // A job's leader may be gone while something it started still runs in its group.
-    await killGroups(groups, this.grace);
+    await killGroups(this.lingering, this.grace);
   }
 
   // Start a job for each waiting item while a slot is free, oldest batch first.
@@ -142,7 +144,7 @@ export class CommandRunner implements BatchRunner {
     const entry = this.running.get(job)!;
     this.running.delete(job);
     const { batch } = entry;
-    if (job.pid !== undefined && signalGroup(job.pid, 0)) batch.lingering.add(job.pid);
+    if (job.pid !== undefined && signalGroup(job.pid, 0)) this.lingering.add(job.pid);
     if (job.dropped) {
       if (this.running.size === 0) this.drained?.();
       return;
@@ -158,8 +160,7 @@ export class CommandRunner implements BatchRunner {
     batch.results[entry.offset] = this.itemResult(result);
     this.freeSlots.push(slot);
     this.fill();
-    if (--batch.remaining === 0)
-      void killGroups(batch.lingering, this.grace).then(() => batch.resolve(batch.results));
+    if (--batch.remaining === 0) batch.resolve(batch.results);
   }
 
   // The job as the protocol carries it: its stdout as the output, or why it failed.

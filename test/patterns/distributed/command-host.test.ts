@@ -258,7 +258,9 @@ describe.skipIf(!available)(`command hosts over Redis${why}`, () => {
         }
       });
     await waitFor(() => jobs().length === 2, 60_000, 'two jobs running on host A');
-    const running = jobs();
+    // The process groups the jobs run in (a slot's launcher leads each).
+    const running = jobs().map(pgidOf);
+    expect(running).toHaveLength(2);
     // Not execa's kill(), which SIGKILLs after 5 s: on a loaded machine the host may take longer to stop.
     process.kill(a.run.pid!, 'SIGTERM');
     const stopped = await a.run;
@@ -292,15 +294,18 @@ function living(text: string, except: number): number[] {
     });
 }
 
+const pgidOf = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+};
+
 // Live processes (zombies are dead) whose process group is one of `groups`: a job or anything it started.
 function inGroups(groups: readonly number[]): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (groups.includes(pgrp) && isAlive(Number(name))) found.push(Number(name));
+      if (groups.includes(pgidOf(Number(name))) && isAlive(Number(name))) found.push(Number(name));
     } catch {
       // The process ended while we looked.
     }
