@@ -93,6 +93,8 @@ export class LineDecoder {
   bytes: Buffer = Buffer.alloc(0);
   /** False when the batch holds invalid UTF-8: its lines' bytes are not their text, re-encode them. */
   valid = true;
+  /** False for a batch taken as bytes (`nextBatch(true)`): it has no lines to `next()`. */
+  decoded = true;
   /** Byte offsets in `bytes` of the line `next()` returned last: its first byte, and its \n. */
   lineStart = 0;
   lineEnd = 0;
@@ -125,9 +127,10 @@ export class LineDecoder {
   /**
    * Make the next batch of whole lines of the pushed chunk current (read its lines with `next()`); false when
    * the chunk has no more. A line begun in earlier chunks is a batch of its own, so that joining it costs the
-   * length of that line, not a copy of the whole chunk.
+   * length of that line, not a copy of the whole chunk. `asBytes`: leave a batch of valid UTF-8 undecoded
+   * (`decoded` false), for a stage that takes its lines as bytes; invalid UTF-8 is still decoded.
    */
-  nextBatch(): boolean {
+  nextBatch(asBytes = false): boolean {
     const chunk = this.pending;
     if (!chunk) return false;
     this.pending = undefined;
@@ -137,7 +140,7 @@ export class LineDecoder {
         this.carry.push(chunk);
         return false;
       }
-      this.start(Buffer.concat([...this.carry, chunk.subarray(0, newline + 1)]));
+      this.start(Buffer.concat([...this.carry, chunk.subarray(0, newline + 1)]), asBytes);
       this.carry = [];
       if (newline + 1 < chunk.length) this.pending = chunk.subarray(newline + 1);
       return true;
@@ -145,7 +148,7 @@ export class LineDecoder {
     const newline = chunk.lastIndexOf(10);
     if (newline + 1 < chunk.length) this.carry.push(chunk.subarray(newline + 1));
     if (newline < 0) return false;
-    this.start(chunk.subarray(0, newline + 1));
+    this.start(chunk.subarray(0, newline + 1), asBytes);
     return true;
   }
 
@@ -176,8 +179,14 @@ export class LineDecoder {
     return tail.length > 0 ? tail.toString('utf8') : undefined;
   }
 
-  private start(bytes: Buffer): void {
+  private start(bytes: Buffer, asBytes = false): void {
     this.bytes = bytes;
+    this.decoded = !asBytes || !isUtf8(bytes);
+    if (!this.decoded) {
+      this.valid = true;
+      this.pos = bytes.length;
+      return;
+    }
     this.text = this.slicer.latin1(bytes, 0, bytes.length);
     this.pos = 0;
     this.nextWide = Infinity;
