@@ -1,7 +1,8 @@
 // Pipeline bench: integrity of 1,000,000 lines through three identity stages (checksums); throughput on word
-// lines, on unicode-heavy text and on mixed log lines, each against `cat | cat | cat` and against three Node
-// processes that only split lines (bench/split-lines.js: the machine's own limit for a Node stage), all in the
-// same run, with the CPU time they took; and each stage's peak memory on 5 MB against 500 MB.
+// lines, on unicode-heavy text and on mixed log lines, each against `cat | cat | cat`, three Node processes
+// that only pass bytes on (bench/pass-through.js: the floor under any Node stage) and three that only split
+// lines (bench/split-lines.js: the machine's own limit for a Node stage that makes a string per line), all in
+// the same run, with the CPU time they took; and each stage's peak memory on 5 MB against 500 MB.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -16,6 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'concur-pipeline-bench-'));
 const RUNS = 3;
 
 const splitLines = fileURLToPath(new URL('./split-lines.js', import.meta.url));
+const passThrough = fileURLToPath(new URL('./pass-through.js', import.meta.url));
 const identityLines = fileURLToPath(new URL('./identity-lines.js', import.meta.url));
 
 // Mixed text: mostly ASCII log-like lines, every 10th non-ASCII, every 13th empty.
@@ -154,6 +156,10 @@ try {
     const pipelines = [
       ['cat \\| cat \\| cat', `cat ${bigIn} | cat | cat > /dev/null`],
       [
+        'pass-through ×3 (Node, no lines)',
+        `node ${passThrough} < ${bigIn} | node ${passThrough} | node ${passThrough} > /dev/null`,
+      ],
+      [
         'split-only ×3 (the limit)',
         `node ${splitLines} < ${bigIn} | node ${splitLines} | node ${splitLines} > /dev/null`,
       ],
@@ -182,7 +188,7 @@ try {
           rate(i).toFixed(0),
           cpu(i).toFixed(2),
           (rate(i) / rate(0)).toFixed(2),
-          (rate(i) / rate(1)).toFixed(2),
+          (rate(i) / rate(2)).toFixed(2),
           targeted ? `≥ ${kind.target} MB/s` : '(info)',
           targeted ? verdict(rate(i) >= kind.target) : '',
         ];
