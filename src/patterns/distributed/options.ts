@@ -15,7 +15,7 @@ export interface DistributedMapOptions {
   ordered?: boolean;
   /** How many more times a batch is tried on another host when a host fails it (default 1). */
   retries?: number;
-  /** The most lines in one batch (default 4096) and the most characters (default 1 MiB). */
+  /** The most lines in one batch (default 65,536) and the most characters (default 8 MiB). */
   maxBatch?: number;
   maxBatchChars?: number;
   /** How long one batch should take on a host; batches are sized from measured times (default 200 ms). */
