@@ -243,9 +243,12 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     prefix: KEY_PREFIX,
     name,
     concurrency,
-    // A short lock, renewed every half lock while this host lives: if it dies, its batches are free again
-    // within about 1.5 locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s.
+    // A short lock, renewed while this host lives: if it dies, its batches are free again within about 1.5
+    // locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s. Renewed every quarter
+    // lock (BullMQ's default is every half, checked every quarter, so a lock could be renewed as late as half
+    // its time): on a busy machine a host that is slow to be scheduled still renews well before expiry.
     lockDuration: lockMs,
+    lockRenewTime: Math.max(100, Math.floor(lockMs / 4)),
     stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
     // A batch may outlive a few dead hosts before it is failed (the default 1 would fail it after one).
     maxStalledCount: 3,
