@@ -22,6 +22,7 @@ import {
   connectBroker,
   defaultTimeouts,
   delay,
+  loadBullmq,
   parseBrokerUrl,
   type BrokerAddress,
   type BrokerTimeouts,
@@ -33,7 +34,7 @@ import { DEFAULT_QUEUE, KEY_PREFIX, type ToHost } from './protocol.js';
 import { parseRecord, type DistributedItemResult } from './encoding.js';
 import { RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
-import { gather } from './gather.js';
+import { gather, joinedText, MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS } from './gather.js';
 import { Collector, type Arrival, type Outstanding } from './collector.js';
 import type { DistributedMapOptions } from './options.js';
 import { probe, review, runLost, type ProbeReplies } from './probe.js';
@@ -114,7 +115,12 @@ class Coordinator {
   ) {
     // The same sizing as local fan-out: start at one item, at most double, aim at a target time per batch.
     this.sizer = new BatchSizer(options.maxBatch ?? MAX_BATCH, options.targetBatchMs ?? 200);
-    this.window = new OrderedWindow({ ordered: options.ordered ?? true, maxBatches: options.window ?? 32 });
+    // Bounded in characters too: 32 batches of 8 MiB would be a quarter of a gigabyte, here and in Redis.
+    this.window = new OrderedWindow({
+      ordered: options.ordered ?? true,
+      maxBatches: options.window ?? 32,
+      maxChars: WINDOW_CHARS,
+    });
     this.keys = runKeys(queueName, this.runId);
     this.watch = new SilenceWatch(timeouts.silentMs);
     this.collector = new Collector(queueName, this.sizer, options.onEvent);
@@ -124,13 +130,11 @@ class Coordinator {
     const address = parseBrokerUrl(options.broker);
     const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
     const timeouts = options.timeouts ?? defaultTimeouts;
-    // BullMQ takes a moment to load: load it while the broker is checked.
-    const bullmq = import('bullmq');
     const client = await connectBroker(address, 'concur-coordinator', timeouts);
+    const { Queue } = loadBullmq();
     // Its own connection for the blocking pop, so probes and adds never queue behind it.
     const reader = client.duplicate();
     reader.on('error', () => {});
-    const { Queue } = await bullmq;
     const queue = new Queue(queueName, { connection: client, prefix: KEY_PREFIX });
     queue.on('error', () => {});
     const coordinator = new Coordinator(options, address, queueName, client, reader, queue, timeouts);
@@ -317,7 +321,7 @@ class Coordinator {
         start = end;
         const text = whole ? chunk.joined : joinedText(chunk, at, inputs);
         at += (text?.length ?? 0) + 1;
-        const seq = this.window.add();
+        const seq = this.window.add(text?.length ?? inputs.reduce((sum, input) => sum + input.length + 1, 0));
         const jobId = `${this.runId}-${seq}`;
         const run = this.runId;
         const data: ToHost =
@@ -410,24 +414,4 @@ class Coordinator {
     this.client.disconnect();
     this.reader.disconnect();
   }
-}
-
-/**
- * The most lines and characters in one batch. Tiny items travel in tens of thousands per job, so BullMQ's own
- * cost per job (a dozen Redis calls) is spread thin; the sizer still starts at one line and grows from the
- * times hosts report, so every host gets work early. A host takes up to 65,536 lines (MAX_JOB_LINES).
- */
-const MAX_BATCH = 65_536;
-const MAX_BATCH_CHARS = 8 * 1024 * 1024;
-
-/**
- * The batch `inputs`, taken from `chunk` at character `at` of its joined text, as one string: a slice of the
- * input as read when the chunk carries it, the items joined when none holds a newline, undefined otherwise.
- */
-function joinedText(chunk: ItemChunk, at: number, inputs: readonly string[]): string | undefined {
-  let chars = inputs.length - 1;
-  for (const input of inputs) chars += input.length;
-  if (chunk.joined !== undefined) return chunk.joined.slice(at, at + chars);
-  for (const input of inputs) if (input.includes('\n')) return undefined;
-  return inputs.join('\n');
 }

@@ -9,6 +9,28 @@
  */
 import type { ItemChunk } from '../fan-out/fan-in.js';
 
+/**
+ * The most lines and characters in one batch. Tiny items travel in tens of thousands per job, so BullMQ's own
+ * cost per job (a dozen Redis calls) is spread thin; the sizer still starts at one line and grows from the
+ * busy times the hosts' pools report, so every host gets work early. A host takes up to 65,536 lines (MAX_JOB_LINES).
+ */
+export const MAX_BATCH = 65_536;
+export const MAX_BATCH_CHARS = 8 * 1024 * 1024;
+// Characters of input sent and not yet written, at most (besides the 32 batches), as in local fan-out.
+export const WINDOW_CHARS = 64 * 1024 * 1024;
+
+/**
+ * The batch `inputs`, taken from `chunk` at character `at` of its joined text, as one string: a slice of the
+ * input as read when the chunk carries it, the items joined when none holds a newline, undefined otherwise.
+ */
+export function joinedText(chunk: ItemChunk, at: number, inputs: readonly string[]): string | undefined {
+  let chars = inputs.length - 1;
+  for (const input of inputs) chars += input.length;
+  if (chunk.joined !== undefined) return chunk.joined.slice(at, at + chars);
+  for (const input of inputs) if (input.includes('\n')) return undefined;
+  return inputs.join('\n');
+}
+
 // How long to wait for the next read before sending what is there: long enough for a file's next 64 KiB, short
 // enough that a person typing lines sees no delay.
 const LINGER_MS = 2;

@@ -23,6 +23,7 @@ import {
   connectBroker,
   defaultTimeouts,
   delay,
+  loadBullmq,
   parseBrokerUrl,
   type BrokerTimeouts,
 } from './redis.js';
@@ -111,7 +112,6 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
   const timeouts = options.timeouts ?? defaultTimeouts;
   const name = options.name ?? `${hostname()}-${process.pid}`;
-  const bullmq = import('bullmq');
   const pool = await WorkerPool.start({
     worker: options.worker,
     jobs: options.jobs,
@@ -128,7 +128,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     await pool.close();
     throw error;
   }
-  const { Worker, WaitingError, UnrecoverableError } = await bullmq;
+  const { Worker, WaitingError, UnrecoverableError } = loadBullmq();
   const counts = { batches: 0, items: 0, failed: 0 };
   let failure: Error | undefined;
   let stopping: Promise<void> | undefined;

@@ -20,7 +20,10 @@ export interface DistributedMapOptions {
   maxBatchChars?: number;
   /** How long one batch should take on a host; batches are sized from measured times (default 200 ms). */
   targetBatchMs?: number;
-  /** The most batches sent and not yet yielded (queued, running or in the reorder buffer; default 32). */
+  /**
+   * The most batches sent and not yet yielded (queued, running or in the reorder buffer; default 32). Their
+   * input is bounded too, at 64 Mi characters.
+   */
   window?: number;
   /** Called with what happens on the way (for progress and narration). */
   onEvent?: (event: CoordinatorEvent) => void;
