@@ -115,7 +115,7 @@ class Coordinator {
   ) {
     // The same sizing as local fan-out: start at one item, at most double, aim at a target time per batch.
     this.sizer = new BatchSizer(options.maxBatch ?? MAX_BATCH, options.targetBatchMs ?? 200);
-    // Bounded in characters too: 32 batches of 8 MiB would be a quarter of a gigabyte, here and in Redis.
+    // Bounded in characters too, as local fan-out is: batches of long lines are few lines each.
     this.window = new OrderedWindow({
       ordered: options.ordered ?? true,
       maxBatches: options.window ?? 32,

@@ -19,7 +19,7 @@ export interface DistributedItemResult extends ItemResult {
 }
 
 /**
- * The largest batch a host takes: the coordinator sends at most 65,536 lines and 8 MiB, so anything beyond is a
+ * The largest batch a host takes: the coordinator sends at most 65,536 lines and 1 MiB, so anything beyond is a
  * job pushed by hand. Refused at once, not run for minutes while other hosts wait on it.
  */
 export const MAX_JOB_LINES = 65_536;

@@ -15,7 +15,7 @@ import type { ItemChunk } from '../fan-out/fan-in.js';
  * busy times the hosts' pools report, so every host gets work early. A host takes up to 65,536 lines (MAX_JOB_LINES).
  */
 export const MAX_BATCH = 65_536;
-export const MAX_BATCH_CHARS = 8 * 1024 * 1024;
+export const MAX_BATCH_CHARS = 1024 * 1024;
 // Characters of input sent and not yet written, at most (besides the 32 batches), as in local fan-out.
 export const WINDOW_CHARS = 64 * 1024 * 1024;
 

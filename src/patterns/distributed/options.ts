@@ -15,7 +15,10 @@ export interface DistributedMapOptions {
   ordered?: boolean;
   /** How many more times a batch is tried on another host when a host fails it (default 1). */
   retries?: number;
-  /** The most lines in one batch (default 65,536) and the most characters (default 8 MiB). */
+  /**
+   * The most lines in one batch (default 65,536) and the most characters (default 1 MiB: larger jobs buy
+   * little, and Redis keeps a connection's buffer as large as the largest command for a while).
+   */
   maxBatch?: number;
   maxBatchChars?: number;
   /** How long one batch should take on a host; batches are sized from measured times (default 200 ms). */
