@@ -33,7 +33,8 @@ import { checkBatch, encodeBatch, encodeRecord, type CheckedBatch } from './enco
 import { appendResult, runKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
-import type { ResultBatch } from '../fan-out/results.js';
+import { CommandRunner, type BatchRunner } from './command-host.js';
+import { ResultBatch } from '../fan-out/results.js';
 import { resolveModule } from '../../modules/contract.js';
 
 /** How long a host may hold a batch without renewing its lock before other hosts take it back (ms). */
@@ -46,10 +47,12 @@ export interface WorkerHostOptions {
   /** The queue to pull from (default `concur`). */
   queue?: string;
   /** The worker module: a built-in name or a path (the fan-out contract). The only code this host runs. */
-  worker: string;
+  worker?: string;
+  /** Instead of a module: run this command per item (command-host.ts). Its stdout is the item's output. */
+  command?: { words: readonly string[]; shell?: boolean; onStderr?: (data: Buffer) => void };
   /** Worker processes in this host's pool (default: one per core). */
   jobs?: number;
-  /** How many times an item is retried when a pool process dies under it (default 1). */
+  /** How many times an item is retried when a pool process dies under it (default 1; a failed command: 0). */
   retries?: number;
   /** The most one item may run, in ms (default: no limit): see `PoolOptions.timeoutMs`. */
   timeoutMs?: number;
@@ -112,15 +115,26 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
   const timeouts = options.timeouts ?? defaultTimeouts;
   const name = options.name ?? `${hostname()}-${process.pid}`;
-  const pool = await WorkerPool.start({
-    worker: options.worker,
-    jobs: options.jobs,
-    retries: options.retries ?? 1,
-    timeoutMs: options.timeoutMs,
-    maxRestarts: options.maxRestarts,
-    loadTimeoutMs: options.loadTimeoutMs,
-  });
-  const module = moduleIdentity(options.worker);
+  const moduleSpec = options.worker ?? 'identity';
+  const pool: BatchRunner = options.command
+    ? new CommandRunner({
+        command: options.command.words,
+        shell: options.command.shell,
+        onStderr: options.command.onStderr,
+        jobs: options.jobs,
+        retries: options.retries,
+        timeoutMs: options.timeoutMs,
+        host: name,
+      })
+    : await WorkerPool.start({
+        worker: moduleSpec,
+        jobs: options.jobs,
+        retries: options.retries ?? 1,
+        timeoutMs: options.timeoutMs,
+        maxRestarts: options.maxRestarts,
+        loadTimeoutMs: options.loadTimeoutMs,
+      });
+  const module = pool instanceof CommandRunner ? pool.identity : moduleIdentity(moduleSpec);
   let client: Redis;
   try {
     client = await connectBroker(address, `concur-worker-${name}`, timeouts);
@@ -142,11 +156,12 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   // batch's time here also holds the trips to Redis and to the pool, nearly all of it for tiny items: sized
   // from that, their batches would grow slowly, one window of batches at a time.
   const cost = { busyMs: 0, items: 0 };
-  pool.on('event', (event) => {
-    if (event.type !== 'batch') return;
-    cost.busyMs = 0.7 * cost.busyMs + event.busyMs;
-    cost.items = 0.7 * cost.items + event.items;
-  });
+  if (pool instanceof WorkerPool)
+    pool.on('event', (event) => {
+      if (event.type !== 'batch') return;
+      cost.busyMs = 0.7 * cost.busyMs + event.busyMs;
+      cost.items = 0.7 * cost.items + event.items;
+    });
   let handedBack = 0;
   let active = 0;
   let lastTaken = Date.now();
@@ -217,6 +232,18 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   // A batch through the pool, answered in the parts the pool cut it into. Joined lines go in as one string
   // and, when every item succeeds, come back as one: nothing is made per item on the way.
   const runParts = async (batch: CheckedBatch): Promise<ResultBatch[]> => {
+    // A command host runs item by item: its results travel as columns.
+    if (!(pool instanceof WorkerPool)) {
+      const items = batch.inputs.map((input, k) => ({ index: batch.first + k, input }));
+      const results = await pool.run(items);
+      return [
+        new ResultBatch(
+          items.map((item) => item.index),
+          batch.inputs,
+          { results },
+        ),
+      ];
+    }
     const chunk =
       batch.text === undefined ? batch.inputs : Object.assign(batch.inputs, { joined: batch.text });
     const parts: ResultBatch[] = [];

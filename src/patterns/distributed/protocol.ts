@@ -99,7 +99,10 @@ export interface BatchTextResult extends ResultHeader {
   text: string;
 }
 
-/** Which worker module a host runs: its name on the host's command line and the sha256 of its file. */
+/**
+ * Which worker module a host runs: its name on the host's command line and the sha256 of its file. A command
+ * host (`concur worker -- <command>`) sends `command: <template>` and the sha256 of the template (work-id.ts).
+ */
 export interface ModuleId {
   name: string;
   sha256: string;
