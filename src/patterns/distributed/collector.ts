@@ -8,8 +8,9 @@
  */
 import { ConcurError } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
-import type { BatchResult, FromHost, JobState, ModuleId } from './protocol.js';
-import { decodeResults, type DistributedItemResult } from './encoding.js';
+import type { BatchResult, BatchTextResult, FromHost, JobState, ModuleId, ResultHeader } from './protocol.js';
+import { decodeBatch, type DistributedItemResult } from './encoding.js';
+import { ResultBatch } from '../fan-out/results.js';
 import type { CoordinatorEvent } from './options.js';
 import type { BatchSizer } from '../fan-out/sizer.js';
 import { describeWork, isCommand } from './work-id.js';
@@ -48,19 +49,21 @@ export class Collector {
     private readonly onEvent: ((event: CoordinatorEvent) => void) | undefined,
   ) {}
 
-  /** One arrival; returns the items it finished (a batch's worth), or nothing. */
-  handle(arrival: Arrival): { seq: number; list: DistributedItemResult[] } | undefined {
+  /** One arrival; returns the batch it finished, or nothing. */
+  handle(arrival: Arrival): { seq: number; batch: ResultBatch } | undefined {
     switch (arrival.type) {
-      case 'results': {
+      case 'results':
+      case 'results-text': {
         const job = this.outstanding.get(arrival.job);
         // A stalled job can finish twice (at-least-once delivery): the first result wins, a repeat is ignored.
         if (!job) return undefined;
         this.checkModule(arrival);
         this.outstanding.delete(arrival.job);
         this.lastProgress = Date.now();
-        const list = decodeResults(job, arrival);
-        if (!list) return { seq: job.seq, list: failAll(job, 'the host returned a malformed result') };
-        this.sizer.observe(job.inputs.length, arrival.elapsedMs);
+        const batch = decodeBatch(job, arrival);
+        if (!batch) return { seq: job.seq, batch: failAll(job, 'the host returned a malformed result') };
+        const cost = costOf(arrival);
+        if (cost !== undefined) this.sizer.observe(job.inputs.length, cost);
         if (recorder.enabled) recordBatch(arrival.job, job, arrival);
         this.onEvent?.({
           type: 'done',
@@ -69,7 +72,7 @@ export class Collector {
           count: job.inputs.length,
           elapsedMs: arrival.elapsedMs,
         });
-        return { seq: job.seq, list };
+        return { seq: job.seq, batch };
       }
       case 'failed':
         return this.lose(arrival.job, `host ${arrival.host} refused this batch: ${arrival.reason}`);
@@ -92,18 +95,18 @@ export class Collector {
   }
 
   // A batch that will not be answered: its items fail with the reason.
-  private lose(jobId: string, reason: string): { seq: number; list: DistributedItemResult[] } | undefined {
+  private lose(jobId: string, reason: string): { seq: number; batch: ResultBatch } | undefined {
     const job = this.outstanding.get(jobId);
     if (!job) return undefined;
     this.outstanding.delete(jobId);
     this.lastProgress = Date.now();
     recorder.emit(recorder.self.role, recorder.self.pid, 'note', { failed: jobId, reason });
     this.onEvent?.({ type: 'failed', jobId, reason });
-    return { seq: job.seq, list: failAll(job, `no host could run this batch: ${reason}`) };
+    return { seq: job.seq, batch: failAll(job, `no host could run this batch: ${reason}`) };
   }
 
   // Two hosts running different code would mix two answers in one output: stop instead.
-  private checkModule(result: BatchResult): void {
+  private checkModule(result: ResultHeader): void {
     const id: ModuleId = result.module ?? { name: 'an unnamed module', sha256: '' };
     if (!this.module) {
       this.module = { id, host: result.host };
@@ -124,19 +127,28 @@ export class Collector {
  * host (its name as the role, its PID) took it and ran it, and its results came back. The host's track in a
  * trace is built from these alone: the coordinator never sees hosts start or stop.
  */
-function recordBatch(jobId: string, job: Outstanding, result: BatchResult): void {
+function recordBatch(jobId: string, job: Outstanding, result: BatchResult | BatchTextResult): void {
   const { pid, startedAt, endedAt } = result;
   if (typeof pid !== 'number' || typeof startedAt !== 'number' || typeof endedAt !== 'number') return;
   const host = { role: String(result.host), pid };
   const batch = { jobId, first: job.first, count: job.inputs.length };
+  const failed = result.type === 'results' ? result.failures.length : 0;
   const msg = recorder.send(recorder.self, host, 'batch', batch, job.sentAt);
   recorder.receive(host, recorder.self, msg, 'batch', batch, startedAt);
-  recorder.task(host, 'batch', startedAt, endedAt, { ...batch, failed: result.failures.length });
+  recorder.task(host, 'batch', startedAt, endedAt, { ...batch, failed });
   recorder.message(host, recorder.self, 'results', batch, endedAt);
 }
 
-function failAll(job: Outstanding, reason: string): DistributedItemResult[] {
-  return job.inputs.map((input, k) => ({
+// What a batch cost its host, for the sizer: the pool's busy time if the host sent it, else its elapsed time.
+// Numbers from the network are checked: NaN would stall the sizer.
+function costOf(result: ResultHeader): number | undefined {
+  for (const ms of [result.busyMs, result.elapsedMs])
+    if (typeof ms === 'number' && ms >= 0 && ms < Infinity) return ms;
+  return undefined;
+}
+
+function failAll(job: Outstanding, reason: string): ResultBatch {
+  const list = job.inputs.map((input, k): DistributedItemResult => ({
     index: job.first + k,
     input,
     error: reason,
@@ -145,4 +157,9 @@ function failAll(job: Outstanding, reason: string): DistributedItemResult[] {
     attempts: 0,
     host: '',
   }));
+  return new ResultBatch(
+    list.map((item) => item.index),
+    job.inputs,
+    { results: list },
+  );
 }

@@ -22,6 +22,7 @@ import {
   connectBroker,
   defaultTimeouts,
   delay,
+  loadBullmq,
   parseBrokerUrl,
   type BrokerAddress,
   type BrokerTimeouts,
@@ -33,11 +34,13 @@ import { DEFAULT_QUEUE, KEY_PREFIX, type ToHost } from './protocol.js';
 import { parseRecord, type DistributedItemResult } from './encoding.js';
 import { RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
+import { gather, joinedText, MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS } from './gather.js';
 import { Collector, type Arrival, type Outstanding } from './collector.js';
 import type { DistributedMapOptions } from './options.js';
 import { probe, review, runLost, type ProbeReplies } from './probe.js';
 import { chunks, cutBatch } from '../fan-out/cutter.js';
-import { ResultBatch } from '../fan-out/results.js';
+import type { ItemChunk } from '../fan-out/fan-in.js';
+import type { ResultBatch } from '../fan-out/results.js';
 import { BatchSizer } from '../fan-out/sizer.js';
 import { OrderedWindow } from '../fan-out/window.js';
 
@@ -64,16 +67,12 @@ export async function* map(
  * Connects first: an unusable broker rejects before any input is read.
  */
 export async function* stream(
-  source: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
+  source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>,
   options: DistributedMapOptions,
 ): AsyncGenerator<ResultBatch, void, undefined> {
   const coordinator = await Coordinator.open(options);
   try {
-    for await (const list of coordinator.run(source)) {
-      const indexes = list.map((result) => result.index);
-      const inputs = list.map((result) => result.input);
-      yield new ResultBatch(indexes, inputs, { results: list });
-    }
+    yield* coordinator.run(source);
   } finally {
     await coordinator.close();
   }
@@ -88,7 +87,7 @@ class Coordinator {
   // The batches out, and what each arrival does to them.
   private readonly collector: Collector;
   // Batches sent and not yet yielded: bounds the queue and the reorder buffer, as in local fan-out.
-  private readonly window: OrderedWindow<DistributedItemResult[]>;
+  private readonly window: OrderedWindow<ResultBatch>;
   private readonly watch: SilenceWatch;
   fatal: Error | undefined;
   private lost = false;
@@ -115,8 +114,13 @@ class Coordinator {
     private readonly timeouts: BrokerTimeouts,
   ) {
     // The same sizing as local fan-out: start at one item, at most double, aim at a target time per batch.
-    this.sizer = new BatchSizer(options.maxBatch ?? 4096, options.targetBatchMs ?? 200);
-    this.window = new OrderedWindow({ ordered: options.ordered ?? true, maxBatches: options.window ?? 32 });
+    this.sizer = new BatchSizer(options.maxBatch ?? MAX_BATCH, options.targetBatchMs ?? 200);
+    // Bounded in characters too, as local fan-out is: batches of long lines are few lines each.
+    this.window = new OrderedWindow({
+      ordered: options.ordered ?? true,
+      maxBatches: options.window ?? 32,
+      maxChars: WINDOW_CHARS,
+    });
     this.keys = runKeys(queueName, this.runId);
     this.watch = new SilenceWatch(timeouts.silentMs);
     this.collector = new Collector(queueName, this.sizer, options.onEvent);
@@ -126,13 +130,11 @@ class Coordinator {
     const address = parseBrokerUrl(options.broker);
     const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
     const timeouts = options.timeouts ?? defaultTimeouts;
-    // BullMQ takes a moment to load: load it while the broker is checked.
-    const bullmq = import('bullmq');
     const client = await connectBroker(address, 'concur-coordinator', timeouts);
+    const { Queue } = loadBullmq();
     // Its own connection for the blocking pop, so probes and adds never queue behind it.
     const reader = client.duplicate();
     reader.on('error', () => {});
-    const { Queue } = await bullmq;
     const queue = new Queue(queueName, { connection: client, prefix: KEY_PREFIX });
     queue.on('error', () => {});
     const coordinator = new Coordinator(options, address, queueName, client, reader, queue, timeouts);
@@ -301,22 +303,31 @@ class Coordinator {
 
   // Read the input, cut it into batches and add them as jobs, never more than `window` out at once.
   // A batch also ends with each chunk, so a slow trickle of input is sent on at once.
-  private async produce(
-    source: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
-  ): Promise<void> {
-    const maxChars = this.options.maxBatchChars ?? 1 << 20;
+  private async produce(source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>): Promise<void> {
+    const maxChars = this.options.maxBatchChars ?? MAX_BATCH_CHARS;
     let index = 0;
-    for await (const chunk of source) {
+    // Many reads to a job when the sizer asks for more lines than one read holds.
+    for await (const chunk of gather(source, () => this.sizer.next(), maxChars)) {
+      let at = 0; // where the next batch starts in chunk.joined
       for (let start = 0; start < chunk.length;) {
         while (this.window.full && !this.fatal && !this.stopped) await this.sleep('producer');
         if (this.fatal) throw this.fatal;
         if (this.stopped) return;
-        const end = cutBatch(chunk, start, this.sizer.next(), maxChars, (line) => line.length);
-        const inputs = chunk.slice(start, end);
+        const size = this.sizer.next();
+        // All that is left of a gathered chunk fits: the rest of its text is the batch, with no look at each line.
+        const whole = start === 0 && chunk.length <= size && (chunk.joined?.length ?? Infinity) <= maxChars;
+        const end = whole ? chunk.length : cutBatch(chunk, start, size, maxChars, (line) => line.length);
+        const inputs = (whole ? chunk : chunk.slice(start, end)) as string[];
         start = end;
-        const seq = this.window.add();
+        const text = whole ? chunk.joined : joinedText(chunk, at, inputs);
+        at += (text?.length ?? 0) + 1;
+        const seq = this.window.add(text?.length ?? inputs.reduce((sum, input) => sum + input.length + 1, 0));
         const jobId = `${this.runId}-${seq}`;
-        const data: ToHost = { type: 'batch', run: this.runId, first: index, inputs };
+        const run = this.runId;
+        const data: ToHost =
+          text === undefined
+            ? { type: 'batch', run, first: index, inputs }
+            : { type: 'batch-text', run, first: index, count: inputs.length, text };
         index += inputs.length;
         // Registered before it is added: its result may arrive before add() returns.
         const sentAt = recorder.enabled ? epochNow() : undefined;
@@ -347,9 +358,7 @@ class Coordinator {
   }
 
   /** Send every chunk's lines and yield each batch's results as they come back (in order unless told not to). */
-  async *run(
-    source: Iterable<readonly string[]> | AsyncIterable<readonly string[]>,
-  ): AsyncGenerator<DistributedItemResult[]> {
+  async *run(source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>): AsyncGenerator<ResultBatch> {
     const producing = this.produce(source).then(
       () => {
         this.readerDone = true;
@@ -361,11 +370,11 @@ class Coordinator {
       for (;;) {
         if (this.fatal) throw this.fatal;
         // Ordered: a finished batch waits in the window until every batch before it has been yielded.
-        const list = this.window.take();
-        if (list) {
+        const batch = this.window.take();
+        if (batch) {
           this.wakeUp(); // room in the window: let the producer go on
-          this.delivered += list.length;
-          yield list;
+          this.delivered += batch.length;
+          yield batch;
           continue;
         }
         const arrival = this.inbox.shift();
@@ -375,7 +384,7 @@ class Coordinator {
           continue;
         }
         const results = this.collector.handle(arrival);
-        if (results) this.window.settle(results.seq, results.list);
+        if (results) this.window.settle(results.seq, results.batch);
       }
       await producing;
     } finally {

@@ -2,14 +2,15 @@
  * The encoding of distributed fan-out's jobs and results, beside the protocol it encodes (protocol.ts).
  *
  * A host checks a job's data before trusting any of it (`checkBatch`: anyone who can write to the queue can
- * put a job there), and sends its pool's results back as columns (`encodeResults`): outputs, the few failures,
- * and a run-length list of who ran what, so a batch of 4096 lines costs 4096 strings, not 4096 objects. The
- * coordinator turns those columns back into one result per item (`decodeResults`), and refuses a result that
- * does not fit its batch.
+ * put a job there), and sends its pool's results back: when every item succeeded, as one joined string and a
+ * run-length list of who ran what (`encodeBatch`), so a batch of 65,536 lines is a few strings end to end;
+ * otherwise as columns (`encodeResults`): outputs, the few failures, and the runs. The coordinator keeps a
+ * joined result joined (`decodeBatch`: written out as it came, items made only when asked for), turns columns
+ * back into one result per item (`decodeResults`), and refuses a result that does not fit its batch.
  * Try: concur demo distributed
  */
-import type { ItemResult } from '../fan-out/results.js';
-import type { BatchJob, BatchResult, FromHost, ModuleId } from './protocol.js';
+import { ResultBatch, type ItemResult } from '../fan-out/results.js';
+import type { BatchJob, BatchResult, BatchTextResult, FromHost, ModuleId, ResultHeader } from './protocol.js';
 
 /** One item's result, as local fan-out reports it, plus the host that ran it. */
 export interface DistributedItemResult extends ItemResult {
@@ -18,15 +19,19 @@ export interface DistributedItemResult extends ItemResult {
 }
 
 /**
- * The largest batch a host takes: the coordinator sends at most 4096 lines and 1 MiB, so anything far beyond is
- * a job pushed by hand. Refused at once, not run for minutes while other hosts wait on it.
+ * The largest batch a host takes: the coordinator sends at most 65,536 lines and 1 MiB, so anything beyond is a
+ * job pushed by hand. Refused at once, not run for minutes while other hosts wait on it.
  */
 export const MAX_JOB_LINES = 65_536;
 export const MAX_JOB_CHARS = 32 * 1024 * 1024;
 
+/** A batch as a host runs it: its items, and their joined text when the job carried them joined. */
+export type CheckedBatch = BatchJob & { text?: string };
+
 /** Job data comes from whoever can write to the queue: the batch if its shape is right, else why not. */
-export function checkBatch(data: unknown): BatchJob | string {
-  const batch = data as Partial<BatchJob> | null;
+export function checkBatch(data: unknown): CheckedBatch | string {
+  const batch = data as Record<string, unknown> | null;
+  if (typeof batch === 'object' && batch !== null && batch.type === 'batch-text') return checkText(batch);
   if (
     typeof batch !== 'object' ||
     batch === null ||
@@ -37,11 +42,67 @@ export function checkBatch(data: unknown): BatchJob | string {
     !batch.inputs.every((input) => typeof input === 'string')
   )
     return 'malformed batch: expected {type: "batch", run, first, inputs: string[]}';
+  const inputs = batch.inputs as string[];
   let chars = 0;
-  for (const input of batch.inputs) chars += input.length;
-  if (batch.inputs.length > MAX_JOB_LINES || chars > MAX_JOB_CHARS)
-    return `batch too large: ${batch.inputs.length} lines, ${chars} characters (a host takes at most ${MAX_JOB_LINES} lines and ${MAX_JOB_CHARS} characters)`;
-  return batch as BatchJob;
+  for (const input of inputs) chars += input.length;
+  return tooLarge(inputs.length, chars) ?? (batch as unknown as BatchJob);
+}
+
+// A `batch-text` job: the size is checked before the text is split, and the split must give `count` items.
+function checkText(batch: Record<string, unknown>): CheckedBatch | string {
+  const { run, first, count, text } = batch;
+  if (
+    typeof run !== 'string' ||
+    !Number.isSafeInteger(first) ||
+    !Number.isSafeInteger(count) ||
+    (count as number) < 1 ||
+    typeof text !== 'string'
+  )
+    return 'malformed batch: expected {type: "batch-text", run, first, count, text}';
+  const large = tooLarge(count as number, text.length);
+  if (large) return large;
+  const inputs = text.split('\n');
+  if (inputs.length !== count)
+    return `malformed batch: its text holds ${inputs.length} lines, its count says ${String(count)}`;
+  return { type: 'batch', run, first: first as number, inputs, text };
+}
+
+function tooLarge(lines: number, chars: number): string | undefined {
+  if (lines > MAX_JOB_LINES || chars > MAX_JOB_CHARS)
+    return `batch too large: ${lines} lines, ${chars} characters (a host takes at most ${MAX_JOB_LINES} lines and ${MAX_JOB_CHARS} characters)`;
+  return undefined;
+}
+
+/**
+ * A host's record for a batch its pool answered in `parts` (consecutive, in order): the joined outputs when
+ * every part came back joined (every item succeeded, no output holds a newline), else the columns.
+ */
+export function encodeBatch(
+  job: string,
+  host: string,
+  module: ModuleId,
+  parts: readonly ResultBatch[],
+  elapsedMs: number,
+): BatchResult | BatchTextResult {
+  const runs: ResultHeader['runs'] = [];
+  for (const part of parts) {
+    const ran = part.ranBy;
+    if (!ran)
+      return encodeResults(
+        job,
+        host,
+        module,
+        parts.flatMap((p) => p.results()),
+        elapsedMs,
+      );
+    const last = runs[runs.length - 1];
+    if (last && last[1] === ran.worker && last[2] === ran.pid && last[3] === ran.attempts)
+      last[0] += part.length;
+    else runs.push([part.length, ran.worker, ran.pid, ran.attempts]);
+  }
+  const text =
+    parts.length === 1 ? (parts[0] as ResultBatch).outputText() : parts.map((p) => p.outputText()).join('\n');
+  return { type: 'results-text', job, host, module, text, runs, elapsedMs };
 }
 
 /** The pool's per-item results (in batch order) as the columns the protocol sends. */
@@ -65,17 +126,57 @@ export function encodeResults(
   return { type: 'results', job, host, module, outputs, failures, runs, elapsedMs };
 }
 
+/**
+ * A record as it goes into the run's list: one line of JSON; a `results-text` record's joined outputs follow
+ * it after a newline, as they are, so the megabytes of a batch are neither escaped nor parsed as JSON.
+ */
+export function encodeRecord(record: FromHost): string {
+  if (record.type !== 'results-text') return JSON.stringify(record);
+  const { text, ...header } = record;
+  return `${JSON.stringify(header)}\n${text}`;
+}
+
 /** A record popped from the run's list: parsed, or undefined when it is not one (nothing there is trusted). */
-export function parseRecord(text: string): FromHost | undefined {
+export function parseRecord(encoded: string): FromHost | undefined {
   try {
-    const record = JSON.parse(text) as FromHost | null;
+    // JSON.stringify writes no raw newline: the first one, if any, ends the header.
+    const cut = encoded.indexOf('\n');
+    const record = JSON.parse(cut === -1 ? encoded : encoded.slice(0, cut)) as FromHost | null;
     if (typeof record !== 'object' || record === null || typeof record.job !== 'string') return undefined;
+    if (cut !== -1) {
+      if (record.type !== 'results-text') return undefined;
+      record.text = encoded.slice(cut + 1);
+      return record;
+    }
     if (record.type === 'failed' && typeof record.reason === 'string') return record;
     if (record.type === 'results') return record;
   } catch {
     // not JSON: fall through
   }
   return undefined;
+}
+
+/**
+ * A host's record as the ResultBatch the coordinator delivers, or undefined when it does not fit the batch that
+ * starts at `first`. Joined outputs stay joined: written out as they came, made into items only when asked for.
+ */
+export function decodeBatch(
+  batch: { first: number; inputs: readonly string[] },
+  result: BatchResult | BatchTextResult,
+): ResultBatch | undefined {
+  if (result.type === 'results') {
+    const list = decodeResults(batch, result);
+    return list && new ResultBatch(indexesOf(batch), batch.inputs, { results: list });
+  }
+  const n = batch.inputs.length;
+  if (typeof result.text !== 'string' || !Array.isArray(result.runs) || !result.runs.every(isRun))
+    return undefined;
+  // n items joined hold n - 1 newlines: counted without splitting.
+  let newlines = 0;
+  for (let at = result.text.indexOf('\n'); at !== -1 && newlines < n; at = result.text.indexOf('\n', at + 1))
+    newlines++;
+  if (newlines !== n - 1 || covered(result.runs) < n) return undefined;
+  return new JoinedBatch(batch.first, batch.inputs, result.text, result.runs, String(result.host));
 }
 
 /**
@@ -97,20 +198,63 @@ export function decodeResults(
     !Array.isArray(result.failures) ||
     !result.failures.every(isFailure) ||
     !Array.isArray(result.runs) ||
-    !result.runs.every(isRun)
+    !result.runs.every(isRun) ||
+    covered(result.runs) < n
   )
     return undefined;
   const errors = new Map(result.failures.map((failure) => [failure.offset, failure.message]));
+  return itemsOf(batch.first, batch.inputs, result.runs, String(result.host), (k) => {
+    const output = result.outputs[k];
+    return typeof output === 'string' ? { output } : { error: errors.get(k) ?? 'no output' };
+  });
+}
+
+/**
+ * A batch every item of which succeeded, its outputs joined as the host sent them: `outputText()` is that
+ * string, and `results()` makes one DistributedItemResult per item (for `--json` and `map`) only when called.
+ */
+class JoinedBatch extends ResultBatch {
+  private list: DistributedItemResult[] | undefined;
+
+  constructor(
+    private readonly first: number,
+    inputs: readonly string[],
+    text: string,
+    private readonly runs: ResultHeader['runs'],
+    private readonly host: string,
+  ) {
+    const [, worker, pid, attempts] = runs[0] ?? [0, 0, 0, 0];
+    super(indexesOf({ first, inputs }), inputs, { text, worker, pid, attempts });
+  }
+
+  override results(): DistributedItemResult[] {
+    if (this.list) return this.list;
+    const outputs = this.outputText().split('\n');
+    this.list = itemsOf(this.first, this.inputs, this.runs, this.host, (k) => ({
+      output: outputs[k] as string,
+    }));
+    return this.list;
+  }
+}
+
+// One result per item, who ran it from the runs: the same fields in the same order as local fan-out's records,
+// then the host.
+function itemsOf(
+  first: number,
+  inputs: readonly string[],
+  runs: ResultHeader['runs'],
+  host: string,
+  outcome: (k: number) => { output: string } | { error: string },
+): DistributedItemResult[] {
+  const n = inputs.length;
   const list: DistributedItemResult[] = new Array<DistributedItemResult>(n);
-  const host = String(result.host);
   let k = 0;
-  for (const [count, worker, pid, attempts] of result.runs) {
+  for (const [count, worker, pid, attempts] of runs) {
     for (const end = Math.min(n, k + count); k < end; k++) {
-      const output = result.outputs[k];
-      // Same fields in the same order as local fan-out's records, then the host.
-      const item = { index: batch.first + k, input: batch.inputs[k] as string } as DistributedItemResult;
-      if (typeof output === 'string') item.output = output;
-      else item.error = errors.get(k) ?? 'no output';
+      const item = { index: first + k, input: inputs[k] as string } as DistributedItemResult;
+      const result = outcome(k);
+      if ('output' in result) item.output = result.output;
+      else item.error = result.error;
       item.worker = worker;
       item.pid = pid;
       item.attempts = attempts;
@@ -118,7 +262,20 @@ export function decodeResults(
       list[k] = item;
     }
   }
-  return k === n ? list : undefined;
+  return list;
+}
+
+function indexesOf(batch: { first: number; inputs: readonly string[] }): number[] {
+  const indexes = new Array<number>(batch.inputs.length);
+  for (let k = 0; k < indexes.length; k++) indexes[k] = batch.first + k;
+  return indexes;
+}
+
+// How many items the runs say they cover.
+function covered(runs: ResultHeader['runs']): number {
+  let total = 0;
+  for (const [count] of runs) total += count;
+  return total;
 }
 
 // A result crossed the network from a process we do not control: every part is checked before it is read.

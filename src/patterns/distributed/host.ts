@@ -23,17 +23,18 @@ import {
   connectBroker,
   defaultTimeouts,
   delay,
+  loadBullmq,
   parseBrokerUrl,
   type BrokerTimeouts,
 } from './redis.js';
 import { epochNow } from '../../trace/clock.js';
 import { DEFAULT_QUEUE, KEY_PREFIX, type BatchFailure, type ModuleId } from './protocol.js';
-import { checkBatch, encodeResults } from './encoding.js';
+import { checkBatch, encodeBatch, encodeRecord, type CheckedBatch } from './encoding.js';
 import { appendResult, runKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
 import { CommandRunner, type BatchRunner } from './command-host.js';
-import type { ItemResult } from '../fan-out/results.js';
+import { ResultBatch } from '../fan-out/results.js';
 import { resolveModule } from '../../modules/contract.js';
 
 /** How long a host may hold a batch without renewing its lock before other hosts take it back (ms). */
@@ -114,7 +115,6 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   const queueName = checkQueueName(options.queue ?? DEFAULT_QUEUE);
   const timeouts = options.timeouts ?? defaultTimeouts;
   const name = options.name ?? `${hostname()}-${process.pid}`;
-  const bullmq = import('bullmq');
   const moduleSpec = options.worker ?? 'identity';
   const pool: BatchRunner = options.command
     ? new CommandRunner({
@@ -142,7 +142,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     await pool.close();
     throw error;
   }
-  const { Worker, WaitingError, UnrecoverableError } = await bullmq;
+  const { Worker, WaitingError, UnrecoverableError } = loadBullmq();
   const counts = { batches: 0, items: 0, failed: 0 };
   let failure: Error | undefined;
   let stopping: Promise<void> | undefined;
@@ -152,6 +152,16 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     settle = (error) => (error ? reject(error) : resolve());
   });
   done.catch(() => {});
+  // What an item costs in the pool's processes, from their own busy times (decaying, weighted by items). A
+  // batch's time here also holds the trips to Redis and to the pool, nearly all of it for tiny items: sized
+  // from that, their batches would grow slowly, one window of batches at a time.
+  const cost = { busyMs: 0, items: 0 };
+  if (pool instanceof WorkerPool)
+    pool.on('event', (event) => {
+      if (event.type !== 'batch') return;
+      cost.busyMs = 0.7 * cost.busyMs + event.busyMs;
+      cost.items = 0.7 * cost.items + event.items;
+    });
   let handedBack = 0;
   let active = 0;
   let lastTaken = Date.now();
@@ -161,7 +171,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     const run = (job.data as { run?: unknown } | null)?.run;
     if (typeof run === 'string' && typeof job.id === 'string') {
       const record: BatchFailure = { type: 'failed', job: job.id, host: name, reason };
-      await appendResult(client, runKeys(queueName, run), JSON.stringify(record)).catch(() => false);
+      await appendResult(client, runKeys(queueName, run), encodeRecord(record)).catch(() => false);
     }
     options.onEvent?.({ type: 'refused', jobId: String(job.id), reason });
     throw new UnrecoverableError(reason);
@@ -183,12 +193,9 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
       if (signal?.aborted) resolve('aborted');
       signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
     });
-    let results: ItemResult[] | 'aborted';
+    let results: ResultBatch[] | 'aborted';
     try {
-      results = await Promise.race([
-        pool.run(batch.inputs.map((input, k) => ({ index: batch.first + k, input }))),
-        aborted,
-      ]);
+      results = await Promise.race([runParts(batch), aborted]);
     } catch (error) {
       // The pool itself broke (a module that keeps crashing its processes): stop this host, give the batch back.
       failure ??= error instanceof Error ? error : new Error(String(error));
@@ -203,25 +210,45 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     }
     // The pool ran `sharing` batches side by side: this batch's own cost is its share of the time.
     const elapsedMs = (performance.now() - started) / Math.max(1, sharing);
+    const busyMs = cost.items > 0 ? (batch.inputs.length * cost.busyMs) / cost.items : elapsedMs;
     const result = {
-      ...encodeResults(String(job.id), name, module, results, elapsedMs),
+      ...encodeBatch(String(job.id), name, module, results, elapsedMs),
+      busyMs,
       pid: process.pid,
       startedAt,
       endedAt: epochNow(),
     };
     // Written only while the run is alive: a batch finished after its run ended leaves nothing behind.
-    await appendResult(client, runKeys(queueName, batch.run), JSON.stringify(result));
+    await appendResult(client, runKeys(queueName, batch.run), encodeRecord(result));
+    const count = batch.inputs.length;
+    const failed = result.type === 'results' ? result.failures.length : 0;
     counts.batches++;
-    counts.items += results.length;
-    counts.failed += result.failures.length;
-    options.onEvent?.({
-      type: 'batch',
-      run: batch.run,
-      count: results.length,
-      failed: result.failures.length,
-      elapsedMs,
-    });
-    return results.length;
+    counts.items += count;
+    counts.failed += failed;
+    options.onEvent?.({ type: 'batch', run: batch.run, count, failed, elapsedMs });
+    return count;
+  };
+
+  // A batch through the pool, answered in the parts the pool cut it into. Joined lines go in as one string
+  // and, when every item succeeds, come back as one: nothing is made per item on the way.
+  const runParts = async (batch: CheckedBatch): Promise<ResultBatch[]> => {
+    // A command host runs item by item: its results travel as columns.
+    if (!(pool instanceof WorkerPool)) {
+      const items = batch.inputs.map((input, k) => ({ index: batch.first + k, input }));
+      const results = await pool.run(items);
+      return [
+        new ResultBatch(
+          items.map((item) => item.index),
+          batch.inputs,
+          { results },
+        ),
+      ];
+    }
+    const chunk =
+      batch.text === undefined ? batch.inputs : Object.assign(batch.inputs, { joined: batch.text });
+    const parts: ResultBatch[] = [];
+    for await (const part of pool.stream([chunk])) parts.push(part);
+    return parts;
   };
 
   // BullMQ parses job data before the processor sees it; data that is not JSON is marked, not thrown.
@@ -243,9 +270,12 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     prefix: KEY_PREFIX,
     name,
     concurrency,
-    // A short lock, renewed every half lock while this host lives: if it dies, its batches are free again
-    // within about 1.5 locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s.
+    // A short lock, renewed while this host lives: if it dies, its batches are free again within about 1.5
+    // locks (expiry, then the next stalled check by any host), not BullMQ's default 30 s. Renewed every quarter
+    // lock (BullMQ's default is every half, checked every quarter, so a lock could be renewed as late as half
+    // its time): on a busy machine a host that is slow to be scheduled still renews well before expiry.
     lockDuration: lockMs,
+    lockRenewTime: Math.max(100, Math.floor(lockMs / 4)),
     stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
     // A batch may outlive a few dead hosts before it is failed (the default 1 would fail it after one).
     maxStalledCount: 3,

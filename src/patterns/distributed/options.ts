@@ -15,12 +15,18 @@ export interface DistributedMapOptions {
   ordered?: boolean;
   /** How many more times a batch is tried on another host when a host fails it (default 1). */
   retries?: number;
-  /** The most lines in one batch (default 4096) and the most characters (default 1 MiB). */
+  /**
+   * The most lines in one batch (default 65,536) and the most characters (default 1 MiB: larger jobs buy
+   * little, and Redis keeps a connection's buffer as large as the largest command for a while).
+   */
   maxBatch?: number;
   maxBatchChars?: number;
   /** How long one batch should take on a host; batches are sized from measured times (default 200 ms). */
   targetBatchMs?: number;
-  /** The most batches sent and not yet yielded (queued, running or in the reorder buffer; default 32). */
+  /**
+   * The most batches sent and not yet yielded (queued, running or in the reorder buffer; default 32). Their
+   * input is bounded too, at 64 Mi characters.
+   */
   window?: number;
   /** Called with what happens on the way (for progress and narration). */
   onEvent?: (event: CoordinatorEvent) => void;

@@ -3,7 +3,9 @@
  * coordinator (`concur fan-out --broker`) and the worker hosts (`concur worker`): they meet in a BullMQ queue.
  *
  *   coordinator → queue → host        a job whose data is a `ToHost` batch: lines of text, nothing else
- *   host → run's list → coordinator   a `FromHost` record: the batch's results, or why the host failed it.
+ *                                     (`batch-text`: the lines joined in one string, the usual form)
+ *   host → run's list → coordinator   a `FromHost` record: the batch's results (`results-text`: the outputs
+ *                                     joined, when every item succeeded), or why the host failed it.
  *                                     The list (store.ts) keeps it until the coordinator pops it; the job's
  *                                     own return value is only a count, so BullMQ's event stream holds no
  *                                     payload
@@ -32,37 +34,69 @@ export interface BatchJob {
   inputs: string[];
 }
 
-/** Sent by the coordinator (as job data). One kind today; the union leaves room for more. */
-export type ToHost = BatchJob;
-
 /**
- * A job's return value: per item, in the batch's order, as columns rather than one object per item, so a batch
- * of 4096 lines costs 4096 strings and a few arrays of small numbers, not 4096 objects.
+ * The same batch as one string: the items joined with '\n' (so none may hold a newline, as no line read from
+ * input does). One JSON string to encode and parse instead of thousands, and the text of a batch of lines is a
+ * slice of the input as read: what the coordinator sends whenever it can.
  */
-export interface BatchResult {
-  type: 'results';
+export interface BatchTextJob {
+  type: 'batch-text';
+  run: string;
+  first: number;
+  /** How many items `text` holds: its newlines plus one. */
+  count: number;
+  text: string;
+}
+
+/** Sent by the coordinator (as job data). */
+export type ToHost = BatchJob | BatchTextJob;
+
+/** What every results record carries besides the outputs: which batch, who ran it, and when. */
+export interface ResultHeader {
   /** The job's id (`<run>-<n>`): records arrive in any order, and a batch run twice arrives twice. */
   job: string;
   /** The host that ran the batch (its `--name`). */
   host: string;
   /** The code that produced the outputs: every host of a run must run the same. */
   module: ModuleId;
-  /** The output of each item, or null when it failed. */
-  outputs: (string | null)[];
-  /** The items that failed: position in the batch and a one-line reason (as local fan-out reports them). */
-  failures: { offset: number; message: string }[];
   /**
    * Who ran the items, run-length encoded in batch order: `[count, worker, pid, attempts]` says the next `count`
    * items ran on pool process `worker` (1-based) with that PID, each started `attempts` times (more than 1 after
    * a pool process crashed under it). A pool runs a batch in a few consecutive parts, so this stays short.
    */
   runs: [count: number, worker: number, pid: number, attempts: number][];
-  /** Milliseconds the host spent on the batch: the coordinator sizes the next batches from it. */
+  /** Milliseconds the host spent on the batch, from taking it to its results (its share, when it ran others). */
   elapsedMs: number;
+  /**
+   * Milliseconds the pool's processes spent on the batch's items (their recent cost per item, times the items):
+   * what the coordinator sizes the next batches from. Without it, it sizes them from `elapsedMs`.
+   */
+  busyMs?: number;
   /** The host's PID, and when it began and finished the batch (epoch ms, src/trace/clock.ts): for traces. */
   pid?: number;
   startedAt?: number;
   endedAt?: number;
+}
+
+/**
+ * A batch's results, per item in the batch's order, as columns rather than one object per item, so a batch of
+ * 4096 lines costs 4096 strings and a few arrays of small numbers, not 4096 objects.
+ */
+export interface BatchResult extends ResultHeader {
+  type: 'results';
+  /** The output of each item, or null when it failed. */
+  outputs: (string | null)[];
+  /** The items that failed: position in the batch and a one-line reason (as local fan-out reports them). */
+  failures: { offset: number; message: string }[];
+}
+
+/**
+ * Every item succeeded and no output holds a newline: the outputs joined with '\n', one string for the whole
+ * batch. The coordinator writes it out as it came, and makes per-item results only for `--json`.
+ */
+export interface BatchTextResult extends ResultHeader {
+  type: 'results-text';
+  text: string;
 }
 
 /**
@@ -83,7 +117,7 @@ export interface BatchFailure {
 }
 
 /** Sent by a host: appended to the run's result list (store.ts), popped by the coordinator. */
-export type FromHost = BatchResult | BatchFailure;
+export type FromHost = BatchResult | BatchTextResult | BatchFailure;
 
 /** What the coordinator learns about one of its jobs by looking at the queue (once a second while it waits). */
 export type JobState =

@@ -6,13 +6,27 @@
  * reconnect quietly, and a watchdog (watch.ts) decides when the broker is lost, from how long it has been silent.
  * Credentials come only through the URL (from --broker, --broker-file or CONCUR_BROKER) and are never printed.
  *
- * ioredis is loaded by dynamic import: nothing here costs a local command anything.
+ * ioredis and BullMQ are loaded only when a broker is used (`loadBullmq`, `connectBroker`): nothing here costs a
+ * local command anything.
  * Try: concur demo distributed
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as BullMQ from 'bullmq';
+import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { ConcurError, UsageError } from '../../process/errors.js';
 import { maskCredentials } from '../../trace/events.js';
+
+const requireCommonJs = createRequire(import.meta.url);
+
+/**
+ * BullMQ, loaded when a run or a host starts. With require, not import(): both it and ioredis are CommonJS, and
+ * import() would first scan every file of theirs for its exports, which doubled the CPU a start-up spent on them.
+ */
+export function loadBullmq(): typeof BullMQ {
+  return requireCommonJs('bullmq') as typeof BullMQ;
+}
 
 /**
  * A password typed on the command line shows in `ps` to every local user: once read, mask it in this process's
@@ -148,7 +162,7 @@ export async function connectBroker(
   name: string,
   timeouts: BrokerTimeouts = defaultTimeouts,
 ): Promise<Redis> {
-  const { Redis: RedisClient } = await import('ioredis');
+  const { Redis: RedisClient } = requireCommonJs('ioredis') as typeof IORedis;
   // The pre-check: one attempt, no retries, no offline queue, so errors surface at once.
   const probe = new RedisClient(address.url, {
     lazyConnect: true,

@@ -12,6 +12,7 @@
  * mid-run means the broker lost the run (restarted empty): the coordinator says so instead of waiting.
  * Try: concur demo distributed
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from './protocol.js';
 
@@ -43,9 +44,21 @@ redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
-/** A host's side: append one encoded result to its run's list, if the run is still alive. */
+const appendSha = createHash('sha1').update(appendScript).digest('hex');
+
+/**
+ * A host's side: append one encoded result to its run's list, if the run is still alive. The script goes by
+ * its hash (EVALSHA), so a result of megabytes is sent once, not with the script's text beside it; a server
+ * that does not know the script yet (a fresh or restarted one) is sent the text once.
+ */
 export async function appendResult(client: Redis, keys: RunKeys, encoded: string): Promise<boolean> {
-  const written = await client.eval(appendScript, 2, keys.run, keys.results, encoded, RUN_TTL_MS);
+  let written: unknown;
+  try {
+    written = await client.evalsha(appendSha, 2, keys.run, keys.results, encoded, RUN_TTL_MS);
+  } catch (error) {
+    if (!String(error).includes('NOSCRIPT')) throw error;
+    written = await client.eval(appendScript, 2, keys.run, keys.results, encoded, RUN_TTL_MS);
+  }
   return written === 1;
 }
 

@@ -64,6 +64,13 @@ export class ResultBatch {
     return this.inputs.length;
   }
 
+  /** Who ran the whole batch, when it traveled joined (every item by one worker); undefined otherwise. */
+  get ranBy(): RanBy | undefined {
+    if (!this.joined) return undefined;
+    const { worker, pid, attempts } = this.joined;
+    return { worker, pid, attempts };
+  }
+
   /** The outputs of the items that succeeded, joined with '\n' (no trailing newline). */
   outputText(): string {
     if (this.joined) return this.joined.text;

@@ -2,6 +2,9 @@
  * Distributed fan-out against a real Redis: Debian's redis-server on a free loopback port in a temporary
  * directory, started here and stopped afterwards. Without redis-server these tests are reported as skipped.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { ResultPromise } from 'execa';
@@ -128,6 +131,59 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
       await waitFor(() => pool.every((pid) => !isAlive(pid)), 5000, "the killed host's pool to exit");
     } finally {
       await Promise.all([a, b].map(stopHost));
+    }
+  }, 180_000);
+
+  it('a batch that runs longer than its lock keeps it (renewed while it runs): never retaken, run exactly once', async () => {
+    const queue = newQueue();
+    // Lock 1.5 s; each item counts the primes below 16 million, seconds of CPU on any machine.
+    const worker = ['--worker', 'count-primes', '--lock-ms', '1500'];
+    const hosts = [
+      await startHost(redis.url, queue, 'A', worker),
+      await startHost(redis.url, queue, 'B', worker),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'concur-lock-'));
+    try {
+      const items = ['16000000', '16000001', '16000002'];
+      const eventsFile = join(dir, 'run.ndjson');
+      const run = await concur(
+        ['fan-out', '--broker', redis.url, '--queue', queue, '--json', '--events', eventsFile],
+        { input: text(items), timeout: 170_000 },
+      );
+      expect(run.exitCode).toBe(0);
+      // A batch taken back from a host that still held it would be told here.
+      expect(String(run.stderr)).not.toMatch(/stopped answering/);
+      const records = String(run.stdout)
+        .trim()
+        .split('\n')
+        .map((line: string) => JSON.parse(line) as Record<string, unknown>);
+      expect(records.map((record) => record.index)).toEqual([0, 1, 2]);
+      expect(new Set(records.map((record) => record.output)).size).toBe(1);
+      expect(records.every((record) => record.attempts === 1)).toBe(true);
+      // Every batch ran for longer than the lock: without renewal, the other host would have taken it.
+      const events = readFileSync(eventsFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { kind: string; ts: number; data?: Record<string, unknown> });
+      const batchEvents = (kind: string): { ts: number; data?: Record<string, unknown> }[] =>
+        events.filter((e) => e.kind === kind && e.data?.task === 'batch');
+      const starts = batchEvents('start');
+      expect(starts).toHaveLength(3);
+      for (const start of starts) {
+        const end = batchEvents('end').find((e) => e.data?.jobId === start.data?.jobId);
+        expect(end!.ts - start.ts).toBeGreaterThan(1500);
+      }
+      // Each host counts what it ran: a batch run twice would count twice.
+      for (const { run: host } of hosts) host.kill('SIGTERM');
+      const ran = (await Promise.all(hosts.map(({ run: host }) => host))).map((host) => {
+        // The last count, said on the way out (a busy host also says it every few seconds).
+        const counts = [...String(host.stderr).matchAll(/: (\d+) items in \d+ batch/g)].pop();
+        return Number(counts?.[1] ?? NaN);
+      });
+      expect(ran.reduce((sum, n) => sum + n, 0)).toBe(3);
+    } finally {
+      await Promise.all(hosts.map(stopHost));
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
 

@@ -66,9 +66,18 @@ describe.skipIf(!available)(`distributed fan-out: durable results${why}`, () => 
     const events = await client.xrange(`concur:${queue}:events`, '-', '+');
     expect(events.length).toBeGreaterThan(0);
     expect(JSON.stringify(events)).not.toContain('PAYLOAD');
-    const after = await usedMemory(client);
-    // 10 MB went through; what stays is BullMQ's small bookkeeping (events of a few hundred jobs).
-    expect(after - before).toBeLessThan(1_000_000);
+    // 10 MB went through; what stays is BullMQ's small bookkeeping (events of a few hundred jobs). A connection
+    // that just sent a batch of a megabyte (the host's, still open) keeps its input buffer until Redis's own cron
+    // shrinks it, a second or two later: memory is waited for, not read at once.
+    const left = await usedMemory(client);
+    await until(
+      async () => (await usedMemory(client)) - before < 1_000_000,
+      30_000,
+      'the memory to come back',
+    );
+    console.log(
+      `memory after the run: ${left - before} bytes over, then ${(await usedMemory(client)) - before}`,
+    );
   }, 240_000);
 
   it('a coordinator paused (SIGSTOP) while another run trims the event stream gets every result when resumed', async () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { checkBatch, decodeResults, encodeResults } from '../../../src/patterns/distributed/encoding.js';
-import type { BatchResult, ModuleId } from '../../../src/patterns/distributed/protocol.js';
-import type { ItemResult } from '../../../src/patterns/fan-out/results.js';
+import {
+  checkBatch,
+  decodeBatch,
+  decodeResults,
+  encodeBatch,
+  encodeRecord,
+  encodeResults,
+  parseRecord,
+} from '../../../src/patterns/distributed/encoding.js';
+import type { BatchResult, BatchTextResult, ModuleId } from '../../../src/patterns/distributed/protocol.js';
+import { ResultBatch, type ItemResult } from '../../../src/patterns/fan-out/results.js';
 
 const MALFORMED = 'malformed batch: expected {type: "batch", run, first, inputs: string[]}';
 
@@ -22,6 +30,36 @@ describe('checkBatch', () => {
     ['an input that is not a string', { type: 'batch', run: 'r1', first: 0, inputs: ['a', 2] }],
   ])('refuses %s', (_, data) => {
     expect(checkBatch(data)).toBe(MALFORMED);
+  });
+});
+
+describe('checkBatch, batch-text', () => {
+  it('splits the text into the items it counts, and keeps the text', () => {
+    const data = { type: 'batch-text', run: 'r1', first: 7, count: 3, text: 'a\n\nc' };
+    expect(checkBatch(data)).toEqual({
+      type: 'batch',
+      run: 'r1',
+      first: 7,
+      inputs: ['a', '', 'c'],
+      text: 'a\n\nc',
+    });
+  });
+
+  it.each([
+    ['no count', { type: 'batch-text', run: 'r1', first: 0, text: 'a' }],
+    ['a count of 0', { type: 'batch-text', run: 'r1', first: 0, count: 0, text: '' }],
+    ['text that is not a string', { type: 'batch-text', run: 'r1', first: 0, count: 1, text: ['a'] }],
+  ])('refuses %s', (_, data) => {
+    expect(checkBatch(data)).toBe('malformed batch: expected {type: "batch-text", run, first, count, text}');
+  });
+
+  it('refuses text whose lines do not match its count, and a count over the limit before splitting', () => {
+    expect(checkBatch({ type: 'batch-text', run: 'r', first: 0, count: 2, text: 'a\nb\nc' })).toBe(
+      'malformed batch: its text holds 3 lines, its count says 2',
+    );
+    expect(checkBatch({ type: 'batch-text', run: 'r', first: 0, count: 70_000, text: 'a' })).toMatch(
+      /^batch too large: 70000 lines/,
+    );
   });
 });
 
@@ -102,5 +140,87 @@ describe('decodeResults', () => {
   it('stops a run at the end of the batch', () => {
     const result = { ...encodeResults('j1', 'h1', MODULE, pool, 1), runs: [[9, 1, 11, 1]] } as BatchResult;
     expect(decodeResults(batch, result)?.map((item) => item.index)).toEqual([100, 101, 102, 103]);
+  });
+});
+
+describe('joined results', () => {
+  const joined = (text: string, worker: number, pid: number, n: number): ResultBatch =>
+    new ResultBatch(
+      Array.from({ length: n }, (_, k) => k),
+      Array.from({ length: n }, () => 'x'),
+      { text, worker, pid, attempts: 1 },
+    );
+
+  it('a host sends joined parts as one text, with their runs merged', () => {
+    const parts = [joined('A\nB', 1, 11, 2), joined('C', 1, 11, 1), joined('D', 2, 12, 1)];
+    expect(encodeBatch('j1', 'h1', MODULE, parts, 3)).toEqual({
+      type: 'results-text',
+      job: 'j1',
+      host: 'h1',
+      module: MODULE,
+      text: 'A\nB\nC\nD',
+      runs: [
+        [3, 1, 11, 1],
+        [1, 2, 12, 1],
+      ],
+      elapsedMs: 3,
+    });
+  });
+
+  it('a host sends columns when any part is not joined (an item failed)', () => {
+    const failed = new ResultBatch([0], ['c'], {
+      results: [{ index: 0, input: 'c', error: 'boom', worker: 2, pid: 12, attempts: 1 }],
+    });
+    const result = encodeBatch('j1', 'h1', MODULE, [joined('A\nB', 1, 11, 2), failed], 1);
+    expect(result.type).toBe('results');
+    expect((result as BatchResult).outputs).toEqual(['A', 'B', null]);
+    expect((result as BatchResult).failures).toEqual([{ offset: 2, message: 'boom' }]);
+  });
+
+  const text: BatchTextResult = {
+    type: 'results-text',
+    job: 'j1',
+    host: 'h1',
+    module: MODULE,
+    text: 'A\nB\nC',
+    runs: [
+      [2, 1, 11, 1],
+      [1, 2, 12, 2],
+    ],
+    elapsedMs: 1,
+  };
+  const batch = { first: 100, inputs: ['a', 'b', 'c'] };
+
+  it('the coordinator keeps the text as it came, and makes items (with the host) only when asked', () => {
+    const decoded = decodeBatch(batch, text);
+    expect(decoded?.failed).toBe(0);
+    expect(decoded?.outputText()).toBe('A\nB\nC');
+    expect(decoded?.results().map((item) => JSON.stringify(item))).toEqual([
+      '{"index":100,"input":"a","output":"A","worker":1,"pid":11,"attempts":1,"host":"h1"}',
+      '{"index":101,"input":"b","output":"B","worker":1,"pid":11,"attempts":1,"host":"h1"}',
+      '{"index":102,"input":"c","output":"C","worker":2,"pid":12,"attempts":2,"host":"h1"}',
+    ]);
+  });
+
+  it('the coordinator refuses a text that does not fit the batch', () => {
+    for (const bad of [
+      { ...text, text: 'A\nB' },
+      { ...text, text: 'A\nB\nC\nD' },
+      { ...text, text: undefined },
+      { ...text, runs: [[2, 1, 11, 1]] },
+      { ...text, runs: [[3, 1, 11]] },
+    ])
+      expect(decodeBatch(batch, bad as BatchTextResult)).toBeUndefined();
+  });
+
+  it('a record is a line of JSON, followed by the joined text as it is', () => {
+    const encoded = encodeRecord({ ...text, text: 'A "quoted"\nB\\\nC' });
+    expect(encoded.split('\n')[0]).not.toContain('quoted');
+    expect(parseRecord(encoded)).toEqual({ ...text, text: 'A "quoted"\nB\\\nC' });
+    const columns = encodeResults('j1', 'h1', MODULE, pool, 1);
+    expect(parseRecord(encodeRecord(columns))).toEqual(columns);
+    // Only a results-text record has anything after its first line.
+    expect(parseRecord(`${JSON.stringify(columns)}\nA`)).toBeUndefined();
+    expect(parseRecord('not json')).toBeUndefined();
   });
 });
