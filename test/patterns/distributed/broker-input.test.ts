@@ -170,7 +170,13 @@ describe.skipIf(!available)(`distributed fan-out: input from outside${why}`, () 
     expect(String(run.stdout)).toBe(upper(lines(100)));
     host.run.kill('SIGTERM');
     const stderr = String((await host.run).stderr);
-    expect(stderr.match(/refused job/g)).toHaveLength(3);
+    // Each bad job refused, none looped: a lock lost on a starved machine may hand a job back (BullMQ's stalled
+    // check), at most maxStalledCount (3) times, so a job is refused at most 4 times, never for ever.
+    for (const id of ['notjson', 'wrongshape', 'huge']) {
+      const times = stderr.match(new RegExp(`refused job ${id}:`, 'g'))?.length ?? 0;
+      expect(times, id).toBeGreaterThanOrEqual(1);
+      expect(times, id).toBeLessThanOrEqual(4);
+    }
   }, 240_000);
 
   it('stops when two hosts run different modules, naming both', async () => {
