@@ -60,13 +60,18 @@ function makeNetns(): Netns {
   ip('netns', 'exec', name, 'ip', 'addr', 'add', `${inside}/30`, 'dev', inner);
   ip('netns', 'exec', name, 'ip', 'link', 'set', inner, 'up');
   ip('netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up');
+  // A heal timed for after the test (the coordinator gave up first) must not throw once the link is gone.
+  let removed = false;
   return {
     name,
     outside,
     inside,
     cut: () => ip('link', 'set', outer, 'down'),
-    heal: () => ip('link', 'set', outer, 'up'),
+    heal: () => {
+      if (!removed) ip('link', 'set', outer, 'up');
+    },
     remove: () => {
+      removed = true;
       spawnSync('ip', ['link', 'del', outer], { stdio: 'ignore' });
       spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
     },
