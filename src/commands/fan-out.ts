@@ -89,7 +89,6 @@ before any input is read.`,
         return (await import('./fan-out-broker.js')).fanOutOnBroker(flags, command);
       checkInput();
       const { WorkerPool } = await import('../patterns/fan-out/pool.js');
-      const { lineChunks } = await import('../modules/lines.js');
       if (flags.jobs !== undefined) {
         const { jobCapacity, NODE_WORKER_JOB, readMachineFacts } =
           await import('../patterns/fan-out/job-limits.js');
@@ -126,11 +125,9 @@ before any input is read.`,
       const count = { lines: 0, ended: false };
       progress?.start(`fan-out -j ${pool.jobs}`, count);
       try {
-        await writeResults(
-          pool.stream(lineChunks(process.stdin, count), { ordered: !flags.unordered }),
-          flags,
-          progress,
-        );
+        // Lines stay bytes here: the workers decode them, and their answers are written as they come.
+        const options = { ordered: !flags.unordered, ...(progress ? { count } : {}) };
+        await writeResults(pool.streamLines(process.stdin, options), flags, progress);
       } finally {
         progress?.stop();
         await pool.close();

@@ -11,13 +11,15 @@ import { exitWithParent } from '../../process/lifeline.js';
 import { receive, send } from '../../process/messages.js';
 import {
   isToFanOutWorker,
+  linesOf,
   type FromFanOutWorker,
   type ItemFailure,
   type ToFanOutWorker,
 } from './protocol.js';
 
 let transform: StageFunction | undefined;
-const queue: { id: number; items: string[]; text: boolean; receivedAt: number }[] = [];
+// `joined`: how the outputs go back when all succeed: as an array, as one string, or as bytes to write.
+const queue: { id: number; items: string[]; joined: 'no' | 'text' | 'lines'; receivedAt: number }[] = [];
 let running = false;
 // With a timeout (see `load` in protocol.ts): how often to say which item starts, and when we last sent anything.
 let progressMs = 0;
@@ -70,13 +72,16 @@ async function runBatch(
   return { outputs, failures };
 }
 
-// The outputs as one string, if none of them contains a newline (which would make the split ambiguous). An
-// output that is its own input (the same string) came from splitting on '\n', so it needs no search.
-function joined(outputs: string[], inputs: string[]): string | undefined {
+// The outputs as one string, if none of them contains a newline (which would make the split ambiguous), each
+// followed by one when `ended` (lines to write as they are). An output that is its own input (the same string)
+// came from splitting on '\n', so it needs no search.
+function joined(outputs: string[], inputs: string[], ended: boolean): string | undefined {
   for (let i = 0; i < outputs.length; i++) {
     const output = outputs[i] as string;
     if (output !== inputs[i] && output.includes('\n')) return undefined;
   }
+  // An empty last element makes join end with '\n', without a second copy of the text to add it.
+  if (ended) outputs.push('');
   return outputs.join('\n');
 }
 
@@ -104,11 +109,16 @@ async function drain(): Promise<void> {
     // Start the next batch only once these results are in the pipe: if an item of the next one kills this
     // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
     const rss = residentBytes();
-    const text = batch.text && failures.length === 0 ? joined(outputs as string[], batch.items) : undefined;
+    const text =
+      batch.joined !== 'no' && failures.length === 0
+        ? joined(outputs as string[], batch.items, batch.joined === 'lines')
+        : undefined;
     const message: FromFanOutWorker =
       text === undefined
         ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss, ...times }
-        : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
+        : batch.joined === 'lines'
+          ? { type: 'results-lines', id: batch.id, bytes: Buffer.from(text), busyMs, rss, ...times }
+          : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
     lastSent = performance.now();
     await new Promise<void>((resolve) => send(message, resolve));
   }
@@ -133,11 +143,15 @@ function handle(message: ToFanOutWorker): void {
       void load(message.spec, message.cwd, message.loadTimeoutMs);
       return;
     case 'batch':
-      queue.push({ id: message.id, items: message.items, text: false, receivedAt: epochNow() });
+      queue.push({ id: message.id, items: message.items, joined: 'no', receivedAt: epochNow() });
       void drain();
       return;
     case 'batch-text':
-      queue.push({ id: message.id, items: message.text.split('\n'), text: true, receivedAt: epochNow() });
+      queue.push({ id: message.id, items: message.text.split('\n'), joined: 'text', receivedAt: epochNow() });
+      void drain();
+      return;
+    case 'batch-lines':
+      queue.push({ id: message.id, items: linesOf(message.bytes), joined: 'lines', receivedAt: epochNow() });
       void drain();
       return;
     case 'stop':
