@@ -4,6 +4,7 @@
  * exit code 1; worker crashes are retried and reported; progress shows on stderr when it is a terminal.
  */
 import type { Command } from 'commander';
+import { createReadStream, fstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js';
 import { hintTerminalInput } from '../terminal/stdin-hint.js';
@@ -127,7 +128,7 @@ before any input is read.`,
       try {
         // Lines stay bytes here: the workers decode them, and their answers are written as they come.
         const options = { ordered: !flags.unordered, ...(progress ? { count } : {}) };
-        await writeResults(pool.streamLines(process.stdin, options), flags, progress);
+        await writeResults(pool.streamLines(openInput(), options), flags, progress);
       } finally {
         progress?.stop();
         await pool.close();
@@ -135,6 +136,19 @@ before any input is read.`,
     });
   // `fan-out [options] -- <command>` runs a program per item: src/commands/fan-out-commands.ts.
   addCommandMode(fanOut);
+}
+
+// A file on stdin (`< file`) is read 1 MiB at a time, 16 times what Node's stdin stream reads per trip to the
+// thread pool: the pool never makes strings of what it reads (the workers do, a batch of at most 64 KiB at a
+// time), so a big read costs no memory beyond itself. A pipe gives what the kernel holds: read as Node does.
+function openInput(): AsyncIterable<Buffer> {
+  try {
+    if (fstatSync(0).isFile())
+      return createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false });
+  } catch {
+    // not a file we can stat: read it as a stream
+  }
+  return process.stdin;
 }
 
 // Crashes and restarts are news for the person watching, whatever the output mode.

@@ -29,8 +29,10 @@ export interface BatchRunner {
   ordered: boolean;
   /** Batches sent but not yet delivered, at most. */
   window: number;
-  /** Largest batch in characters of input, or bytes for byte chunks (a batch still takes at least one item). */
+  /** Largest batch in characters of input (a batch still takes at least one item). */
   maxBatchChars: number;
+  /** Largest batch of lines read as bytes, in bytes (a batch still takes at least one line). */
+  maxBatchBytes: number;
   /** Run one batch; resolves once every item has an answer. */
   submit(items: BatchItems): Promise<ResultBatch>;
 }
@@ -80,7 +82,7 @@ export async function* fanIn(
       while (batches.more()) {
         while (!stopped && window.full) await new Promise<void>((resolve) => (wakeProducer = resolve));
         if (stopped) return;
-        const { items, chars } = batches.next(index, sizer.next(), runner.maxBatchChars);
+        const { items, chars } = batches.next(index, sizer.next(), runner);
         index += items.length;
         const seq = window.add(chars);
         runner.submit(items).then(
@@ -132,10 +134,12 @@ export async function* fanIn(
 }
 
 /** The batches of one chunk, cut one at a time (each as large as the sizer says when it is cut). */
+type BatchLimits = Pick<BatchRunner, 'maxBatchChars' | 'maxBatchBytes'>;
+
 interface ChunkBatches {
   more(): boolean;
   /** The next batch, its first item numbered `first`, and its size in characters (or bytes). */
-  next(first: number, size: number, maxChars: number): { items: BatchItems; chars: number };
+  next(first: number, size: number, limits: BatchLimits): { items: BatchItems; chars: number };
 }
 
 // Batches of a chunk of strings: slices of the text they were split from, when the chunk has it.
@@ -144,8 +148,8 @@ function stringBatches(chunk: ItemChunk): ChunkBatches {
   let start = 0;
   let at = 0; // where the next batch starts in `joined`
   const more = (): boolean => start < chunk.length;
-  const next: ChunkBatches['next'] = (first, size, maxChars) => {
-    const end = cutBatch(chunk, start, size, maxChars, (line) => line.length);
+  const next: ChunkBatches['next'] = (first, size, { maxBatchChars }) => {
+    const end = cutBatch(chunk, start, size, maxBatchChars, (line) => line.length);
     const inputs = chunk.slice(start, end);
     let chars = 0;
     const indexes = new Array<number>(inputs.length);
@@ -168,8 +172,8 @@ function stringBatches(chunk: ItemChunk): ChunkBatches {
 function byteBatches(chunk: LineBytes): ChunkBatches {
   let start = 0;
   const more = (): boolean => start < chunk.length;
-  const next: ChunkBatches['next'] = (first, size, maxBytes) => {
-    const { end, count } = cutLines(chunk, start, size, maxBytes);
+  const next: ChunkBatches['next'] = (first, size, { maxBatchBytes }) => {
+    const { end, count } = cutLines(chunk, start, size, maxBatchBytes);
     const bytes = chunk.subarray(start, end);
     start = end;
     return { items: BatchItems.lines(first, count, bytes), chars: bytes.length };

@@ -63,6 +63,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   private readonly intensity: RestartIntensity;
   private readonly sizer: BatchSizer;
   private readonly maxBatchChars: number;
+  private readonly maxBatchBytes: number;
   private readonly fork: NonNullable<PoolOptions['fork']>;
   private nextTaskId = 1;
   private readonly newId = (): number => this.nextTaskId++;
@@ -81,6 +82,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.intensity = new RestartIntensity(options.maxRestarts ?? 10, options.periodMs ?? 5000);
     this.sizer = new BatchSizer(options.maxBatchItems);
     this.maxBatchChars = options.maxBatchChars ?? 1024 * 1024;
+    this.maxBatchBytes = options.maxBatchBytes ?? 64 * 1024;
     this.fork = options.fork ?? forkChild;
     this.timeoutMs = options.timeoutMs ?? 0;
     this.progressMs = progressInterval(this.timeoutMs);
@@ -171,6 +173,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       ordered: options.ordered ?? true,
       window: options.window ?? 16 * this.jobs,
       maxBatchChars: this.maxBatchChars,
+      maxBatchBytes: this.maxBatchBytes,
       submit: (items) => this.submit(items),
     });
   }
