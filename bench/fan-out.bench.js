@@ -333,7 +333,11 @@ Where the time goes (identity, 5 M lines, -j 2, perf record of every process, CP
   it is start-up (the CLI, the guardian, the worker's module loading) and per-batch bookkeeping. What is left
   is Node itself: a string per line in the workers (split, join: the contract is a string in, a string out),
   and copies through the IPC channel. Every node process also loads NODE_EXTRA_CA_CERTS at start-up when it
-  is set (60–80 ms of CPU each, four processes): unset it to see the run without that cost.`);
+  is set (60–80 ms of CPU each, four processes): unset it to see the run without that cost.
+  Start-up is a large share of a 5 M-line run: from --events, the first batch leaves 0.5–1.2 s after concur
+  starts on the loaded machine (four node processes start on two cores: concur, the guardian, two workers,
+  and no input is read before every worker has loaded its module), and the streaming itself ran at
+  3.1–4.4 M lines/s.`);
 console.log(
   `\n(input sizes: ${fmt(statSync(idInput).size / 1e6, 1)} MB identity file; the identity rows are the best of 3, the others one run each, on a machine that may be shared; CPU is user + sys of every process)`,
 );
