@@ -126,9 +126,13 @@ before any input is read.`,
       const count = { lines: 0, ended: false };
       progress?.start(`fan-out -j ${pool.jobs}`, count);
       try {
-        // Lines stay bytes here: the workers decode them, and their answers are written as they come.
-        const options = { ordered: !flags.unordered, ...(progress ? { count } : {}) };
-        await writeResults(pool.streamLines(openInput(), options), flags, progress);
+        // Lines stay bytes here: the workers decode them, and their answers are written as they come. --json
+        // prints every output as the worker returned it, so it keeps the string path (the outputs as strings).
+        const ordered = !flags.unordered;
+        const results = flags.json
+          ? pool.stream((await import('../modules/lines.js')).lineChunks(process.stdin, count), { ordered })
+          : pool.streamLines(openInput(), { ordered, ...(progress ? { count } : {}) });
+        await writeResults(results, flags, progress);
       } finally {
         progress?.stop();
         await pool.close();
