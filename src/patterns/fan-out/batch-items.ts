@@ -2,7 +2,7 @@
  * The items of one fan-out batch, as the pool holds them while the batch is out: lists of strings (what `run`
  * and `map` are given), or the bytes of whole lines exactly as they were read (what `concur fan-out` reads
  * from stdin). A batch of bytes is never split into line strings in the pool: the worker splits it, and the
- * pool decodes it only when it needs an item's text (a failure to report, --json, a crash to recover from).
+ * pool decodes it only when it needs an item's text (a failure to report, a crash to recover from).
  * Try: seq 1000000 | concur fan-out -j 2
  */
 import { linesOf } from './protocol.js';
