@@ -72,7 +72,7 @@ function report(event: CoordinatorEvent, progress: ProgressLine | undefined): vo
       progress?.clear();
       say(
         style.yellow(
-          `concur: no worker host is pulling from queue '${event.queue}' at ${event.broker}; start one: CONCUR_BROKER=<url> concur worker --queue ${event.queue} --worker <module>`,
+          `concur: no worker host is pulling from queue '${event.queue}' at ${event.broker}; start one: CONCUR_BROKER=<url> concur worker --queue ${event.queue} --worker <module> (or -- <command>)`,
         ),
       );
       return;

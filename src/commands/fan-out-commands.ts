@@ -5,7 +5,7 @@
  * src/patterns/fan-out/commands.ts; this file parses options and formats output.
  */
 import { availableParallelism, constants } from 'node:os';
-import { Command, Help } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { ConcurError, UsageError } from '../process/errors.js';
 import { exitOnSignals } from '../process/children.js';
 import { onStdoutClosed, say, stderrPolicy, style, writeData } from '../terminal/output.js';
@@ -32,6 +32,10 @@ interface CommandFlags {
   resumeFailed?: boolean;
   json?: boolean;
   progress: boolean;
+  /** Module mode's broker options: refused here, with where the command goes instead. */
+  broker?: string | boolean;
+  brokerFile?: string;
+  queue?: string;
 }
 
 // Past this many, failed jobs are counted but no longer listed one by one on stderr (--json has them all).
@@ -125,7 +129,24 @@ stderr goes to stderr, whole. Exit: 0 when every job exits 0; 1 when any fails, 
 failure; 127 when the program is not found, 126 when it cannot run; 2 for usage errors; 130 on Ctrl-C, 143 on
 SIGTERM. Every job runs in its own process group and none outlives concur. Details: COMMANDS.md.`,
     )
+    // Hidden: only so that a command given with a broker is told where it belongs (checkFlags).
+    .addOption(new Option('--broker [url]').hideHelp())
+    .addOption(new Option('--broker-file <path>').hideHelp())
+    .addOption(new Option('--queue <name>').hideHelp())
     .action(async (words: string[], flags: CommandFlags) => runCommandMode(words, flags));
+  // Commander suggests from the parent's options too, and fan-out's module options are not options here:
+  // `--worker` would be answered "Did you mean --worker?". Suggest from this command's own options only.
+  const internals = command as unknown as { unknownOption(flag: string): void };
+  const unknownOption = internals.unknownOption.bind(command);
+  internals.unknownOption = (flag: string): void => {
+    const parent = command.parent;
+    command.parent = null;
+    try {
+      unknownOption(flag);
+    } finally {
+      command.parent = parent;
+    }
+  };
   // The usage line as people type it: options first, then -- and the command.
   command.createHelp = () => {
     const help = new Help();
@@ -136,6 +157,11 @@ SIGTERM. Every job runs in its own process group and none outlives concur. Detai
 }
 
 function checkFlags(words: string[], flags: CommandFlags): void {
+  if (flags.broker !== undefined || flags.brokerFile !== undefined || flags.queue !== undefined)
+    throw new UsageError(
+      'with a broker the command runs on the worker hosts, not here: start each host with ' +
+        '`concur worker --broker URL -- <command> [args...]`, then send the items with `concur fan-out --broker URL`.',
+    );
   if (words.length === 0)
     throw new UsageError(
       'give a command after --, e.g. concur fan-out -- gzip {} (see concur fan-out --help --).',
@@ -155,6 +181,7 @@ async function runCommandMode(words: string[], flags: CommandFlags): Promise<voi
   const { jobCapacity } = await import('../patterns/fan-out/job-limits.js');
   const { JoblogWriter, readJoblog } = await import('../patterns/fan-out/joblog.js');
   const { commandLine } = await import('../patterns/fan-out/placeholders.js');
+  const { failureText } = await import('../patterns/fan-out/command-job.js');
 
   const jobs = flags.jobs ?? availableParallelism();
   const capacity = jobCapacity();
@@ -320,12 +347,6 @@ function tagLines(result: CommandResult, data: Buffer, tag: (job: JobInfo, line:
 function jobName(job: { seq: number; input: string }): string {
   const text = job.input.length > 40 ? `${job.input.slice(0, 37)}...` : job.input;
   return `line ${job.seq} (${JSON.stringify(text)})`;
-}
-
-function failureText(result: CommandResult): string {
-  if (result.error !== undefined) return result.error;
-  if (result.signal) return `was killed by ${result.signal}`;
-  return `exited with code ${result.exitCode}`;
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

@@ -6,6 +6,7 @@
  *   export default function (line) { return line.toUpperCase(); }   // string: emit it
  *   // null or undefined: drop the line; an array of strings: emit each; or a promise of any of these
  *   export function flush() { return [`${count}`]; }                // optional: lines to emit at end of input
+ *   export function chunk(bytes) { return bytes; }    // optional: many lines at once, as bytes (README.md)
  *
  * Or the default export is a generator function: a coroutine stage. concur calls it once, primes it (runs it
  * to its first `yield`), then sends each line with `next(line)`; the value it yields next is that line's
@@ -35,6 +36,16 @@ export type StageResult = string | null | undefined | readonly string[];
 /** The default export: one line in, zero or more lines out. */
 export type StageFunction = (line: string) => StageResult | Promise<StageResult>;
 
+/** What a module's optional `chunk` export returns: whole lines as bytes (or text), each ending in \n; null for none. */
+export type ChunkResult = Uint8Array | string | null | undefined;
+
+/**
+ * The optional `chunk` export: many whole lines at once, as the bytes read (valid UTF-8, each line ending in
+ * \n), returning what the default export would give for them, line by line. For stages that need no string
+ * per line (identity, a byte-wise upper case); `concur pipeline` uses it, other environments the default.
+ */
+export type ChunkFunction = (bytes: Buffer) => ChunkResult | Promise<ChunkResult>;
+
 /** A loaded module, ready to run. */
 export interface Stage {
   /** How the user named it: a built-in name or a path. */
@@ -43,6 +54,8 @@ export interface Stage {
   readonly url: string;
   readonly transform: StageFunction;
   readonly flush?: () => StageResult | Promise<StageResult>;
+  /** The same as `transform` over many lines at once, as bytes, when the module offers it (plain functions only). */
+  readonly chunk?: ChunkFunction;
   /** Which form the module used: a plain function, or a (possibly async) generator coroutine. */
   readonly form: StageForm;
 }
@@ -240,7 +253,7 @@ async function loadChecked(spec: string, cwd: string, options: LoadOptions): Pro
   const { name, url } = resolveModule(spec, cwd);
   if (!builtins[spec]) allowModuleSyntax(url);
   const importUrl = options.instance ? `${url}?instance=${options.instance}` : url;
-  let module: { default?: unknown; flush?: unknown };
+  let module: { default?: unknown; flush?: unknown; chunk?: unknown };
   try {
     module = (await import(importUrl)) as typeof module;
   } catch (error) {
@@ -248,9 +261,9 @@ async function loadChecked(spec: string, cwd: string, options: LoadOptions): Pro
     throw new UsageError(`cannot load ${spec}: ${reason}`, 'EBADMODULE', { cause: error });
   }
   // CommonJS compiled from ES syntax (`exports.default = fn`, as TypeScript and Babel write it).
-  const inner = module.default as { default?: unknown; flush?: unknown } | undefined;
+  const inner = module.default as { default?: unknown; flush?: unknown; chunk?: unknown } | undefined;
   if (typeof module.default !== 'function' && typeof inner?.default === 'function')
-    module = { default: inner.default, flush: inner.flush };
+    module = { default: inner.default, flush: inner.flush, chunk: inner.chunk };
   if (typeof module.default !== 'function')
     throw new UsageError(
       `${spec} has no default export function: add \`export default function (line) { return line; }\`.`,
@@ -258,13 +271,28 @@ async function loadChecked(spec: string, cwd: string, options: LoadOptions): Pro
     );
   if (module.flush !== undefined && typeof module.flush !== 'function')
     throw new UsageError(`${spec} exports \`flush\`, but it is not a function.`, 'EBADMODULE');
+  if (module.chunk !== undefined && typeof module.chunk !== 'function')
+    throw new UsageError(`${spec} exports \`chunk\`, but it is not a function.`, 'EBADMODULE');
   const flush = module.flush as Stage['flush'];
   const tag = Object.prototype.toString.call(module.default);
+  if (module.chunk !== undefined && tag !== '[object Function]' && tag !== '[object AsyncFunction]')
+    throw new UsageError(
+      `${spec} exports \`chunk\` beside a generator: a coroutine sees every line, so drop \`chunk\` or make the default export a plain function.`,
+      'EBADMODULE',
+    );
   if (tag === '[object GeneratorFunction]')
     return { name, url, form: 'generator', ...(await startCoroutine(spec, module.default, flush)) };
   if (tag === '[object AsyncGeneratorFunction]')
     return { name, url, form: 'async-generator', ...(await startCoroutine(spec, module.default, flush)) };
-  return { name, url, form: 'function', transform: module.default as StageFunction, flush };
+  const chunk = module.chunk as ChunkFunction | undefined;
+  return {
+    name,
+    url,
+    form: 'function',
+    transform: module.default as StageFunction,
+    flush,
+    ...(chunk && { chunk }),
+  };
 }
 
 /**

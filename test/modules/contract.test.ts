@@ -1,6 +1,7 @@
 /**
  * The module contract at the edges: a module in any form loads as a pipeline stage, a coroutine stage and a
- * fan-out worker, with no Node warning; loading has a bound; what a module prints is never data.
+ * fan-out worker, with no Node warning; loading has a bound; what a module prints is never data; a `chunk`
+ * export is checked when the module loads.
  */
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -95,5 +96,18 @@ describe("a module's own output never becomes data", () => {
     expect(result.stdout).toBe('1\n2');
     expect(result.stderr).toContain('debug 2');
     expect(result.stderr).toContain('stdout.write 2');
+  });
+});
+
+describe('the optional chunk export', () => {
+  it('chunk beside a generator, or not a function, is a load error', async () => {
+    for (const [module, message] of [
+      ['co-chunk-gen.js', /exports `chunk` beside a generator/],
+      ['stage-chunk-not-function.js', /exports `chunk`, but it is not a function/],
+    ] as const) {
+      const result = await concur(['pipeline', '-s', fixture(module)], { input: 'a\n' });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
   });
 });

@@ -125,6 +125,15 @@ describe('LineDecoder: what a line is', () => {
     expect(decode([Buffer.from('ascii\n')]).valid).toEqual([true]);
   });
 
+  it('decodes long runs of non-ASCII lines (the UTF-16 path) as Buffer#toString does, valid or not', () => {
+    const text = Array.from({ length: 300 }, (_, i) => `${i} αβγ жзи 日本語 😀 ${'é'.repeat(i % 90)}`);
+    const valid = Buffer.from(`${text.join('\n')}\n`);
+    expect(lines([valid])).toEqual(text);
+    // An invalid byte in the middle of the run: the U+FFFD, and every other line intact.
+    const invalid = Buffer.concat([valid.subarray(0, 5000), Buffer.from([0xff]), valid.subarray(5000)]);
+    expect(lines([invalid])).toEqual(invalid.toString('utf8').split('\n').slice(0, -1));
+  });
+
   it('a truncated character before the newline does not swallow the newline', () => {
     // 0xf0 0x9f starts a 4-byte character; the \n after it still ends the line.
     expect(lines([Buffer.from([0xf0, 0x9f, 0x0a, 0x62, 0x0a])])).toEqual(['\ufffd', 'b']);

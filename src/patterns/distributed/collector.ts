@@ -2,7 +2,7 @@
  * The coordinator's ledger of batches out: what it sent, and what each arrival from the broker means for them. A
  * host's record finishes a batch (the first one wins: delivery is at-least-once), a refusal or a batch gone from
  * the queue fails its items with the reason, a stall is only told. Every result must come from the same worker
- * code: two hosts that disagree stop the run. The loop that waits for arrivals is the coordinator's
+ * code (the same module, or the same command): two hosts that disagree stop the run. The loop that waits for arrivals is the coordinator's
  * (coordinator.ts); the probe that notices jobs stalled or gone is in probe.ts.
  * Try: concur demo distributed
  */
@@ -12,6 +12,7 @@ import type { BatchResult, FromHost, JobState, ModuleId } from './protocol.js';
 import { decodeResults, type DistributedItemResult } from './encoding.js';
 import type { CoordinatorEvent } from './options.js';
 import type { BatchSizer } from '../fan-out/sizer.js';
+import { describeWork, isCommand } from './work-id.js';
 
 /** A batch sent and not yet answered. */
 export interface Outstanding {
@@ -109,9 +110,9 @@ export class Collector {
       return;
     }
     if (this.module.id.sha256 === id.sha256) return;
-    const show = (m: ModuleId): string => `${m.name} (sha256 ${m.sha256.slice(0, 12)})`;
+    const how = isCommand(this.module.id) || isCommand(id) ? '--worker or -- <command>' : '--worker';
     throw new ConcurError(
-      `hosts disagree on the work: ${this.module.host} runs ${show(this.module.id)} and ${result.host} runs ${show(id)}; start every host of queue '${this.queueName}' with the same --worker.`,
+      `hosts disagree on the work: ${this.module.host} runs ${describeWork(this.module.id)} and ${result.host} runs ${describeWork(id)}; start every host of queue '${this.queueName}' with the same ${how}.`,
       1,
       'EMODULES',
     );

@@ -32,6 +32,7 @@ import { checkBatch, encodeResults } from './encoding.js';
 import { appendResult, runKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
+import { CommandRunner, type BatchRunner } from './command-host.js';
 import type { ItemResult } from '../fan-out/results.js';
 import { resolveModule } from '../../modules/contract.js';
 
@@ -45,10 +46,12 @@ export interface WorkerHostOptions {
   /** The queue to pull from (default `concur`). */
   queue?: string;
   /** The worker module: a built-in name or a path (the fan-out contract). The only code this host runs. */
-  worker: string;
+  worker?: string;
+  /** Instead of a module: run this command per item (command-host.ts). Its stdout is the item's output. */
+  command?: { words: readonly string[]; shell?: boolean; onStderr?: (data: Buffer) => void };
   /** Worker processes in this host's pool (default: one per core). */
   jobs?: number;
-  /** How many times an item is retried when a pool process dies under it (default 1). */
+  /** How many times an item is retried when a pool process dies under it (default 1; a failed command: 0). */
   retries?: number;
   /** The most one item may run, in ms (default: no limit): see `PoolOptions.timeoutMs`. */
   timeoutMs?: number;
@@ -112,15 +115,26 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
   const timeouts = options.timeouts ?? defaultTimeouts;
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const bullmq = import('bullmq');
-  const pool = await WorkerPool.start({
-    worker: options.worker,
-    jobs: options.jobs,
-    retries: options.retries ?? 1,
-    timeoutMs: options.timeoutMs,
-    maxRestarts: options.maxRestarts,
-    loadTimeoutMs: options.loadTimeoutMs,
-  });
-  const module = moduleIdentity(options.worker);
+  const moduleSpec = options.worker ?? 'identity';
+  const pool: BatchRunner = options.command
+    ? new CommandRunner({
+        command: options.command.words,
+        shell: options.command.shell,
+        onStderr: options.command.onStderr,
+        jobs: options.jobs,
+        retries: options.retries,
+        timeoutMs: options.timeoutMs,
+        host: name,
+      })
+    : await WorkerPool.start({
+        worker: moduleSpec,
+        jobs: options.jobs,
+        retries: options.retries ?? 1,
+        timeoutMs: options.timeoutMs,
+        maxRestarts: options.maxRestarts,
+        loadTimeoutMs: options.loadTimeoutMs,
+      });
+  const module = pool instanceof CommandRunner ? pool.identity : moduleIdentity(moduleSpec);
   let client: Redis;
   try {
     client = await connectBroker(address, `concur-worker-${name}`, timeouts);

@@ -65,7 +65,10 @@ export interface BatchResult {
   endedAt?: number;
 }
 
-/** Which worker module a host runs: its name on the host's command line and the sha256 of its file. */
+/**
+ * Which worker module a host runs: its name on the host's command line and the sha256 of its file. A command
+ * host (`concur worker -- <command>`) sends `command: <template>` and the sha256 of the template (work-id.ts).
+ */
 export interface ModuleId {
   name: string;
   sha256: string;

@@ -8,6 +8,7 @@ import { type ChildProcess, type SpawnOptions, type spawn as nodeSpawn } from 'n
 import { EventEmitter } from 'node:events';
 import { signalGroup, track } from '../../process/children.js';
 import { recorder, type ProcessRef } from '../../trace/events.js';
+import { LaunchedJob, type Launchers } from './launcher.js';
 import { expandCommand, type CommandTemplate } from './placeholders.js';
 import type { ProgramPaths } from './program-paths.js';
 
@@ -43,7 +44,7 @@ export interface CommandResult {
   stdoutBytes: number;
   /** 1, plus one per retry. */
   attempts: number;
-  /** The PID of the last attempt (undefined when it could not start). */
+  /** The process group that ran the last attempt: the job's own PID, or its slot launcher's (undefined when it could not start). */
   pid: number | undefined;
 }
 
@@ -61,6 +62,8 @@ export interface JobInfo {
 export interface JobSetup {
   spawn: typeof nodeSpawn;
   spawnOptions: SpawnOptions;
+  /** Each slot's launcher (launcher.ts); undefined to spawn each job from Node (line-buffered output, tests). */
+  launchers: Launchers | undefined;
   paths: ProgramPaths;
   timeoutMs: number | undefined;
   graceMs: number;
@@ -70,7 +73,7 @@ export interface JobSetup {
 
 /** One attempt of one job, from its spawn to its close. */
 export class CommandJob {
-  readonly child: ChildProcess;
+  readonly child: ChildProcess | LaunchedJob;
   /** Killed by a halt or a stop: its result is dropped. */
   dropped = false;
   ended = false;
@@ -94,11 +97,14 @@ export class CommandJob {
   ) {
     const argv = expandCommand(template, { item: info.input, seq: info.seq, slot: info.slot });
     info.argv = argv;
-    let child: ChildProcess;
+    let child: ChildProcess | LaunchedJob;
     try {
       // The program's path is looked up once per run, not once per job: argv[0] stays as typed.
       const file = setup.paths.resolve(argv[0]);
-      child = setup.spawn(file, argv.slice(1), { ...setup.spawnOptions, argv0: argv[0] });
+      if (setup.launchers) {
+        setup.paths.check(file, argv);
+        child = setup.launchers.start(info.slot, file, argv);
+      } else child = setup.spawn(file, argv.slice(1), { ...setup.spawnOptions, argv0: argv[0] });
     } catch (error) {
       // Node refuses some arguments before any process exists (a NUL byte in an argument).
       child = new FailedChild(error as Error) as unknown as ChildProcess;
@@ -114,11 +120,12 @@ export class CommandJob {
     };
     const pid = child.pid;
     if (pid !== undefined) {
-      track(child, { group: true });
-      if (recorder.enabled) {
-        this.trace = recorder.child(child, `slot ${info.slot}`, { argv });
-        recorder.start(this.trace, `job ${info.seq}`, { input: info.input });
+      if (child instanceof LaunchedJob) this.trace = child.trace;
+      else {
+        track(child, { group: true });
+        if (recorder.enabled) this.trace = recorder.child(child, `slot ${info.slot}`, { argv });
       }
+      if (this.trace) recorder.start(this.trace, `job ${info.seq}`, { input: info.input, argv });
       const timeoutMs = setup.timeoutMs;
       if (timeoutMs !== undefined)
         this.timer = setTimeout(() => {
@@ -147,7 +154,7 @@ export class CommandJob {
     });
   }
 
-  /** The job's PID, which is also its process group's ID (undefined when it could not start). */
+  /** The job's process group: its own PID, or its launcher's (undefined when it could not start). */
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -161,6 +168,7 @@ export class CommandJob {
   kill(signal: NodeJS.Signals): void {
     const pid = this.child.pid;
     if (pid === undefined || this.ended) return;
+    if (this.child instanceof LaunchedJob) this.child.signalled();
     signalGroup(pid, signal);
     this.killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), this.setup.graceMs);
   }
@@ -189,7 +197,7 @@ export class CommandJob {
   }
 
   // Keep the output whole, or pass it on line by line with `onLine`.
-  private collect(stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {
+  private collect(stream: Pick<EventEmitter, 'on' | 'once'> | null, name: 'stdout' | 'stderr'): void {
     if (!stream) return;
     const onLine = this.setup.onLine;
     if (!onLine) {
@@ -215,6 +223,13 @@ export class CommandJob {
       if (carry) onLine(this.info, name, carry);
     });
   }
+}
+
+/** Why a job failed, in words: "exited with code 3", "was killed by SIGSEGV", "timed out after 2s". */
+export function failureText(result: CommandResult): string {
+  if (result.error !== undefined) return result.error;
+  if (result.signal) return `was killed by ${result.signal}`;
+  return `exited with code ${result.exitCode}`;
 }
 
 /** `1500` → `1.5s`, `250` → `250ms`: durations in messages. */

@@ -1,7 +1,8 @@
 /**
  * Fan-out over programs: run a command once per input item, N at a time, in the plainest form of process-based
- * concurrency (fork, exec, wait). Each job is one `spawn` from an argument vector (no shell unless asked), runs
- * in its own process group, and is guarded from its start so neither it nor its grandchildren outlive concur.
+ * concurrency (fork, exec, wait). Each job is one fork and exec from an argument vector (no shell unless asked),
+ * by its slot's launcher (launcher.ts), in a process group concur leads, and is guarded from its start so neither
+ * it nor its grandchildren outlive concur.
  * Its stdout and stderr are collected and handed back whole when it ends, in input order through a bounded
  * reorder window (or as jobs finish), so no two jobs' output ever interleave.
  *
@@ -14,6 +15,7 @@ import { spawn as nodeSpawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { guardMarkedProcesses, signalGroup } from '../../process/children.js';
 import { CommandJob, type CommandResult, type JobInfo, type JobSetup } from './command-job.js';
+import { Launchers } from './launcher.js';
 import { ProgramPaths } from './program-paths.js';
 import { HaltCounter, type HaltRule } from './halt.js';
 import { compileCommand, type CommandTemplate } from './placeholders.js';
@@ -56,6 +58,34 @@ export interface RunCommandsOptions {
   env?: NodeJS.ProcessEnv;
   /** The spawn function (a seam for tests); Node's by default. */
   spawn?: typeof nodeSpawn;
+}
+
+/**
+ * What every job of a run shares: how it is spawned, where its program is found, its timeout. Also used by
+ * `concur worker -- <command>` (distributed/command-host.ts), whose jobs follow the same discipline.
+ */
+export function jobSetup(
+  options: Pick<RunCommandsOptions, 'env' | 'spawn' | 'timeoutMs' | 'killGraceMs' | 'onLine'>,
+  onTimeout: JobSetup['onTimeout'] = () => {},
+): JobSetup {
+  // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren. Each
+  // carries the guardian's mark from its first instruction: if concur dies, even by SIGKILL, the guardian
+  // finds every job and grandchild through it (process/marked.ts).
+  const { variable, mark } = guardMarkedProcesses();
+  const env = { ...(options.env ?? process.env), [variable]: mark };
+  // Jobs whose output is collected whole run from a launcher per slot (launcher.ts): a fork of a small shell,
+  // not of concur. Streamed lines (onLine) need pipes, so those jobs, and tests that bring a spawn, use Node's.
+  const useLaunchers = !options.spawn && !options.onLine && process.platform !== 'win32';
+  return {
+    launchers: useLaunchers ? new Launchers(env) : undefined,
+    spawn: options.spawn ?? nodeSpawn,
+    spawnOptions: { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
+    paths: new ProgramPaths(env.PATH),
+    timeoutMs: options.timeoutMs,
+    graceMs: options.killGraceMs ?? 1000,
+    onLine: options.onLine,
+    onTimeout,
+  };
 }
 
 // A slot in the ordered window: a finished result, or a hole left by a skipped or dropped job.
@@ -108,20 +138,7 @@ export class CommandRun {
     this.retries = options.retries ?? 0;
     this.grace = options.killGraceMs ?? 1000;
     this.haltCounter = new HaltCounter(options.halt);
-    // Each job leads its own process group (detached), so a timeout or a stop reaches its grandchildren. Each
-    // carries the guardian's mark from its first instruction: if concur dies, even by SIGKILL, the guardian
-    // finds every job and grandchild through it (process/marked.ts).
-    const { variable, mark } = guardMarkedProcesses();
-    const env = { ...(options.env ?? process.env), [variable]: mark };
-    this.setup = {
-      spawn: options.spawn ?? nodeSpawn,
-      spawnOptions: { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
-      paths: new ProgramPaths(env.PATH),
-      timeoutMs: options.timeoutMs,
-      graceMs: this.grace,
-      onLine: options.onLine,
-      onTimeout: (job, pid) => options.onEvent?.({ type: 'timeout', job, pid }),
-    };
+    this.setup = jobSetup(options, (job, pid) => options.onEvent?.({ type: 'timeout', job, pid }));
     for (let slot = this.jobs; slot >= 1; slot--) this.freeSlots.push(slot);
     this.input =
       Symbol.asyncIterator in items
@@ -165,6 +182,7 @@ export class CommandRun {
     // Synchronously, so a caller about to exit (`| head -1`) has sent every signal before it does.
     for (const pgid of this.lingering) signalGroup(pgid, signal);
     await Promise.all(jobs.map((job) => this.ended(job)));
+    await this.setup.launchers?.close();
     await this.killLingering();
   }
 

@@ -20,6 +20,7 @@ export class ChunkOutput {
   private texts: string[] = [];
   private rawFrom = 0; // start of the current run of unchanged lines in the batch
   private raw = true; // false for a batch holding invalid UTF-8: its bytes are not its text
+  private open = false; // a batch of lines is current (between begin and finish)
 
   /** `lines` is the stage's decoder, whose current batch and line this follows; `stats` counts lines out. */
   constructor(
@@ -31,6 +32,14 @@ export class ChunkOutput {
   begin(): void {
     this.rawFrom = 0;
     this.raw = this.lines.valid;
+    this.open = true;
+  }
+
+  /** A batch taken as bytes became `bytes`, holding `count` whole lines (the module's `chunk` answer). */
+  add(bytes: Buffer, count: number): void {
+    this.closeTexts();
+    if (bytes.length > 0) this.pieces.push(bytes);
+    this.count += count;
   }
 
   /** The current line came back unchanged. */
@@ -53,6 +62,8 @@ export class ChunkOutput {
 
   /** The batch has been run to its end (`all`) or up to its current line, which failed. */
   finish(all = true): void {
+    if (!this.open) return;
+    this.open = false;
     const upTo = all ? this.lines.bytes.length : this.lines.lineStart;
     if (this.rawFrom < upTo) {
       this.closeTexts();

@@ -4,7 +4,8 @@
  * stdin, so data never passes through concur; the IPC channel carries only control (src/patterns/pipeline/protocol.ts).
  *
  * Lines are handled a chunk at a time (src/modules/lines.ts splits and decodes them, as for `concur coroutine`), with
- * one write per chunk; lines the module returns unchanged go out as their own input bytes. While a write waits
+ * one write per chunk; lines the module returns unchanged go out as their own input bytes. A module that exports
+ * `chunk` gets whole batches as bytes instead, with no string per line (stage-bytes.ts). While a write waits
  * for the reader, stdin is paused, so a slow consumer slows every producer and no stage holds more than a
  * chunk or two (plus the longest line) in memory.
  *
@@ -24,6 +25,7 @@ import { receive, send } from '../../process/messages.js';
 import { systemReason } from '../../process/errors.js';
 import { dataOut, isolateUserOutput } from '../../terminal/streams.js';
 import { ChunkOutput, flushed, write } from './stage-output.js';
+import { runBytes } from './stage-bytes.js';
 
 // Every message to concur is one of FromStage.
 const tell: (message: FromStage, then?: () => void) => void = send;
@@ -70,6 +72,9 @@ class StageFailure {
     readonly cause: unknown,
   ) {}
 }
+
+const failure = (line: number, text: string, cause: unknown): StageFailure =>
+  new StageFailure(line, text, cause);
 
 /** Thrown when reading stdin fails: the input's failure, not the stage's code. */
 class InputFailure {
@@ -139,6 +144,7 @@ function openInput(): Readable {
 /** Read stdin to the end, batch by batch, with backpressure; then the last line and flush(). */
 async function pump(): Promise<void> {
   const input = openInput();
+  const asBytes = stage.chunk;
   let busy: Promise<void> | undefined;
 
   // One chunk: the lines it completes go to the module now; bytes after its last \n wait for the next chunk.
@@ -148,7 +154,12 @@ async function pump(): Promise<void> {
     lines.push(chunk);
     // Every batch of the chunk, then one write: synchronous unless the module answers with a promise.
     const runChunk = (): void | Promise<void> => {
-      while (lines.nextBatch()) {
+      while (lines.nextBatch(asBytes !== undefined)) {
+        if (!lines.decoded && asBytes) {
+          const ran = runBytes(asBytes, lines.bytes, stats, batch, failure);
+          if (ran) return ran.then(runChunk);
+          continue;
+        }
         batch.begin();
         const ran = runBatch();
         if (ran)
