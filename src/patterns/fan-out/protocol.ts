@@ -3,7 +3,8 @@
  *
  *   pool → worker: load (which module, and how often to report progress), batch (items to run), stop (exit)
  *   pool → worker: batch-text is a batch whose items are joined into one string (none has a newline), and
- *                  batch-lines one whose items are lines of bytes as read from the input (decoded by `linesOf`)
+ *                  batch-lines one whose items are lines of bytes as read from the input (decoded by `linesOf`,
+ *                  or given whole to the module's `chunk` export when it has one)
  *   worker → pool: ready (module loaded), load-failed (bad module: a usage error), results (one per batch),
  *                  or results-text when every item succeeded and the outputs can travel joined, or
  *                  results-lines (the same, as bytes ready to write) for a batch-lines;

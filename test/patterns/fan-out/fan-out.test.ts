@@ -76,6 +76,27 @@ describe('concur fan-out: output', () => {
     expect(Buffer.from(fromPipe.stdout).equals(expected)).toBe(true);
   }, 60_000);
 
+  it("runs a batch through the module's chunk export when it can, and line by line when it cannot", async () => {
+    const run = async (input: string | Uint8Array, ...args: string[]): Promise<string> => {
+      const result = await concur(['fan-out', '-j', '1', '--worker', fixture('chunk-probe.js'), ...args], {
+        input,
+        stripFinalNewline: false,
+      });
+      expect(result.exitCode).toBe(0);
+      return String(result.stdout);
+    };
+    // A last line without a newline goes to the default export, as in a pipeline.
+    expect(await run('a\nb\n')).toBe('chunk:a\nchunk:b\n');
+    expect(await run('a\nb')).toBe('chunk:a\nline:b\n');
+    // chunk gave fewer lines than items, or threw: the default export answers each line.
+    expect(await run('drop\n')).toBe('line:drop\n');
+    expect(await run('throw\n')).toBe('line:throw\n');
+    // Bytes that are not UTF-8 (U+FFFD for the module, as always), a timeout per item, --json: line by line.
+    expect(await run(Buffer.from([0xff, 0x0a]))).toBe('line:\ufffd\n');
+    expect(await run('a\n', '--timeout', '10s')).toBe('line:a\n');
+    expect(JSON.parse(await run('a\n', '--json'))).toMatchObject({ input: 'a', output: 'line:a' });
+  }, 60_000);
+
   it('gives empty output for empty input, and treats a last line without a newline as an item', async () => {
     const empty = await concur(['fan-out'], { input: '' });
     expect([empty.exitCode, empty.stdout, empty.stderr]).toEqual([0, '', '']);
