@@ -126,6 +126,8 @@ async function throughChunk(bytes: Buffer): Promise<Buffer | undefined> {
   } catch {
     return undefined;
   }
+  // The very bytes it was given (identity): one line per item, nothing to count.
+  if (output === input) return input;
   let lines: Buffer;
   if (typeof output === 'string') lines = Buffer.from(output);
   else if (output instanceof Uint8Array)
