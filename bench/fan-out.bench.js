@@ -325,27 +325,26 @@ rows.push([
 table(['figure', 'measured', 'target', 'ratio', 'verdict'], rows);
 if (rows.some((row) => String(row[4]).startsWith('FAIL'))) process.exitCode = 1;
 // Where the identity run's time goes, from `perf record -g` of every process (5 M lines, -j 2, < file, on the
-// shared 2-core machine, 27 Nov 2026, load 8–12; NODE_EXTRA_CA_CERTS unset): printed so that a missed target
-// comes with its explanation. Shares are of each process's own CPU time.
+// shared 2-core machine, 27 Nov 2026, load 5–6): printed so that a missed target comes with its explanation.
+// Shares are of each process's own CPU time.
 console.log(`
 Where the time goes (identity, 5 M lines, -j 2, perf record of every process, CPU time):
-  The pool no longer makes a string per line: batches are cut from the bytes read (at most 64 KiB, where lines
-  end), a worker splits them, and its answer comes back as bytes that are written as they are.
-  parent, 0.9 s: start-up (loading and compiling modules) 19 %, IPC: reading answers 14 % and sending batches
-    9 % (Node's advanced serialization copies each message twice), writing stdout 8 % (the kernel's file
-    write), counting lines to cut batches 8 %, GC 5 %, joining a line split across reads 2 %.
-  each worker, 0.7 s: decoding and splitting a batch into strings 20 %, joining the outputs 13 %, start-up
-    12 %, IPC 15 %, GC 6 %, calling the module 4 %, encoding the answer 4 %.
-  the guardian, 0.15 s: start-up only.
-  The floor row does the same with nothing else (parent 0.54 s, children 0.46 s each): concur's overhead above
-  it is start-up (the CLI, the guardian, the worker's module loading) and per-batch bookkeeping. What is left
-  is Node itself: a string per line in the workers (split, join: the contract is a string in, a string out),
-  and copies through the IPC channel. Every node process also loads NODE_EXTRA_CA_CERTS at start-up when it
-  is set (60–80 ms of CPU each, four processes): unset it to see the run without that cost.
-  Start-up is a large share of a 5 M-line run: from --events, the first batch leaves 0.5–1.2 s after concur
-  starts on the loaded machine (four node processes start on two cores: concur, the guardian, two workers,
-  and no input is read before every worker has loaded its module), and the streaming itself ran at
-  3.1–4.4 M lines/s.`);
+  No process makes a string per line: the pool cuts the bytes it reads into batches (at most 64 KiB, where
+  lines end), and a worker hands a batch of valid UTF-8 to the module's chunk export (identity and upper
+  have one) and sends back what it returns; concur writes those bytes as they are.
+  parent, 0.6 s: start-up 24 % (loading and compiling modules 17 %, NODE_EXTRA_CA_CERTS 7 %), IPC: reading
+    answers 10 % and sending batches 9 % (Node's advanced serialization copies each message twice),
+    counting lines to cut batches 9 %, writing stdout 8 % (the kernel's file write), GC 4 %.
+  each worker, 0.35 s: start-up 27 % (CA certificates 14 %, modules 13 %), IPC 25 %, GC 3 %; the chunk
+    call itself is next to nothing.
+  the guardian, 0.14 s: start-up only.
+  So what is left is start-up (four node processes on two cores, and no input is read before every worker
+  has loaded its module: the first batch leaves 0.3–0.5 s after concur starts on a quiet machine) and the
+  copies through the IPC channel. A worker without chunk (the lower row) makes a string per line, as the
+  floor row's children do: decoding and splitting a batch, then joining the outputs, is most of its time.
+  Every node process loads NODE_EXTRA_CA_CERTS at start-up when it is set (60–80 ms of CPU each, four
+  processes): unset it to see the run without that cost. --timeout runs items one by one (the pool times
+  each), so it does without chunk: its row compares the per-line path with the chunk path.`);
 console.log(
   `\n(input sizes: ${fmt(statSync(idInput).size / 1e6, 1)} MB identity file; the identity rows are the best of 3, the others one run each, on a machine that may be shared; CPU is user + sys of every process)`,
 );
