@@ -339,8 +339,9 @@ Where the time goes (identity, 5 M lines, -j 2, perf record of every process, CP
     call itself is next to nothing.
   the guardian, 0.14 s: start-up only.
   So what is left is start-up (four node processes on two cores, and no input is read before every worker
-  has loaded its module: the first batch leaves 0.3–0.5 s after concur starts on a quiet machine) and the
-  copies through the IPC channel. A worker without chunk (the lower row) makes a string per line, as the
+  has loaded its module: from --events at load 3–4, the first batch leaves 0.34–0.38 s after concur's
+  recorder starts, and the 5 M lines then stream in 0.45–0.56 s, 9–11 M lines/s) and the copies through the
+  IPC channel. A worker without chunk (the lower row) makes a string per line, as the
   floor row's children do: decoding and splitting a batch, then joining the outputs, is most of its time.
   Every node process loads NODE_EXTRA_CA_CERTS at start-up when it is set (60–80 ms of CPU each, four
   processes): unset it to see the run without that cost. --timeout runs items one by one (the pool times
