@@ -44,9 +44,9 @@ export async function writeResults(
   for await (const batch of results) {
     total += batch.length;
     progress?.advance(batch.length);
-    // The fast path: every item succeeded, so the worker's joined outputs are the lines to write.
+    // The fast path: every item succeeded, so the worker's joined outputs (often its bytes) are what to write.
     if (batch.failed === 0 && !flags.json) {
-      if (batch.length > 0) await writeData(`${batch.outputText()}\n`);
+      if (batch.length > 0) await writeData(batch.outputLines());
       continue;
     }
     let text = '';

@@ -42,7 +42,8 @@ export type ChunkResult = Uint8Array | string | null | undefined;
 /**
  * The optional `chunk` export: many whole lines at once, as the bytes read (valid UTF-8, each line ending in
  * \n), returning what the default export would give for them, line by line. For stages that need no string
- * per line (identity, a byte-wise upper case); `concur pipeline` uses it, other environments the default.
+ * per line (identity, a byte-wise upper case); `concur pipeline` and fan-out workers use it, coroutines the
+ * default.
  */
 export type ChunkFunction = (bytes: Buffer) => ChunkResult | Promise<ChunkResult>;
 

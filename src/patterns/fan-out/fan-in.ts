@@ -1,6 +1,8 @@
 /**
  * Fan-in for a stream: read chunks of items, cut them into batches, hand each batch to a runner (the worker
- * pool), and give the answers back one batch at a time, in input order or as they finish.
+ * pool), and give the answers back one batch at a time, in input order or as they finish. A chunk is an array
+ * of strings, or the bytes of whole lines (`concur fan-out` reading stdin): those are cut into batches where
+ * lines end and sent as bytes, never split into strings here.
  *
  * Two loops share the ordered window: a producer that reads the source only while the window has room, and
  * the consumer (the caller's `for await`) that takes delivered batches out. Reading stops while the window is
@@ -8,7 +10,8 @@
  * From Python's Pool.imap / imap_unordered with a chunksize.
  * Try: concur demo fan-out
  */
-import { cutBatch } from './cutter.js';
+import { BatchItems } from './batch-items.js';
+import { cutBatch, cutLines } from './cutter.js';
 import type { ResultBatch } from './results.js';
 import type { BatchSizer } from './sizer.js';
 import { OrderedWindow } from './window.js';
@@ -28,11 +31,10 @@ export interface BatchRunner {
   window: number;
   /** Largest batch in characters of input (a batch still takes at least one item). */
   maxBatchChars: number;
-  /**
-   * Run one batch; resolves once every item has an answer. `text`, when given, is `inputs` joined with '\n'
-   * (and no input has a newline).
-   */
-  submit(indexes: number[], inputs: string[], text?: string): Promise<ResultBatch>;
+  /** Largest batch of lines read as bytes, in bytes (a batch still takes at least one line). */
+  maxBatchBytes: number;
+  /** Run one batch; resolves once every item has an answer. */
+  submit(items: BatchItems): Promise<ResultBatch>;
 }
 
 /**
@@ -40,6 +42,9 @@ export interface BatchRunner {
  * from, so a batch of consecutive lines can travel as a slice of it, with no join.
  */
 export type ItemChunk = readonly string[] & { joined?: string };
+
+/** Whole lines as bytes, each ending in \n but perhaps the last of the input (see `wholeLines` in cutter.ts). */
+export type LineBytes = Buffer;
 
 // Outstanding input, in characters, that a stream will buffer before it stops reading (besides `window`).
 const WINDOW_CHARS = 64 * 1024 * 1024;
@@ -49,7 +54,7 @@ const WINDOW_CHARS = 64 * 1024 * 1024;
  * Items are numbered from 0 across chunks; batch sizes come from `sizer`, which the runner teaches.
  */
 export async function* fanIn(
-  source: AsyncIterable<ItemChunk> | Iterable<ItemChunk>,
+  source: AsyncIterable<ItemChunk | LineBytes> | Iterable<ItemChunk | LineBytes>,
   sizer: BatchSizer,
   runner: BatchRunner,
 ): AsyncGenerator<ResultBatch, void, undefined> {
@@ -73,27 +78,14 @@ export async function* fanIn(
   const produce = async (): Promise<void> => {
     let index = 0;
     for await (const chunk of source) {
-      const { joined } = chunk;
-      let at = 0; // where the next batch starts in `joined`
-      for (let start = 0; start < chunk.length;) {
+      const batches = Buffer.isBuffer(chunk) ? byteBatches(chunk) : stringBatches(chunk);
+      while (batches.more()) {
         while (!stopped && window.full) await new Promise<void>((resolve) => (wakeProducer = resolve));
         if (stopped) return;
-        const end = cutBatch(chunk, start, sizer.next(), runner.maxBatchChars, (line) => line.length);
-        const inputs = chunk.slice(start, end);
-        let chars = 0;
-        const indexes = new Array<number>(inputs.length);
-        for (let i = 0; i < inputs.length; i++) {
-          chars += (inputs[i] as string).length;
-          indexes[i] = index++;
-        }
-        start = end;
-        let text: string | undefined;
-        if (joined !== undefined) {
-          text = joined.slice(at, at + chars + inputs.length - 1);
-          at += chars + inputs.length;
-        }
+        const { items, chars } = batches.next(index, sizer.next(), runner);
+        index += items.length;
         const seq = window.add(chars);
-        runner.submit(indexes, inputs, text).then(
+        runner.submit(items).then(
           (batch) => {
             window.settle(seq, { batch });
             consumerWake();
@@ -139,4 +131,52 @@ export async function* fanIn(
     stopped = true;
     wakeProducer?.();
   }
+}
+
+/** The batches of one chunk, cut one at a time (each as large as the sizer says when it is cut). */
+type BatchLimits = Pick<BatchRunner, 'maxBatchChars' | 'maxBatchBytes'>;
+
+interface ChunkBatches {
+  more(): boolean;
+  /** The next batch, its first item numbered `first`, and its size in characters (or bytes). */
+  next(first: number, size: number, limits: BatchLimits): { items: BatchItems; chars: number };
+}
+
+// Batches of a chunk of strings: slices of the text they were split from, when the chunk has it.
+function stringBatches(chunk: ItemChunk): ChunkBatches {
+  const { joined } = chunk;
+  let start = 0;
+  let at = 0; // where the next batch starts in `joined`
+  const more = (): boolean => start < chunk.length;
+  const next: ChunkBatches['next'] = (first, size, { maxBatchChars }) => {
+    const end = cutBatch(chunk, start, size, maxBatchChars, (line) => line.length);
+    const inputs = chunk.slice(start, end);
+    let chars = 0;
+    const indexes = new Array<number>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      chars += (inputs[i] as string).length;
+      indexes[i] = first + i;
+    }
+    start = end;
+    let text: string | undefined;
+    if (joined !== undefined) {
+      text = joined.slice(at, at + chars + inputs.length - 1);
+      at += chars + inputs.length;
+    }
+    return { items: BatchItems.of(indexes, inputs, text), chars };
+  };
+  return { more, next };
+}
+
+// Batches of whole lines of bytes: views of the chunk, cut where a line ends.
+function byteBatches(chunk: LineBytes): ChunkBatches {
+  let start = 0;
+  const more = (): boolean => start < chunk.length;
+  const next: ChunkBatches['next'] = (first, size, { maxBatchBytes }) => {
+    const { end, count } = cutLines(chunk, start, size, maxBatchBytes);
+    const bytes = chunk.subarray(start, end);
+    start = end;
+    return { items: BatchItems.lines(first, count, bytes), chars: bytes.length };
+  };
+  return { more, next };
 }

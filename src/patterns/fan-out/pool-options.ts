@@ -58,4 +58,10 @@ export interface PoolOptions {
   /** Largest batch, in items (default 16384) and in characters of input (default 1 MiB). */
   maxBatchItems?: number;
   maxBatchChars?: number;
+  /**
+   * Largest batch of lines read as bytes (`streamLines`), in bytes (default 64 KiB). A batch, its message and
+   * the strings a worker makes of it then stay in small allocations: past 128 KiB, each message is memory
+   * mapped and unmapped again (the system allocator's threshold) and each string is a large object in V8.
+   */
+  maxBatchBytes?: number;
 }

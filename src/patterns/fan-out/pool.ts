@@ -22,11 +22,13 @@ import { forkChild, track } from '../../process/children.js';
 import { describeReason, monitor, RestartIntensity, type ExitReason } from '../../process/supervision.js';
 import { receiveFrom } from '../../process/messages.js';
 import { isFromFanOutWorker, type FromFanOutWorker, type ToFanOutWorker } from './protocol.js';
-import { cutBatch } from './cutter.js';
+import { cutBatch, wholeLines } from './cutter.js';
+import { BatchItems } from './batch-items.js';
 import type { ItemResult, ResultBatch } from './results.js';
 import { BatchSizer } from './sizer.js';
 import { formatDuration, recover, type Task } from './task.js';
 import { fanIn, type ItemChunk, type StreamOptions } from './fan-in.js';
+import type { LineCount } from '../../modules/lines.js';
 import type { PoolEvent, PoolOptions } from './pool-options.js';
 import {
   answerBatch,
@@ -61,6 +63,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   private readonly intensity: RestartIntensity;
   private readonly sizer: BatchSizer;
   private readonly maxBatchChars: number;
+  private readonly maxBatchBytes: number;
   private readonly fork: NonNullable<PoolOptions['fork']>;
   private nextTaskId = 1;
   private readonly newId = (): number => this.nextTaskId++;
@@ -79,6 +82,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
     this.intensity = new RestartIntensity(options.maxRestarts ?? 10, options.periodMs ?? 5000);
     this.sizer = new BatchSizer(options.maxBatchItems);
     this.maxBatchChars = options.maxBatchChars ?? 1024 * 1024;
+    this.maxBatchBytes = options.maxBatchBytes ?? 64 * 1024;
     this.fork = options.fork ?? forkChild;
     this.timeoutMs = options.timeoutMs ?? 0;
     this.progressMs = progressInterval(this.timeoutMs);
@@ -142,10 +146,13 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       const size = this.sizer.next({ remaining: batch.length - start, workers: this.jobs });
       const end = cutBatch(batch, start, size, this.maxBatchChars, (item) => item.input.length);
       const items = batch.slice(start, end);
+      const indexes = items.map((item) => item.index);
       parts.push(
         this.submit(
-          items.map((item) => item.index),
-          items.map((item) => item.input),
+          BatchItems.of(
+            indexes,
+            items.map((item) => item.input),
+          ),
         ),
       );
       start = end;
@@ -159,15 +166,29 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
    * Reading stops while `window` batches are undelivered, so memory stays bounded however long the stream.
    */
   stream(
-    source: AsyncIterable<ItemChunk> | Iterable<ItemChunk>,
+    source: AsyncIterable<ItemChunk | Buffer> | Iterable<ItemChunk | Buffer>,
     options: StreamOptions = {},
   ): AsyncGenerator<ResultBatch, void, undefined> {
     return fanIn(source, this.sizer, {
       ordered: options.ordered ?? true,
       window: options.window ?? 16 * this.jobs,
       maxBatchChars: this.maxBatchChars,
-      submit: (indexes, inputs, text) => this.submit(indexes, inputs, text),
+      maxBatchBytes: this.maxBatchBytes,
+      submit: (items) => this.submit(items),
     });
+  }
+
+  /**
+   * `stream` for the lines of a byte stream (stdin, a file, a socket), which the pool never decodes: batches
+   * are cut from the bytes where lines end and decoded by the workers, and results that all succeeded come
+   * back as bytes to write as they are (`ResultBatch.outputLines`). A line is what ends in \n (a \r stays in
+   * it); a last line without one counts. `count`, when given, follows the lines read (for a progress display).
+   */
+  streamLines(
+    source: AsyncIterable<Uint8Array>,
+    options: StreamOptions & { count?: LineCount } = {},
+  ): AsyncGenerator<ResultBatch, void, undefined> {
+    return this.stream(wholeLines(source, options.count), options);
   }
 
   /**
@@ -184,28 +205,10 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
   }
 
   // Queue one batch; resolves with its results once a worker has answered for every item.
-  private submit(indexes: number[], inputs: string[], text?: string): Promise<ResultBatch> {
+  private submit(items: BatchItems): Promise<ResultBatch> {
     if (this.failure) return Promise.reject(this.failure);
-    let plain = true;
-    if (text === undefined)
-      for (const input of inputs)
-        if (input.includes('\n')) {
-          plain = false;
-          break;
-        }
     return new Promise((done, fail) => {
-      const task: Task = {
-        id: this.nextTaskId++,
-        indexes,
-        inputs,
-        attempts: 0,
-        retried: 0,
-        plain,
-        done,
-        fail,
-      };
-      if (text !== undefined) task.text = text;
-      this.queue.push(task);
+      this.queue.push({ id: this.nextTaskId++, items, attempts: 0, retried: 0, done, fail });
       this.dispatch();
     });
   }
@@ -289,18 +292,19 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
         this.giveUp(new UsageError(message.message, 'EBADMODULE'));
         return;
       case 'results':
-      case 'results-text': {
+      case 'results-text':
+      case 'results-lines': {
         const at = slot.inFlight.findIndex((task) => task.id === message.id);
         if (at < 0) return;
         const [task] = slot.inFlight.splice(at, 1) as [Task];
-        this.sizer.observe(task.inputs.length, message.busyMs);
+        this.sizer.observe(task.items.length, message.busyMs);
         if (recorder.enabled) recordBatch(slot, task, message);
         const { busyMs, rss } = message;
         this.emitEvent({
           type: 'batch',
           worker: slot.id,
           pid: slot.pid,
-          items: task.inputs.length,
+          items: task.items.length,
           busyMs,
           rss,
         });
@@ -328,7 +332,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       worker: slot.id,
       pid: slot.pid,
       reason,
-      inFlight: (running?.inputs.length ?? 0) + waiting.reduce((sum, task) => sum + task.inputs.length, 0),
+      inFlight: (running?.items.length ?? 0) + waiting.reduce((sum, task) => sum + task.items.length, 0),
       ...(timedOutMs === undefined ? {} : { timedOutMs }),
     });
     // Batches not yet started go back to the front, as they were: they were never attempted.

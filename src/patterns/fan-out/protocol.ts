@@ -2,9 +2,12 @@
  * The whole conversation between a fan-out pool and one of its worker processes, in one place.
  *
  *   pool → worker: load (which module, and how often to report progress), batch (items to run), stop (exit)
- *   pool → worker: batch-text is a batch whose items are joined into one string (none has a newline)
+ *   pool → worker: batch-text is a batch whose items are joined into one string (none has a newline), and
+ *                  batch-lines one whose items are lines of bytes as read from the input (decoded by `linesOf`,
+ *                  or given whole to the module's `chunk` export when it has one)
  *   worker → pool: ready (module loaded), load-failed (bad module: a usage error), results (one per batch),
- *                  or results-text when every item succeeded and the outputs can travel joined;
+ *                  or results-text when every item succeeded and the outputs can travel joined, or
+ *                  results-lines (the same, as bytes ready to write) for a batch-lines;
  *                  progress (only with a timeout: "item `offset` of batch `id` starts now", at most every
  *                  `progressMs`, so the pool can tell an item that runs too long from a batch that is long)
  *
@@ -34,6 +37,11 @@ export type ToFanOutWorker =
   | { type: 'batch'; id: number; items: string[] }
   /** The same, for items without newlines, joined with '\n': one string crosses instead of thousands. */
   | { type: 'batch-text'; id: number; text: string }
+  /**
+   * The same, for lines as they were read: UTF-8 bytes, each line ending in \n (the last one perhaps not).
+   * The pool never splits them; the worker does, with `linesOf`.
+   */
+  | { type: 'batch-lines'; id: number; bytes: Uint8Array }
   /** No more batches: exit. The pool sends it only when no batch of this worker is unanswered. */
   | { type: 'stop' };
 
@@ -70,29 +78,50 @@ export type FromFanOutWorker =
     } & BatchTimes)
   /** Every item succeeded and no output has a newline: the outputs joined with '\n' (the fast path). */
   | ({ type: 'results-text'; id: number; text: string; busyMs: number; rss: number } & BatchTimes)
+  /**
+   * The answer to a batch-lines when every item succeeded and no output has a newline: the outputs as UTF-8,
+   * each followed by \n, written to the output as they are.
+   */
+  | ({ type: 'results-lines'; id: number; bytes: Uint8Array; busyMs: number; rss: number } & BatchTimes)
   /** Item `offset` of batch `id` starts now (sent only when the pool asked for it: see `load`). */
   | { type: 'progress'; id: number; offset: number };
 
 const isString = (value: unknown): boolean => typeof value === 'string';
 const isNumber = (value: unknown): boolean => typeof value === 'number';
+const isBytes = (value: unknown): boolean => value instanceof Uint8Array;
+
+/**
+ * The items of a batch-lines: its bytes decoded as UTF-8 (an invalid byte becomes U+FFFD) and split on \n.
+ * Both sides decode with it, so the input the pool reports for an item is the one its worker was given.
+ */
+export function linesOf(bytes: Uint8Array): string[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = buffer[buffer.length - 1] === 10 ? buffer.length - 1 : buffer.length;
+  return buffer.toString('utf8', 0, end).split('\n');
+}
 
 /** A well-formed message from the pool (what a worker accepts). Items are checked as an array, not one by one. */
-export const isToFanOutWorker = messageGuard<ToFanOutWorker>(['load', 'batch', 'batch-text', 'stop'], (m) => {
-  switch (m.type) {
-    case 'load':
-      return isString(m.spec) && isString(m.cwd) && isNumber(m.progressMs);
-    case 'batch':
-      return isNumber(m.id) && Array.isArray(m.items);
-    case 'batch-text':
-      return isNumber(m.id) && isString(m.text);
-    default:
-      return true;
-  }
-});
+export const isToFanOutWorker = messageGuard<ToFanOutWorker>(
+  ['load', 'batch', 'batch-text', 'batch-lines', 'stop'],
+  (m) => {
+    switch (m.type) {
+      case 'load':
+        return isString(m.spec) && isString(m.cwd) && isNumber(m.progressMs);
+      case 'batch':
+        return isNumber(m.id) && Array.isArray(m.items);
+      case 'batch-text':
+        return isNumber(m.id) && isString(m.text);
+      case 'batch-lines':
+        return isNumber(m.id) && isBytes(m.bytes);
+      default:
+        return true;
+    }
+  },
+);
 
 /** A well-formed message from a worker (what the pool accepts). */
 export const isFromFanOutWorker = messageGuard<FromFanOutWorker>(
-  ['ready', 'load-failed', 'results', 'results-text', 'progress'],
+  ['ready', 'load-failed', 'results', 'results-text', 'results-lines', 'progress'],
   (m) => {
     switch (m.type) {
       case 'ready':
@@ -103,6 +132,8 @@ export const isFromFanOutWorker = messageGuard<FromFanOutWorker>(
         return isNumber(m.id) && Array.isArray(m.outputs) && Array.isArray(m.failures) && isNumber(m.busyMs);
       case 'progress':
         return isNumber(m.id) && isNumber(m.offset);
+      case 'results-lines':
+        return isNumber(m.id) && isBytes(m.bytes) && isNumber(m.busyMs);
       default:
         return isNumber(m.id) && isString(m.text) && isNumber(m.busyMs);
     }

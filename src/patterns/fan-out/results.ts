@@ -7,7 +7,8 @@
  * the same ResultBatch.
  * Try: concur demo fan-out
  */
-import type { ItemFailure } from './protocol.js';
+import { BatchItems } from './batch-items.js';
+import { linesOf, type ItemFailure } from './protocol.js';
 
 /** What happened to one item. Exactly one of `output` and `error` is set. */
 export interface ItemResult {
@@ -33,35 +34,58 @@ export interface RanBy {
   attempts: number;
 }
 
+/** How a batch's answers crossed: item by item, the outputs joined with '\n', or as the bytes to write. */
+export type BatchAnswer =
+  { results: ItemResult[] } | ({ text: string } & RanBy) | ({ bytes: Uint8Array } & RanBy);
+
 /**
  * The answers for one batch, as they crossed the process boundary. ItemResult objects are made only when asked
- * for: a stream of tiny items that all succeed is passed on as one joined string, with nothing per item.
+ * for: a stream of tiny items that all succeed is passed on as one joined string (or its bytes), with nothing
+ * per item.
  */
 export class ResultBatch {
   private items: ItemResult[] | undefined;
   private readonly joined: ({ text: string } & RanBy) | undefined;
+  private readonly written: ({ bytes: Uint8Array } & RanBy) | undefined;
+  /** The items the batch was made of (their indexes and inputs). */
+  readonly of: BatchItems;
   /** How many items of the batch failed. */
   readonly failed: number;
 
-  /** @internal Built by the pool from a worker's answer. */
+  /**
+   * @internal Built by the pool from a worker's answer: for `items` (or for `indexes` and their `inputs`, in
+   * the same order).
+   */
+  constructor(items: BatchItems, answer: BatchAnswer);
+  constructor(indexes: readonly number[], inputs: readonly string[], answer: BatchAnswer);
   constructor(
-    readonly indexes: readonly number[],
-    readonly inputs: readonly string[],
-    answer: { results: ItemResult[] } | ({ text: string } & RanBy),
+    items: BatchItems | readonly number[],
+    inputsOrAnswer: readonly string[] | BatchAnswer,
+    answer?: BatchAnswer,
   ) {
-    if ('results' in answer) {
-      this.items = answer.results;
-      this.joined = undefined;
-      this.failed = answer.results.reduce((sum, result) => sum + (result.error === undefined ? 0 : 1), 0);
-    } else {
-      this.joined = answer;
-      this.failed = 0;
-    }
+    this.of = items instanceof BatchItems ? items : BatchItems.of(items, inputsOrAnswer as readonly string[]);
+    const given = (answer ?? inputsOrAnswer) as BatchAnswer;
+    this.failed = 0;
+    if ('results' in given) {
+      this.items = given.results;
+      this.failed = given.results.reduce((sum, result) => sum + (result.error === undefined ? 0 : 1), 0);
+    } else if ('text' in given) this.joined = given;
+    else this.written = given;
   }
 
   /** Number of items in the batch. */
   get length(): number {
-    return this.inputs.length;
+    return this.of.length;
+  }
+
+  /** Position of each item in the input. */
+  get indexes(): readonly number[] {
+    return this.of.indexes;
+  }
+
+  /** The items' input text. */
+  get inputs(): readonly string[] {
+    return this.of.inputs;
   }
 
   /** Who ran the whole batch, when it traveled joined (every item by one worker); undefined otherwise. */
@@ -74,19 +98,34 @@ export class ResultBatch {
   /** The outputs of the items that succeeded, joined with '\n' (no trailing newline). */
   outputText(): string {
     if (this.joined) return this.joined.text;
+    if (this.written) return linesOf(this.written.bytes).join('\n');
     return this.results()
       .filter((result) => result.error === undefined)
       .map((result) => result.output)
       .join('\n');
   }
 
+  /**
+   * The outputs of the items that succeeded, each followed by '\n', ready to write: the worker's own bytes
+   * when it sent them, with no copy. Empty when no item succeeded.
+   */
+  outputLines(): string | Uint8Array {
+    if (this.written) return this.written.bytes;
+    const text = this.outputText();
+    return this.length - this.failed > 0 ? `${text}\n` : '';
+  }
+
   /** One ItemResult per item, in the batch's order. */
   results(): ItemResult[] {
     if (this.items) return this.items;
-    const { text, worker, pid, attempts } = this.joined as NonNullable<ResultBatch['joined']>;
-    const outputs = text.split('\n');
-    this.items = this.inputs.map((input, i) => ({
-      index: this.indexes[i] as number,
+    const answer = (this.joined ?? this.written) as RanBy;
+    const { worker, pid, attempts } = answer;
+    const outputs = this.joined
+      ? this.joined.text.split('\n')
+      : linesOf((this.written as { bytes: Uint8Array }).bytes);
+    const { indexes } = this.of;
+    this.items = this.of.inputs.map((input, i) => ({
+      index: indexes[i] as number,
       input,
       output: outputs[i] as string,
       worker,

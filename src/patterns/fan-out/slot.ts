@@ -29,33 +29,38 @@ export interface Slot {
 }
 
 /** A worker's answer to one batch. */
-export type BatchAnswer = Extract<FromFanOutWorker, { type: 'results' | 'results-text' }>;
+export type BatchAnswer = Extract<FromFanOutWorker, { type: 'results' | 'results-text' | 'results-lines' }>;
 
 /** Send `task` to the worker in `slot` (a batch of text lines when no input holds a newline). */
 export function sendBatch(slot: Slot, task: Task): void {
   // An idle worker starts this batch now: its timeout clock starts here (the worker soon says so too).
   if (slot.inFlight.length === 0) slot.heardAt = performance.now();
   slot.inFlight.push(task);
-  const message: ToFanOutWorker = task.plain
-    ? { type: 'batch-text', id: task.id, text: task.text ?? task.inputs.join('\n') }
-    : { type: 'batch', id: task.id, items: task.inputs };
+  const { items } = task;
+  const message: ToFanOutWorker = items.bytes
+    ? { type: 'batch-lines', id: task.id, bytes: items.bytes }
+    : items.text !== undefined
+      ? { type: 'batch-text', id: task.id, text: items.text }
+      : { type: 'batch', id: task.id, items: items.inputs as string[] };
   if (recorder.enabled)
-    task.msg = recorder.send(recorder.self, slot.ref, 'batch', {
-      batch: task.id,
-      items: task.inputs.length,
-    });
+    task.msg = recorder.send(recorder.self, slot.ref, 'batch', { batch: task.id, items: items.length });
   slot.child.send(message);
 }
 
 /** The worker's answer to `task` as a ResultBatch, each item marked with the worker that ran it. */
 export function answerBatch(slot: Slot, task: Task, message: BatchAnswer): ResultBatch {
   const attempts = task.attempts + 1;
+  const { items } = task;
   if (message.type === 'results-text') {
     const answer = { text: message.text, worker: slot.id, pid: slot.pid, attempts };
-    return new ResultBatch(task.indexes, task.inputs, answer);
+    return new ResultBatch(items, answer);
   }
-  return new ResultBatch(task.indexes, task.inputs, {
-    results: itemResults(task.indexes, task.inputs, message, {
+  if (message.type === 'results-lines') {
+    const answer = { bytes: message.bytes, worker: slot.id, pid: slot.pid, attempts };
+    return new ResultBatch(items, answer);
+  }
+  return new ResultBatch(items, {
+    results: itemResults(items.indexes, items.inputs, message, {
       worker: slot.id,
       pid: slot.pid,
       attempts,
@@ -65,7 +70,7 @@ export function answerBatch(slot: Slot, task: Task, message: BatchAnswer): Resul
 
 /** The worker's own times for a batch: when the batch reached it, the task itself, and the answer's flight. */
 export function recordBatch(slot: Slot, task: Task, message: BatchAnswer): void {
-  const batch = { batch: task.id, items: task.inputs.length };
+  const batch = { batch: task.id, items: task.items.length };
   recorder.receive(slot.ref, recorder.self, task.msg ?? 0, 'batch', batch, message.receivedAt);
   recorder.task(slot.ref, 'batch', message.startedAt, message.endedAt, batch);
   const failed = message.type === 'results' ? message.failures.length : 0;

@@ -8,21 +8,18 @@
  * Try: concur demo fan-out
  */
 import { describeReason, type ExitReason } from '../../process/supervision.js';
+import type { BatchItems } from './batch-items.js';
 import { ResultBatch, type ItemResult } from './results.js';
 
 /** One batch in the pool's queue or in flight on a worker. */
 export interface Task {
   id: number;
-  indexes: number[];
-  inputs: string[];
+  /** Its items: their indexes, their text, and the form they travel in. */
+  items: BatchItems;
   /** Times it was running on a worker that died (failed attempts). */
   attempts: number;
   /** Retries used: re-runs after its worker died while running it alone. */
   retried: number;
-  /** Items without newlines travel joined into one string. */
-  plain: boolean;
-  /** The items already joined with '\n' (a slice of the input as read), when the reader had it. */
-  text?: string;
   /** The recorder's number for the message that carried it to its worker (0 when not recording). */
   msg?: number;
   done: (batch: ResultBatch) => void;
@@ -52,33 +49,31 @@ export function recover(
   why = `worker ${dead.worker} (pid ${dead.pid}) died while running this item: ${describeReason(reason)}`,
 ): Task[] {
   const attempts = task.attempts + 1;
-  if (task.inputs.length > 1) {
-    const results = new Array<ItemResult>(task.inputs.length);
-    let left = task.inputs.length;
-    return task.inputs.map((input, i) => ({
+  const { items } = task;
+  if (items.length > 1) {
+    const results = new Array<ItemResult>(items.length);
+    let left = items.length;
+    return items.split().map((single, i) => ({
       id: newId(),
-      indexes: [task.indexes[i] as number],
-      inputs: [input],
+      items: single,
       attempts,
       retried: task.retried,
-      plain: task.plain,
-      text: input,
-      done: (single) => {
-        results[i] = single.results()[0] as ItemResult;
-        if (--left === 0) task.done(new ResultBatch(task.indexes, task.inputs, { results }));
+      done: (answer) => {
+        results[i] = answer.results()[0] as ItemResult;
+        if (--left === 0) task.done(new ResultBatch(items, { results }));
       },
       fail: task.fail,
     }));
   }
   if (task.retried < retries) return [{ ...task, attempts, retried: task.retried + 1 }];
   const result: ItemResult = {
-    index: task.indexes[0] as number,
-    input: task.inputs[0] as string,
+    index: items.indexes[0] as number,
+    input: items.inputs[0] as string,
     error: attempts > 1 ? `${why} (${attempts} attempts)` : why,
     worker: dead.worker,
     pid: dead.pid,
     attempts,
   };
-  task.done(new ResultBatch(task.indexes, task.inputs, { results: [result] }));
+  task.done(new ResultBatch(items, { results: [result] }));
   return [];
 }

@@ -6,18 +6,32 @@
  * Try: concur demo fan-out
  */
 import { epochNow } from '../../trace/clock.js';
-import { loadStage, type StageFunction } from '../../modules/contract.js';
+import { isUtf8 } from 'node:buffer';
+import { loadStage, type ChunkFunction, type StageFunction } from '../../modules/contract.js';
 import { exitWithParent } from '../../process/lifeline.js';
 import { receive, send } from '../../process/messages.js';
 import {
   isToFanOutWorker,
+  linesOf,
   type FromFanOutWorker,
+  type BatchTimes,
   type ItemFailure,
   type ToFanOutWorker,
 } from './protocol.js';
+import { cutLines } from './cutter.js';
 
 let transform: StageFunction | undefined;
-const queue: { id: number; items: string[]; text: boolean; receivedAt: number }[] = [];
+// The module's optional `chunk` export: many lines at once, as bytes (see throughChunk).
+let chunkOf: ChunkFunction | undefined;
+// `joined`: how the outputs go back when all succeed: as an array, as one string, or as bytes to write.
+// A batch-lines keeps its `bytes`, and is split into `items` only if it runs line by line.
+const queue: {
+  id: number;
+  items?: string[];
+  bytes?: Buffer;
+  joined: 'no' | 'text' | 'lines';
+  receivedAt: number;
+}[] = [];
 let running = false;
 // With a timeout (see `load` in protocol.ts): how often to say which item starts, and when we last sent anything.
 let progressMs = 0;
@@ -70,13 +84,16 @@ async function runBatch(
   return { outputs, failures };
 }
 
-// The outputs as one string, if none of them contains a newline (which would make the split ambiguous). An
-// output that is its own input (the same string) came from splitting on '\n', so it needs no search.
-function joined(outputs: string[], inputs: string[]): string | undefined {
+// The outputs as one string, if none of them contains a newline (which would make the split ambiguous), each
+// followed by one when `ended` (lines to write as they are). An output that is its own input (the same string)
+// came from splitting on '\n', so it needs no search.
+function joined(outputs: string[], inputs: string[], ended: boolean): string | undefined {
   for (let i = 0; i < outputs.length; i++) {
     const output = outputs[i] as string;
     if (output !== inputs[i] && output.includes('\n')) return undefined;
   }
+  // An empty last element makes join end with '\n', without a second copy of the text to add it.
+  if (ended) outputs.push('');
   return outputs.join('\n');
 }
 
@@ -86,6 +103,38 @@ function residentBytes(): number {
   const now = performance.now();
   if (now - rss.at >= 100) rss = { bytes: process.memoryUsage.rss(), at: now };
   return rss.bytes;
+}
+
+// A Buffer over the same memory (a message's bytes arrive as one; a typed array is accepted too).
+const bytesOf = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+// Lines in `bytes`, each ending in \n.
+const lineCount = (bytes: Buffer): number => cutLines(bytes, 0, Infinity, bytes.length).count;
+
+// A batch of lines through the module's `chunk` export, with no string per line: the output lines as bytes, or
+// undefined when the batch must run line by line instead, as it always could (the module has no `chunk`, an
+// item may time out, the bytes are not valid UTF-8 or end without \n, `chunk` threw, or it did not give one
+// line per item).
+async function throughChunk(bytes: Buffer): Promise<Buffer | undefined> {
+  // A last line without \n goes to the default export, as in a pipeline (src/modules/README.md).
+  if (!chunkOf || progressMs > 0 || bytes[bytes.length - 1] !== 10 || !isUtf8(bytes)) return undefined;
+  const input = bytes;
+  let output: unknown;
+  try {
+    output = await chunkOf(input);
+  } catch {
+    return undefined;
+  }
+  // The very bytes it was given (identity): one line per item, nothing to count.
+  if (output === input) return input;
+  let lines: Buffer;
+  if (typeof output === 'string') lines = Buffer.from(output);
+  else if (output instanceof Uint8Array)
+    lines = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+  else return undefined;
+  if (lines[lines.length - 1] !== 10 || lineCount(lines) !== lineCount(input)) return undefined;
+  return lines;
 }
 
 // Work through the queue one batch at a time: the pool counts on "oldest unanswered batch = the running one".
@@ -98,17 +147,30 @@ async function drain(): Promise<void> {
     const batch = queue.shift()!;
     const started = performance.now();
     const startedAt = epochNow();
-    const { outputs, failures } = await runBatch(transform, batch.id, batch.items);
-    const busyMs = performance.now() - started;
-    const times = { receivedAt: batch.receivedAt, startedAt, endedAt: startedAt + busyMs };
+    const chunked = batch.bytes && (await throughChunk(batch.bytes));
+    let message: FromFanOutWorker;
+    const answer = (): { busyMs: number; rss: number } & BatchTimes => {
+      const busyMs = performance.now() - started;
+      const times = { receivedAt: batch.receivedAt, startedAt, endedAt: startedAt + busyMs };
+      return { busyMs, rss: residentBytes(), ...times };
+    };
+    if (chunked) message = { type: 'results-lines', id: batch.id, bytes: chunked, ...answer() };
+    else {
+      const items = batch.items ?? linesOf(batch.bytes as Buffer);
+      const { outputs, failures } = await runBatch(transform, batch.id, items);
+      const text =
+        batch.joined !== 'no' && failures.length === 0
+          ? joined(outputs as string[], items, batch.joined === 'lines')
+          : undefined;
+      message =
+        text === undefined
+          ? { type: 'results', id: batch.id, outputs, failures, ...answer() }
+          : batch.joined === 'lines'
+            ? { type: 'results-lines', id: batch.id, bytes: Buffer.from(text), ...answer() }
+            : { type: 'results-text', id: batch.id, text, ...answer() };
+    }
     // Start the next batch only once these results are in the pipe: if an item of the next one kills this
     // process (process.exit drops unsent messages), the pool still gets them and knows which batch was running.
-    const rss = residentBytes();
-    const text = batch.text && failures.length === 0 ? joined(outputs as string[], batch.items) : undefined;
-    const message: FromFanOutWorker =
-      text === undefined
-        ? { type: 'results', id: batch.id, outputs, failures, busyMs, rss, ...times }
-        : { type: 'results-text', id: batch.id, text, busyMs, rss, ...times };
     lastSent = performance.now();
     await new Promise<void>((resolve) => send(message, resolve));
   }
@@ -117,7 +179,9 @@ async function drain(): Promise<void> {
 
 async function load(spec: string, cwd: string, timeoutMs?: number): Promise<void> {
   try {
-    transform = (await loadStage(spec, cwd, { timeoutMs })).transform;
+    const stage = await loadStage(spec, cwd, { timeoutMs });
+    transform = stage.transform;
+    chunkOf = stage.chunk;
   } catch (error) {
     send<FromFanOutWorker>({ type: 'load-failed', message: reason(error) }, () => process.exit(2));
     return;
@@ -133,11 +197,15 @@ function handle(message: ToFanOutWorker): void {
       void load(message.spec, message.cwd, message.loadTimeoutMs);
       return;
     case 'batch':
-      queue.push({ id: message.id, items: message.items, text: false, receivedAt: epochNow() });
+      queue.push({ id: message.id, items: message.items, joined: 'no', receivedAt: epochNow() });
       void drain();
       return;
     case 'batch-text':
-      queue.push({ id: message.id, items: message.text.split('\n'), text: true, receivedAt: epochNow() });
+      queue.push({ id: message.id, items: message.text.split('\n'), joined: 'text', receivedAt: epochNow() });
+      void drain();
+      return;
+    case 'batch-lines':
+      queue.push({ id: message.id, bytes: bytesOf(message.bytes), joined: 'lines', receivedAt: epochNow() });
       void drain();
       return;
     case 'stop':

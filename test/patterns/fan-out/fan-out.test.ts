@@ -1,6 +1,6 @@
 // concur fan-out and the WorkerPool behind it, driven as a user would: the built CLI, real worker processes,
 // tiny fixture modules. Library tests import the built package.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { map, WorkerPool, type ItemResult, type PoolEvent } from '../../../dist/
 import {
   cleanEnv,
   concur,
+  concurBytes,
   concurCommand,
   fixture,
   hasEscapes,
@@ -45,6 +46,56 @@ describe('concur fan-out: output', () => {
     expect(String(result.stdout).length).toBe(text.length);
     expect(result.stdout === text).toBe(true);
   });
+
+  it('gives the same bytes from a file on stdin (read 1 MiB at a time) as from a pipe', async () => {
+    // \r stays in its line, empty lines count, a 3 MiB line spans reads, invalid UTF-8 becomes U+FFFD (as it
+    // always has: the worker is given strings), and the last line has no newline.
+    const input = Buffer.concat([
+      Buffer.from('crlf\r\n\n\nκαλημέρα 🙂\n'),
+      Buffer.from([0xff, 0x41, 0x0a, 0xe2, 0x82, 0x0a]),
+      Buffer.from(`${'y'.repeat(3 * 1024 * 1024)}\n`),
+      Buffer.from(Array.from({ length: 50_000 }, (_, i) => `${i}\n`).join('')),
+      Buffer.from('last'),
+    ]);
+    const expected = Buffer.from(
+      `crlf\r\n\n\nκαλημέρα 🙂\n\ufffdA\n\ufffd\n${'y'.repeat(3 * 1024 * 1024)}\n` +
+        Array.from({ length: 50_000 }, (_, i) => `${i}\n`).join('') +
+        'last\n',
+    );
+    const file = join(tempDir(), 'input.bin');
+    writeFileSync(file, input);
+    const fromFile = await execa('bash', ['-c', `${concurCommand(['fan-out', '-j', '2'])} < "$0"`, file], {
+      encoding: 'buffer',
+      reject: false,
+      stripFinalNewline: false,
+      env: cleanEnv(),
+    });
+    const fromPipe = await concurBytes(['fan-out', '-j', '2'], { input });
+    expect([fromFile.exitCode, fromPipe.exitCode]).toEqual([0, 0]);
+    expect(Buffer.from(fromFile.stdout).equals(expected)).toBe(true);
+    expect(Buffer.from(fromPipe.stdout).equals(expected)).toBe(true);
+  }, 60_000);
+
+  it("runs a batch through the module's chunk export when it can, and line by line when it cannot", async () => {
+    const run = async (input: string | Uint8Array, ...args: string[]): Promise<string> => {
+      const result = await concur(['fan-out', '-j', '1', '--worker', fixture('chunk-probe.js'), ...args], {
+        input,
+        stripFinalNewline: false,
+      });
+      expect(result.exitCode).toBe(0);
+      return String(result.stdout);
+    };
+    // A last line without a newline goes to the default export, as in a pipeline.
+    expect(await run('a\nb\n')).toBe('chunk:a\nchunk:b\n');
+    expect(await run('a\nb')).toBe('chunk:a\nline:b\n');
+    // chunk gave fewer lines than items, or threw: the default export answers each line.
+    expect(await run('drop\n')).toBe('line:drop\n');
+    expect(await run('throw\n')).toBe('line:throw\n');
+    // Bytes that are not UTF-8 (U+FFFD for the module, as always), a timeout per item, --json: line by line.
+    expect(await run(Buffer.from([0xff, 0x0a]))).toBe('line:\ufffd\n');
+    expect(await run('a\n', '--timeout', '10s')).toBe('line:a\n');
+    expect(JSON.parse(await run('a\n', '--json'))).toMatchObject({ input: 'a', output: 'line:a' });
+  }, 60_000);
 
   it('gives empty output for empty input, and treats a last line without a newline as an item', async () => {
     const empty = await concur(['fan-out'], { input: '' });

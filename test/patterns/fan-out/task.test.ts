@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BatchItems } from '../../../src/patterns/fan-out/batch-items.js';
 import { ResultBatch, type ItemResult } from '../../../src/patterns/fan-out/results.js';
 import { recover, type Task } from '../../../src/patterns/fan-out/task.js';
 
@@ -6,11 +7,12 @@ import { recover, type Task } from '../../../src/patterns/fan-out/task.js';
 function task(inputs: string[], fields: Partial<Task> = {}): Task & { answer?: ResultBatch } {
   const made: Task & { answer?: ResultBatch } = {
     id: 1,
-    indexes: inputs.map((_, i) => 20 + i),
-    inputs,
+    items: BatchItems.of(
+      inputs.map((_, i) => 20 + i),
+      inputs,
+    ),
     attempts: 0,
     retried: 0,
-    plain: true,
     done: (batch) => (made.answer = batch),
     fail: () => {},
     ...fields,
@@ -27,10 +29,10 @@ describe('recover: the batch a dead worker was running', () => {
     const parent = task(['a', 'b', 'c']);
     const singles = recover(parent, 1, dead, killed, () => id++);
     expect(
-      singles.map(({ id, indexes, inputs, attempts, retried }) => ({
+      singles.map(({ id, items, attempts, retried }) => ({
         id,
-        indexes,
-        inputs,
+        indexes: items.indexes,
+        inputs: items.inputs,
         attempts,
         retried,
       })),
@@ -46,9 +48,7 @@ describe('recover: the batch a dead worker was running', () => {
     const parent = task(['a', 'b']);
     const singles = recover(parent, 1, dead, killed, () => id++);
     const answer = (single: Task, output: string): void =>
-      single.done(
-        new ResultBatch(single.indexes, single.inputs, { text: output, worker: 3, pid: 60, attempts: 2 }),
-      );
+      single.done(new ResultBatch(single.items, { text: output, worker: 3, pid: 60, attempts: 2 }));
     answer(singles[1] as Task, 'B');
     expect(parent.answer).toBeUndefined();
     answer(singles[0] as Task, 'A');
@@ -58,12 +58,45 @@ describe('recover: the batch a dead worker was running', () => {
     ]);
   });
 
+  it('splits a batch of lines read as bytes into one batch per line, each still bytes', () => {
+    const bytes = Buffer.from('a\n\nκαλη\r\nlast');
+    const parent: Task & { answer?: ResultBatch } = {
+      ...task([]),
+      items: BatchItems.lines(7, 4, bytes),
+    };
+    parent.done = (batch) => (parent.answer = batch);
+    let id = 1;
+    const singles = recover(parent, 1, dead, killed, () => id++);
+    expect(singles.map(({ items }) => items.bytes?.toString())).toEqual(['a\n', '\n', 'καλη\r\n', 'last']);
+    expect(singles.map(({ items }) => [items.indexes, items.inputs])).toEqual([
+      [[7], ['a']],
+      [[8], ['']],
+      [[9], ['καλη\r']],
+      [[10], ['last']],
+    ]);
+    for (const single of singles)
+      single.done(
+        new ResultBatch(single.items, {
+          bytes: Buffer.from(`${single.items.inputs[0] ?? ''}!\n`),
+          worker: 1,
+          pid: 2,
+          attempts: 2,
+        }),
+      );
+    expect(parent.answer?.results().map((result) => [result.index, result.output])).toEqual([
+      [7, 'a!'],
+      [8, '!'],
+      [9, 'καλη\r!'],
+      [10, 'last!'],
+    ]);
+  });
+
   it('retries a single item while it has retries left', () => {
     const single = task(['a'], { attempts: 1 });
     const again = recover(single, 1, dead, killed, () => 9);
-    expect(again.map(({ id, inputs, attempts, retried }) => ({ id, inputs, attempts, retried }))).toEqual([
-      { id: 1, inputs: ['a'], attempts: 2, retried: 1 },
-    ]);
+    expect(
+      again.map(({ id, items, attempts, retried }) => ({ id, inputs: items.inputs, attempts, retried })),
+    ).toEqual([{ id: 1, inputs: ['a'], attempts: 2, retried: 1 }]);
     expect(single.answer).toBeUndefined();
   });
 
