@@ -79,3 +79,28 @@ table(
     ],
   ],
 );
+
+// The floor under any spinner process: a Node process in the same pseudo-terminal whose 80 ms timer draws
+// nothing, and the same timer writing a frame of the same size each tick; CPU while ticking, start-up excluded.
+function floor(write) {
+  const script = `const { writeSync } = require('node:fs');
+const frame = '\\u001b[?2026h\\u001b[1G\\u001b[0K\\u001b[36m⠋\\u001b[39m Counting primes\\u001b[?2026l';
+const cpu = process.cpuUsage(); const at = performance.now();
+const timer = setInterval(() => { ${write ? 'writeSync(2, frame);' : ''} }, 80);
+setTimeout(() => { clearInterval(timer); const used = process.cpuUsage(cpu);
+  console.log('CPU%', ((used.user + used.system) / 10 / (performance.now() - at)).toFixed(3)); }, 4000);`;
+  const result = spawnSync('script', ['-qfec', 'node -e "$FLOOR_SCRIPT"', '/dev/null'], {
+    env: { ...env, FLOOR_SCRIPT: script },
+    encoding: 'utf8',
+  });
+  return Number(/CPU% ([\d.]+)/.exec(result.stdout)?.[1] ?? NaN);
+}
+const idle = [];
+const writing = [];
+for (let round = 0; round < ROUNDS; round++) {
+  idle.push(floor(false));
+  writing.push(floor(true));
+}
+console.log(
+  `\nfloor, a Node process in the same terminal: an 80 ms timer alone ${median(idle).toFixed(2)} % of a core; writing one frame per tick ${median(writing).toFixed(2)} %`,
+);
