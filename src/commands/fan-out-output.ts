@@ -44,18 +44,17 @@ export async function writeResults(
   for await (const batch of results) {
     total += batch.length;
     progress?.advance(batch.length);
-    // The fast path: every item succeeded, so the worker's joined outputs (often its bytes) are what to write.
-    if (batch.failed === 0 && !flags.json) {
-      if (batch.length > 0) await writeData(batch.outputLines());
-      continue;
+    // The batch's own bytes to write (the worker's joined outputs, or a command host's stdouts): with failures
+    // too, so a failed job's stdout is written as a local command run writes it.
+    if (!flags.json) {
+      const data = batch.length > 0 ? batch.outputLines() : '';
+      if (data.length > 0) await writeData(data);
+      if (batch.failed === 0) continue;
     }
     let text = '';
     for (const result of batch.results()) {
       if (flags.json) text += `${JSON.stringify(result)}\n`;
-      if (result.error === undefined) {
-        if (!flags.json) text += `${result.output}\n`;
-        continue;
-      }
+      if (result.error === undefined) continue;
       failed++;
       first ??= result;
       if (failed <= LISTED_FAILURES) {

@@ -87,8 +87,9 @@ code. Every host of a queue must run the same: a run that meets two stops with o
 A host that dies mid-batch loses nothing: its lock expires (--lock-ms) and another host takes the batch.
 
 With -- <command>: each item runs the command as \`concur fan-out -- <command>\` would ({} {.} {/} {//} {/.} {#}
-{%}; no shell unless --shell); the job's stdout, less one final newline, is the item's output line(s) at the
-coordinator; its stderr goes to this host's stderr. A job that fails fails its item (the coordinator exits 1).
+{%}; no shell unless --shell); the coordinator writes each job's stdout byte for byte, in input order, as
+that would (nothing added, binary as is); its stderr goes to this host's stderr. A job that fails fails its
+item (the coordinator exits 1).
 
 Examples:
   concur worker --broker redis://10.0.0.5:6379 --worker ./hash.js -j 8     on each machine

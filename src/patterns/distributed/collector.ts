@@ -2,14 +2,23 @@
  * The coordinator's ledger of batches out: what it sent, and what each arrival from the broker means for them. A
  * host's record finishes a batch (the first one wins: delivery is at-least-once), a refusal or a batch gone from
  * the queue fails its items with the reason, a stall is only told. Every result must come from the same worker
- * code (the same module, or the same command): two hosts that disagree stop the run. The loop that waits for arrivals is the coordinator's
- * (coordinator.ts); the probe that notices jobs stalled or gone is in probe.ts.
+ * code (the same module, or the same command): two hosts that disagree stop the run. The loop that waits for
+ * arrivals is the coordinator's (coordinator.ts); the probe that notices jobs stalled or gone is in probe.ts.
  * Try: concur demo distributed
  */
 import { ConcurError } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
-import type { BatchResult, BatchTextResult, FromHost, JobState, ModuleId, ResultHeader } from './protocol.js';
+import type {
+  BatchBytesResult,
+  BatchResult,
+  BatchTextResult,
+  FromHost,
+  JobState,
+  ModuleId,
+  ResultHeader,
+} from './protocol.js';
 import { decodeBatch, type DistributedItemResult } from './encoding.js';
+import { decodeJobs } from './command-results.js';
 import { ResultBatch } from '../fan-out/results.js';
 import type { CoordinatorEvent } from './options.js';
 import type { BatchSizer } from '../fan-out/sizer.js';
@@ -53,14 +62,15 @@ export class Collector {
   handle(arrival: Arrival): { seq: number; batch: ResultBatch } | undefined {
     switch (arrival.type) {
       case 'results':
-      case 'results-text': {
+      case 'results-text':
+      case 'results-bytes': {
         const job = this.outstanding.get(arrival.job);
         // A stalled job can finish twice (at-least-once delivery): the first result wins, a repeat is ignored.
         if (!job) return undefined;
         this.checkModule(arrival);
         this.outstanding.delete(arrival.job);
         this.lastProgress = Date.now();
-        const batch = decodeBatch(job, arrival);
+        const batch = arrival.type === 'results-bytes' ? decodeJobs(job, arrival) : decodeBatch(job, arrival);
         if (!batch) return { seq: job.seq, batch: failAll(job, 'the host returned a malformed result') };
         const cost = costOf(arrival);
         if (cost !== undefined) this.sizer.observe(job.inputs.length, cost);
@@ -127,12 +137,16 @@ export class Collector {
  * host (its name as the role, its PID) took it and ran it, and its results came back. The host's track in a
  * trace is built from these alone: the coordinator never sees hosts start or stop.
  */
-function recordBatch(jobId: string, job: Outstanding, result: BatchResult | BatchTextResult): void {
+function recordBatch(
+  jobId: string,
+  job: Outstanding,
+  result: BatchResult | BatchTextResult | BatchBytesResult,
+): void {
   const { pid, startedAt, endedAt } = result;
   if (typeof pid !== 'number' || typeof startedAt !== 'number' || typeof endedAt !== 'number') return;
   const host = { role: String(result.host), pid };
   const batch = { jobId, first: job.first, count: job.inputs.length };
-  const failed = result.type === 'results' ? result.failures.length : 0;
+  const failed = result.type === 'results-text' ? 0 : result.failures.length;
   const msg = recorder.send(recorder.self, host, 'batch', batch, job.sentAt);
   recorder.receive(host, recorder.self, msg, 'batch', batch, startedAt);
   recorder.task(host, 'batch', startedAt, endedAt, { ...batch, failed });

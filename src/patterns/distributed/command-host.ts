@@ -2,7 +2,9 @@
  * The runner of a command host (`concur worker --broker URL -- <command>`): each item of a batch runs the
  * command once, exactly as local command fan-out runs it (commands.ts, command-job.ts): the same replacement
  * strings, no shell unless asked, a launcher per slot (launcher.ts) whose process group holds the slot's job,
- * the guardian's mark on every job, --timeout killing the group. The job's stdout, less one final newline, is the item's output; its stderr goes to the host's stderr.
+ * the guardian's mark on every job, --timeout killing the group. The job's stdout goes back to the coordinator
+ * exactly as the job wrote it (command-results.ts), which writes it as a local run would; its stderr goes to
+ * the host's stderr.
  * The items stay data: the code is the command on the host's own command line.
  *
  * All batches in hand share one set of `jobs` slots, so `-j N` bounds the processes on the host however many
@@ -15,17 +17,15 @@ import { signalGroup } from '../../process/children.js';
 import { CommandJob, failureText, type CommandResult } from '../fan-out/command-job.js';
 import { jobSetup } from '../fan-out/commands.js';
 import { compileCommand, type CommandTemplate } from '../fan-out/placeholders.js';
-import type { ItemResult } from '../fan-out/results.js';
 import type { JobSetup } from '../fan-out/command-job.js';
 import type { ModuleId } from './protocol.js';
 import { commandIdentity } from './work-id.js';
+import type { JobOutcome } from './command-results.js';
 
 /** What a host needs from whatever runs its batches: a module pool or a command runner. */
 export interface BatchRunner {
   /** How many items it runs at once. */
   readonly jobs: number;
-  /** Run a batch; one result per item, in the batch's order. */
-  run(batch: readonly { index: number; input: string }[]): Promise<ItemResult[]>;
   /** Kill what runs and release everything. */
   close(): Promise<void>;
 }
@@ -62,9 +62,9 @@ interface Entry {
 
 // One batch in hand: its results fill in as its jobs end.
 interface Batch {
-  results: ItemResult[];
+  results: JobOutcome[];
   remaining: number;
-  resolve: (results: ItemResult[]) => void;
+  resolve: (results: JobOutcome[]) => void;
 }
 
 /** Runs batches of items through a command, `jobs` processes at a time over all batches. */
@@ -96,7 +96,8 @@ export class CommandRunner implements BatchRunner {
     for (let slot = this.jobs; slot >= 1; slot--) this.freeSlots.push(slot);
   }
 
-  run(batch: readonly { index: number; input: string }[]): Promise<ItemResult[]> {
+  /** Run a batch; one outcome per item, in the batch's order. */
+  run(batch: readonly { index: number; input: string }[]): Promise<JobOutcome[]> {
     return new Promise((resolve) => {
       const record: Batch = { results: [], remaining: batch.length, resolve };
       if (batch.length === 0) return resolve([]);
@@ -163,39 +164,19 @@ export class CommandRunner implements BatchRunner {
     if (--batch.remaining === 0) batch.resolve(batch.results);
   }
 
-  // The job as the protocol carries it: its stdout as the output, or why it failed.
-  private itemResult(result: CommandResult): ItemResult {
-    const host = this.options.host;
-    const item: ItemResult = {
+  // The job as the protocol carries it: its stdout, whole, and why it failed if it did.
+  private itemResult(result: CommandResult): JobOutcome {
+    const item: JobOutcome = {
       index: result.index,
       input: result.input,
       worker: result.slot,
       pid: result.pid ?? 0,
       attempts: result.attempts,
+      stdout: result.stdout,
     };
-    const output = result.ok ? decodeOutput(result.stdout) : undefined;
-    if (output !== undefined) item.output = output;
-    else if (result.ok)
-      item.error = `its stdout is not UTF-8 text (on host ${host}); results cross the broker as text: pipe binary output through base64`;
-    else item.error = `${failureText(result)} on host ${host}`;
+    if (!result.ok) item.error = `${failureText(result)} on host ${this.options.host}`;
     return item;
   }
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/**
- * A job's stdout as an item's output: text, less one final newline, since the coordinator ends every output
- * with one. A job that prints one line therefore comes out byte for byte; undefined when it is not UTF-8.
- */
-export function decodeOutput(stdout: Buffer): string | undefined {
-  let text: string;
-  try {
-    text = utf8.decode(stdout);
-  } catch {
-    return undefined;
-  }
-  return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
 // What a job started may not outlive it: SIGTERM its group, a grace period, then SIGKILL.

@@ -6,7 +6,8 @@
  * run-length list of who ran what (`encodeBatch`), so a batch of 65,536 lines is a few strings end to end;
  * otherwise as columns (`encodeResults`): outputs, the few failures, and the runs. The coordinator keeps a
  * joined result joined (`decodeBatch`: written out as it came, items made only when asked for), turns columns
- * back into one result per item (`decodeResults`), and refuses a result that does not fit its batch.
+ * back into one result per item (`decodeResults`), and refuses a result that does not fit its batch. A command
+ * host's records, each job's stdout as bytes, are in command-results.ts.
  * Try: concur demo distributed
  */
 import { ResultBatch, type ItemResult } from '../fan-out/results.js';
@@ -16,6 +17,11 @@ import type { BatchJob, BatchResult, BatchTextResult, FromHost, ModuleId, Result
 export interface DistributedItemResult extends ItemResult {
   /** The worker host's name (`concur worker --name`, by default `<hostname>-<pid>`). */
   host: string;
+  /**
+   * From a command host, when the job's stdout is not UTF-8: its exact bytes, base64 (`output` then holds them
+   * decoded, each bad byte as U+FFFD). Absent otherwise.
+   */
+  outputBase64?: string;
 }
 
 /**
@@ -149,7 +155,7 @@ export function parseRecord(encoded: string): FromHost | undefined {
       return record;
     }
     if (record.type === 'failed' && typeof record.reason === 'string') return record;
-    if (record.type === 'results') return record;
+    if (record.type === 'results' || record.type === 'results-bytes') return record;
   } catch {
     // not JSON: fall through
   }
@@ -237,14 +243,19 @@ class JoinedBatch extends ResultBatch {
   }
 }
 
-// One result per item, who ran it from the runs: the same fields in the same order as local fan-out's records,
-// then the host.
-function itemsOf(
+/** What became of one item: its output (as text, and as base64 when that text is not its bytes), or an error. */
+export type Outcome = { output: string; outputBase64?: string } | { error: string };
+
+/**
+ * One result per item, who ran it from the runs: the same fields in the same order as local fan-out's records,
+ * then the host.
+ */
+export function itemsOf(
   first: number,
   inputs: readonly string[],
   runs: ResultHeader['runs'],
   host: string,
-  outcome: (k: number) => { output: string } | { error: string },
+  outcome: (k: number) => Outcome,
 ): DistributedItemResult[] {
   const n = inputs.length;
   const list: DistributedItemResult[] = new Array<DistributedItemResult>(n);
@@ -253,8 +264,10 @@ function itemsOf(
     for (const end = Math.min(n, k + count); k < end; k++) {
       const item = { index: first + k, input: inputs[k] as string } as DistributedItemResult;
       const result = outcome(k);
-      if ('output' in result) item.output = result.output;
-      else item.error = result.error;
+      if ('output' in result) {
+        item.output = result.output;
+        if (result.outputBase64 !== undefined) item.outputBase64 = result.outputBase64;
+      } else item.error = result.error;
       item.worker = worker;
       item.pid = pid;
       item.attempts = attempts;
@@ -265,21 +278,22 @@ function itemsOf(
   return list;
 }
 
-function indexesOf(batch: { first: number; inputs: readonly string[] }): number[] {
+/** The input index of each item of a batch. */
+export function indexesOf(batch: { first: number; inputs: readonly string[] }): number[] {
   const indexes = new Array<number>(batch.inputs.length);
   for (let k = 0; k < indexes.length; k++) indexes[k] = batch.first + k;
   return indexes;
 }
 
-// How many items the runs say they cover.
-function covered(runs: ResultHeader['runs']): number {
+/** How many items the runs say they cover. */
+export function covered(runs: ResultHeader['runs']): number {
   let total = 0;
   for (const [count] of runs) total += count;
   return total;
 }
 
-// A result crossed the network from a process we do not control: every part is checked before it is read.
-function isFailure(value: unknown): boolean {
+/** A result crossed the network from a process we do not control: every part is checked before it is read. */
+export function isFailure(value: unknown): boolean {
   const failure = value as { offset?: unknown; message?: unknown } | null;
   return (
     typeof failure === 'object' &&
@@ -289,6 +303,7 @@ function isFailure(value: unknown): boolean {
   );
 }
 
-function isRun(value: unknown): boolean {
+/** A well-formed `[count, worker, pid, attempts]`. */
+export function isRun(value: unknown): boolean {
   return Array.isArray(value) && value.length === 4 && value.every((n) => Number.isSafeInteger(n) && n >= 0);
 }

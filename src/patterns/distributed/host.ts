@@ -34,7 +34,8 @@ import { appendResult, runKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
 import { CommandRunner, type BatchRunner } from './command-host.js';
-import { ResultBatch } from '../fan-out/results.js';
+import type { ResultBatch } from '../fan-out/results.js';
+import { encodeJobs, type JobOutcome } from './command-results.js';
 import { resolveModule } from '../../modules/contract.js';
 
 /** How long a host may hold a batch without renewing its lock before other hosts take it back (ms). */
@@ -48,7 +49,7 @@ export interface WorkerHostOptions {
   queue?: string;
   /** The worker module: a built-in name or a path (the fan-out contract). The only code this host runs. */
   worker?: string;
-  /** Instead of a module: run this command per item (command-host.ts). Its stdout is the item's output. */
+  /** Instead of a module: run this command per item (command-host.ts). Its stdout goes back byte for byte. */
   command?: { words: readonly string[]; shell?: boolean; onStderr?: (data: Buffer) => void };
   /** Worker processes in this host's pool (default: one per core). */
   jobs?: number;
@@ -101,6 +102,9 @@ export function moduleIdentity(spec: string): ModuleId {
     .digest('hex');
   return { name: spec, sha256 };
 }
+
+// What a batch came back as: the module pool's parts, or a command host's jobs.
+type Ran = { parts: ResultBatch[] } | { jobs: JobOutcome[] };
 
 // Job data that is not JSON makes BullMQ's own parse throw before any processor runs, leaving the job active
 // and unlocked: it stalls and comes back forever. Marked instead, so the processor can fail it at once.
@@ -193,9 +197,9 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
       if (signal?.aborted) resolve('aborted');
       signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
     });
-    let results: ResultBatch[] | 'aborted';
+    let results: Ran | 'aborted';
     try {
-      results = await Promise.race([runParts(batch), aborted]);
+      results = await Promise.race([runBatch(batch), aborted]);
     } catch (error) {
       // The pool itself broke (a module that keeps crashing its processes): stop this host, give the batch back.
       failure ??= error instanceof Error ? error : new Error(String(error));
@@ -211,8 +215,12 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     // The pool ran `sharing` batches side by side: this batch's own cost is its share of the time.
     const elapsedMs = (performance.now() - started) / Math.max(1, sharing);
     const busyMs = cost.items > 0 ? (batch.inputs.length * cost.busyMs) / cost.items : elapsedMs;
+    const encoded =
+      'jobs' in results
+        ? encodeJobs(String(job.id), name, module, results.jobs, elapsedMs)
+        : encodeBatch(String(job.id), name, module, results.parts, elapsedMs);
     const result = {
-      ...encodeBatch(String(job.id), name, module, results, elapsedMs),
+      ...encoded,
       busyMs,
       pid: process.pid,
       startedAt,
@@ -221,7 +229,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     // Written only while the run is alive: a batch finished after its run ended leaves nothing behind.
     await appendResult(client, runKeys(queueName, batch.run), encodeRecord(result));
     const count = batch.inputs.length;
-    const failed = result.type === 'results' ? result.failures.length : 0;
+    const failed = result.type === 'results-text' ? 0 : result.failures.length;
     counts.batches++;
     counts.items += count;
     counts.failed += failed;
@@ -231,24 +239,18 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
 
   // A batch through the pool, answered in the parts the pool cut it into. Joined lines go in as one string
   // and, when every item succeeds, come back as one: nothing is made per item on the way.
-  const runParts = async (batch: CheckedBatch): Promise<ResultBatch[]> => {
-    // A command host runs item by item: its results travel as columns.
-    if (!(pool instanceof WorkerPool)) {
+  const runBatch = async (batch: CheckedBatch): Promise<Ran> => {
+    // A command host runs item by item: each job's stdout travels as its bytes (command-results.ts).
+    if (pool instanceof CommandRunner) {
       const items = batch.inputs.map((input, k) => ({ index: batch.first + k, input }));
-      const results = await pool.run(items);
-      return [
-        new ResultBatch(
-          items.map((item) => item.index),
-          batch.inputs,
-          { results },
-        ),
-      ];
+      return { jobs: await pool.run(items) };
     }
+    if (!(pool instanceof WorkerPool)) throw new TypeError('a host runs a module pool or a command');
     const chunk =
       batch.text === undefined ? batch.inputs : Object.assign(batch.inputs, { joined: batch.text });
     const parts: ResultBatch[] = [];
     for await (const part of pool.stream([chunk])) parts.push(part);
-    return parts;
+    return { parts };
   };
 
   // BullMQ parses job data before the processor sees it; data that is not JSON is marked, not thrown.

@@ -24,6 +24,7 @@ export type {
   BatchTextJob,
   BatchResult,
   BatchTextResult,
+  BatchBytesResult,
   BatchFailure,
   JobState,
   ModuleId,

@@ -5,7 +5,8 @@
  *   coordinator → queue → host        a job whose data is a `ToHost` batch: lines of text, nothing else
  *                                     (`batch-text`: the lines joined in one string, the usual form)
  *   host → run's list → coordinator   a `FromHost` record: the batch's results (`results-text`: the outputs
- *                                     joined, when every item succeeded), or why the host failed it.
+ *                                     joined, when every item succeeded; `results-bytes`: each command
+ *                                     job's stdout exactly, from a command host), or why the host failed it.
  *                                     The list (store.ts) keeps it until the coordinator pops it; the job's
  *                                     own return value is only a count, so BullMQ's event stream holds no
  *                                     payload
@@ -100,6 +101,19 @@ export interface BatchTextResult extends ResultHeader {
 }
 
 /**
+ * A command host's results (`concur worker -- <command>`): each job's stdout exactly as the job wrote it, bytes
+ * and all (none added, none taken off, empty when it printed nothing), base64 so that any bytes survive the
+ * JSON. The coordinator writes them one after another, as local `concur fan-out -- <command>` writes its jobs'.
+ */
+export interface BatchBytesResult extends ResultHeader {
+  type: 'results-bytes';
+  /** Each item's stdout in base64, in the batch's order: a failed job's too (its last attempt's), as locally. */
+  stdout: string[];
+  /** The items whose job failed: position in the batch and a one-line reason. */
+  failures: { offset: number; message: string }[];
+}
+
+/**
  * Which worker module a host runs: its name on the host's command line and the sha256 of its file. A command
  * host (`concur worker -- <command>`) sends `command: <template>` and the sha256 of the template (work-id.ts).
  */
@@ -117,7 +131,7 @@ export interface BatchFailure {
 }
 
 /** Sent by a host: appended to the run's result list (store.ts), popped by the coordinator. */
-export type FromHost = BatchResult | BatchTextResult | BatchFailure;
+export type FromHost = BatchResult | BatchTextResult | BatchBytesResult | BatchFailure;
 
 /** What the coordinator learns about one of its jobs by looking at the queue (once a second while it waits). */
 export type JobState =

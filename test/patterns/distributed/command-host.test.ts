@@ -1,6 +1,7 @@
 /**
  * Command hosts (`concur worker --broker URL -- <command>`): each item runs the command on a host, its stdout is
- * the item's output at the coordinator, in order and once; a failed job fails its item; module and command hosts
+ * written by the coordinator byte for byte as local `concur fan-out -- <command>` writes it, in order and once;
+ * a failed job fails its item; module and command hosts
  * on one run are refused; SIGTERM leaves no job behind and hands the batches back. Each test that needs Redis
  * starts its own redis-server on a free loopback port.
  */
@@ -12,9 +13,15 @@ import {
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
-import { decodeOutput } from '../../../dist/patterns/distributed/command-host.js';
+import {
+  decodeJobs,
+  encodeJobs,
+  outcomeOf,
+  type JobOutcome,
+} from '../../../dist/patterns/distributed/command-results.js';
+import type { BatchBytesResult } from '../../../dist/patterns/distributed/protocol.js';
 import { commandIdentity, describeWork } from '../../../dist/patterns/distributed/work-id.js';
-import { concur, descendants, isAlive, tempDirs, waitFor, waitForLine } from '../../helpers.js';
+import { concur, concurBytes, descendants, isAlive, tempDirs, waitFor, waitForLine } from '../../helpers.js';
 import { startHost, stopHost } from './hosts.js';
 
 const available = hasRedisServer();
@@ -25,14 +32,71 @@ const seq = (n: number): string[] => Array.from({ length: n }, (_, i) => String(
 const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');
 // The command of the brief: "<item>!" per item; with {#}, the item's number in the coordinator's input first.
 const BANG = ['sh', '-c', 'printf "%s %s!\\n" "$1" "$2"', '_', '{#}', '{}'];
+// Per item, one kind of stdout: none, no final newline, several lines (one empty), binary, one line; or a
+// failure after printing half a line.
+const KINDS = [
+  'sh',
+  '-c',
+  'case "$1" in empty) ;; nonl) printf x ;; lines) printf "a\\nb\\n\\nc\\n" ;; bin) printf "\\377\\000x" ;; fail) printf half; exit 3 ;; *) echo "$1" ;; esac',
+  '_',
+  '{}',
+];
 
 describe('command host pieces', () => {
-  it('takes one final newline off a job stdout and refuses bytes that are not UTF-8', () => {
-    expect(decodeOutput(Buffer.from('x!\n'))).toBe('x!');
-    expect(decodeOutput(Buffer.from('a\nb\n\n'))).toBe('a\nb\n');
-    expect(decodeOutput(Buffer.from('no newline'))).toBe('no newline');
-    expect(decodeOutput(Buffer.from('é\n'))).toBe('é');
-    expect(decodeOutput(Buffer.from([0x1f, 0x8b, 0xff, 0x0a]))).toBeUndefined();
+  it('gives a job stdout as text less one final newline, with its exact bytes too when it is not UTF-8', () => {
+    expect(outcomeOf(Buffer.from('x!\n'))).toEqual({ output: 'x!' });
+    expect(outcomeOf(Buffer.from('a\nb\n\n'))).toEqual({ output: 'a\nb\n' });
+    expect(outcomeOf(Buffer.from('no newline'))).toEqual({ output: 'no newline' });
+    expect(outcomeOf(Buffer.from(''))).toEqual({ output: '' });
+    expect(outcomeOf(Buffer.from('é\n'))).toEqual({ output: 'é' });
+    const binary = Buffer.from([0x1f, 0x8b, 0xff, 0x0a]);
+    expect(outcomeOf(binary)).toEqual({
+      output: '\u001f\ufffd\ufffd',
+      outputBase64: binary.toString('base64'),
+    });
+  });
+
+  it("carries each job's stdout exactly through a record, failed jobs' too, and refuses one that does not fit", () => {
+    const stdouts = [Buffer.from(''), Buffer.from('x'), Buffer.from('a\nb\n'), Buffer.from([0xff, 0, 0x78])];
+    const jobs: JobOutcome[] = stdouts.map((stdout, k) => ({
+      index: 10 + k,
+      input: `i${k}`,
+      worker: k < 2 ? 1 : 2,
+      pid: k < 2 ? 100 : 200,
+      attempts: 1,
+      stdout,
+      ...(k === 2 ? { error: 'exited with code 3 on host A' } : {}),
+    }));
+    const module = { name: 'command: cat {}', sha256: 'ab'.repeat(32) };
+    const record = encodeJobs('r1-1', 'A', module, jobs, 5);
+    expect(record.runs).toEqual([
+      [2, 1, 100, 1],
+      [2, 2, 200, 1],
+    ]);
+    // Through JSON, as it crosses Redis.
+    const crossed = JSON.parse(JSON.stringify(record)) as BatchBytesResult;
+    const batch = { first: 10, inputs: jobs.map((job) => job.input) };
+    const decoded = decodeJobs(batch, crossed)!;
+    expect(Buffer.from(decoded.outputLines())).toEqual(Buffer.concat(stdouts));
+    expect(decoded.failed).toBe(1);
+    expect(decoded.results().map((item) => [item.index, item.output, item.error])).toEqual([
+      [10, '', undefined],
+      [11, 'x', undefined],
+      [12, undefined, 'exited with code 3 on host A'],
+      [13, '\ufffd\u0000x', undefined],
+    ]);
+    expect(JSON.stringify(decoded.results()[3])).toBe(
+      '{"index":13,"input":"i3","output":"\ufffd\\u0000x","outputBase64":"/wB4","worker":2,"pid":200,"attempts":1,"host":"A"}',
+    );
+    const broken: [string, unknown][] = [
+      ['one stdout short', { ...crossed, stdout: crossed.stdout.slice(1) }],
+      ['not base64', { ...crossed, stdout: ['', 'eA==', 'a!b=', ''] }],
+      ['not a string', { ...crossed, stdout: ['', 1, '', ''] }],
+      ['runs short', { ...crossed, runs: [[2, 1, 100, 1]] }],
+      ['a bad failure', { ...crossed, failures: [{ offset: 'x', message: 'm' }] }],
+    ];
+    for (const [what, result] of broken)
+      expect(decodeJobs(batch, result as BatchBytesResult), what).toBeUndefined();
   });
 
   it('names a command by its template: the same words agree, other words or --shell do not', () => {
@@ -132,6 +196,69 @@ describe.skipIf(!available)(`command hosts over Redis${why}`, () => {
       expect([1, 2]).toContain(record.worker);
     }
   }, 180_000);
+
+  it('writes each job stdout byte for byte as local command fan-out does: none, no final newline, lines, binary', async () => {
+    const server = await redis();
+    for (const name of ['A', 'B']) {
+      const host = await startHost(server.url, 'q', name, ['-j', '2', '--', ...KINDS]);
+      cleanup.push(() => stopHost(host));
+    }
+    const kinds = ['empty', 'nonl', 'lines', 'bin', 'one'];
+    const items = Array.from({ length: 60 }, (_, i) => kinds[i % kinds.length] as string);
+    const run = await concurBytes(['fan-out', '--broker', server.url, '--queue', 'q'], {
+      input: text(items),
+      timeout: 120_000,
+    });
+    expect(run.exitCode, Buffer.from(run.stderr).toString()).toBe(0);
+    const local = await concurBytes(['fan-out', '-j', '2', '--', ...KINDS], {
+      input: text(items),
+      timeout: 120_000,
+    });
+    expect(local.exitCode).toBe(0);
+    const expected = Buffer.from('xa\nb\n\nc\n\xff\x00xone\n'.repeat(12), 'latin1');
+    expect(Buffer.from(local.stdout)).toEqual(expected);
+    expect(Buffer.from(run.stdout)).toEqual(Buffer.from(local.stdout));
+    // A failed job's stdout is written too, as locally, and both exit 1.
+    const failing = ['one', 'fail', 'nonl'];
+    const [remote, here] = await Promise.all(
+      [
+        ['--broker', server.url, '--queue', 'q'],
+        ['--', ...KINDS],
+      ].map((args) => concurBytes(['fan-out', ...args], { input: text(failing), timeout: 120_000 })),
+    );
+    expect(Buffer.from(here!.stdout)).toEqual(Buffer.from('one\nhalfx'));
+    expect(Buffer.from(remote!.stdout)).toEqual(Buffer.from(here!.stdout));
+    expect([remote!.exitCode, here!.exitCode]).toEqual([1, 1]);
+    expect(Buffer.from(remote!.stderr).toString()).toMatch(
+      /^concur: line 2 \("fail"\) failed: exited with code 3 on host [AB]\n/,
+    );
+    // --json keeps its record shape: output as text less one final newline, the bytes in base64 when not UTF-8.
+    const json = await concur(['fan-out', '--broker', server.url, '--queue', 'q', '--json'], {
+      input: text(kinds),
+      timeout: 120_000,
+    });
+    expect(json.exitCode).toBe(0);
+    const records = String(json.stdout)
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.map(({ output, outputBase64 }) => [output, outputBase64])).toEqual([
+      ['', undefined],
+      ['x', undefined],
+      ['a\nb\n\nc', undefined],
+      ['\ufffd\u0000x', '/wB4'],
+      ['one', undefined],
+    ]);
+    expect(Object.keys(records[3]!)).toEqual([
+      'index',
+      'input',
+      'output',
+      'outputBase64',
+      'worker',
+      'pid',
+      'attempts',
+      'host',
+    ]);
+  }, 240_000);
 
   it('fails an item whose job fails, with the reason on the coordinator and the stderr on the host', async () => {
     const server = await redis();
@@ -257,9 +384,21 @@ describe.skipIf(!available)(`command hosts over Redis${why}`, () => {
           return false;
         }
       });
-    await waitFor(() => jobs().length === 2, 60_000, 'two jobs running on host A');
-    // The process groups the jobs run in (a slot's launcher leads each).
-    const running = jobs().map(pgidOf);
+    // The process groups the jobs run in (a slot's launcher leads each). Counted by group, not by process: a
+    // job's shell forking its sleep shows its own command line for a moment in the child too.
+    const groups = (): number[] => [
+      ...new Set(
+        jobs().flatMap((pid) => {
+          try {
+            return [pgidOf(pid)];
+          } catch {
+            return [];
+          }
+        }),
+      ),
+    ];
+    await waitFor(() => groups().length === 2, 60_000, 'two jobs running on host A');
+    const running = groups();
     expect(running).toHaveLength(2);
     // Not execa's kill(), which SIGKILLs after 5 s: on a loaded machine the host may take longer to stop.
     process.kill(a.run.pid!, 'SIGTERM');
