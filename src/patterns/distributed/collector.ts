@@ -30,6 +30,8 @@ export interface Outstanding {
   seq: number;
   first: number;
   inputs: string[];
+  /** The inputs joined with '\n', as the job carried them (batch-text): the result's items reuse it. */
+  text?: string | undefined;
   /** When it was put in the queue (epoch ms), while recording. */
   sentAt?: number;
   /** In Redis (add() returned): only then does its absence mean anything. */

@@ -335,6 +335,7 @@ class Coordinator {
           seq,
           first: data.first,
           inputs,
+          text,
           sentAt,
           added: false,
           stalls: 0,

@@ -10,6 +10,7 @@
  * host's records, each job's stdout as bytes, are in command-results.ts.
  * Try: concur demo distributed
  */
+import { BatchItems } from '../fan-out/batch-items.js';
 import { ResultBatch, type ItemResult } from '../fan-out/results.js';
 import type { BatchJob, BatchResult, BatchTextResult, FromHost, ModuleId, ResultHeader } from './protocol.js';
 
@@ -167,7 +168,7 @@ export function parseRecord(encoded: string): FromHost | undefined {
  * starts at `first`. Joined outputs stay joined: written out as they came, made into items only when asked for.
  */
 export function decodeBatch(
-  batch: { first: number; inputs: readonly string[] },
+  batch: { first: number; inputs: readonly string[]; text?: string | undefined },
   result: BatchResult | BatchTextResult,
 ): ResultBatch | undefined {
   if (result.type === 'results') {
@@ -182,7 +183,7 @@ export function decodeBatch(
   for (let at = result.text.indexOf('\n'); at !== -1 && newlines < n; at = result.text.indexOf('\n', at + 1))
     newlines++;
   if (newlines !== n - 1 || covered(result.runs) < n) return undefined;
-  return new JoinedBatch(batch.first, batch.inputs, result.text, result.runs, String(result.host));
+  return new JoinedBatch(batch, result.text, result.runs, String(result.host));
 }
 
 /**
@@ -222,15 +223,18 @@ export function decodeResults(
 class JoinedBatch extends ResultBatch {
   private list: DistributedItemResult[] | undefined;
 
+  private readonly first: number;
+
+  // The batch's own joined text, when the job carried one, saves looking at each input again.
   constructor(
-    private readonly first: number,
-    inputs: readonly string[],
+    batch: { first: number; inputs: readonly string[]; text?: string | undefined },
     text: string,
     private readonly runs: ResultHeader['runs'],
     private readonly host: string,
   ) {
     const [, worker, pid, attempts] = runs[0] ?? [0, 0, 0, 0];
-    super(indexesOf({ first, inputs }), inputs, { text, worker, pid, attempts });
+    super(BatchItems.joined(batch.first, batch.inputs, batch.text), { text, worker, pid, attempts });
+    this.first = batch.first;
   }
 
   override results(): DistributedItemResult[] {

@@ -40,6 +40,21 @@ export class BatchItems {
     return items;
   }
 
+  /**
+   * Items numbered from `first`, given as strings and, when the caller has it, as their text joined with '\n'
+   * (a distributed job that carried it): no array of indexes, and no look at each item, until asked for.
+   */
+  static joined(first: number, inputs: readonly string[], text: string | undefined): BatchItems {
+    if (text === undefined)
+      return BatchItems.of(
+        Array.from({ length: inputs.length }, (_, i) => first + i),
+        inputs,
+      );
+    const items = new BatchItems(inputs.length, first, undefined, text);
+    items.inputList = inputs;
+    return items;
+  }
+
   /** `count` lines numbered from `first`, as the bytes they were read as (see `lines` in cutter.ts). */
   static lines(first: number, count: number, bytes: Buffer): BatchItems {
     return new BatchItems(count, first, bytes, undefined);
