@@ -270,6 +270,7 @@ export class WorkerPool extends EventEmitter<{ event: [PoolEvent] }> {
       cwd: this.options.cwd,
       loadTimeoutMs: this.options.loadTimeoutMs,
       progressMs: this.progressMs,
+      timeoutMs: this.timeoutMs,
     } satisfies ToFanOutWorker);
   }
 

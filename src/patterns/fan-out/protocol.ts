@@ -1,15 +1,17 @@
 /**
  * The whole conversation between a fan-out pool and one of its worker processes, in one place.
  *
- *   pool → worker: load (which module, and how often to report progress), batch (items to run), stop (exit)
+ *   pool → worker: load (which module, the timeout and how often to report progress), batch (items to run),
+ *                  stop (exit)
  *   pool → worker: batch-text is a batch whose items are joined into one string (none has a newline), and
  *                  batch-lines one whose items are lines of bytes as read from the input (decoded by `linesOf`,
  *                  or given whole to the module's `chunk` export when it has one)
  *   worker → pool: ready (module loaded), load-failed (bad module: a usage error), results (one per batch),
  *                  or results-text when every item succeeded and the outputs can travel joined, or
  *                  results-lines (the same, as bytes ready to write) for a batch-lines;
- *                  progress (only with a timeout: "item `offset` of batch `id` starts now", at most every
- *                  `progressMs`, so the pool can tell an item that runs too long from a batch that is long)
+ *                  progress (only with a timeout: "item `offset` of batch `id` starts now", or the whole
+ *                  batch through `chunk` from item 0, at most every `progressMs`, so the pool can tell an item
+ *                  (or a `chunk` call) that runs too long from a batch that is long)
  *
  * A worker runs its batches one at a time, in the order they arrive; the pool relies on that to know which batch
  * was running when a worker died. Both sides share these types and the two guards that check a message's shape
@@ -32,6 +34,11 @@ export type ToFanOutWorker =
        * the first item after idling). 0: never (no timeout, no cost).
        */
       progressMs: number;
+      /**
+       * With a timeout, the timeout itself: a batch goes whole through the module's `chunk` export only if the
+       * call ends within it (the pool kills a worker silent for longer, as for an item). 0 or absent: none.
+       */
+      timeoutMs?: number;
     }
   /** Run `items` through the module, in order, and answer with one `results` message carrying the same `id`. */
   | { type: 'batch'; id: number; items: string[] }
@@ -39,9 +46,10 @@ export type ToFanOutWorker =
   | { type: 'batch-text'; id: number; text: string }
   /**
    * The same, for lines as they were read: UTF-8 bytes, each line ending in \n (the last one perhaps not).
-   * The pool never splits them; the worker does, with `linesOf`.
+   * The pool never splits them; the worker does, with `linesOf`. `rerun`: an item of a batch whose worker
+   * died, run again; with a timeout it goes to the default export, never to `chunk`, so it is timed alone.
    */
-  | { type: 'batch-lines'; id: number; bytes: Uint8Array }
+  | { type: 'batch-lines'; id: number; bytes: Uint8Array; rerun?: boolean }
   /** No more batches: exit. The pool sends it only when no batch of this worker is unanswered. */
   | { type: 'stop' };
 

@@ -38,7 +38,7 @@ export function sendBatch(slot: Slot, task: Task): void {
   slot.inFlight.push(task);
   const { items } = task;
   const message: ToFanOutWorker = items.bytes
-    ? { type: 'batch-lines', id: task.id, bytes: items.bytes }
+    ? { type: 'batch-lines', id: task.id, bytes: items.bytes, ...(task.attempts > 0 && { rerun: true }) }
     : items.text !== undefined
       ? { type: 'batch-text', id: task.id, text: items.text }
       : { type: 'batch', id: task.id, items: items.inputs as string[] };

@@ -29,6 +29,7 @@ const queue: {
   id: number;
   items?: string[];
   bytes?: Buffer;
+  rerun?: boolean;
   joined: 'no' | 'text' | 'lines';
   receivedAt: number;
 }[] = [];
@@ -36,6 +37,9 @@ let running = false;
 // With a timeout (see `load` in protocol.ts): how often to say which item starts, and when we last sent anything.
 let progressMs = 0;
 let lastSent = 0;
+// With a timeout, the bound on a whole `chunk` call, and what a byte of a batch has lately cost (ms, smoothed).
+let timeoutMs = 0;
+let msPerByte: number | undefined;
 
 // "returned null" / "returned an object": why a result is not an output line.
 function notAString(value: unknown): string {
@@ -46,6 +50,13 @@ function notAString(value: unknown): string {
 function reason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split('\n')[0] || (error instanceof Error ? error.name : 'error');
+}
+
+// The pool's timeout clock runs from the last message it heard: say `progress` if it has heard nothing lately.
+function sayStarting(id: number, offset: number): void {
+  if (performance.now() - lastSent < progressMs) return;
+  lastSent = performance.now();
+  send<FromFanOutWorker>({ type: 'progress', id, offset });
 }
 
 // Run one batch in order. Synchronous results are taken as they come; a promise is awaited only when returned,
@@ -59,10 +70,7 @@ async function runBatch(
   const failures: ItemFailure[] = [];
   for (let offset = 0; offset < items.length; offset++) {
     // The pool's timeout clock runs from the last message it heard; a short item costs one comparison.
-    if (progressMs > 0 && performance.now() - lastSent >= progressMs) {
-      lastSent = performance.now();
-      send<FromFanOutWorker>({ type: 'progress', id, offset });
-    }
+    if (progressMs > 0) sayStarting(id, offset);
     try {
       let result: unknown = fn(items[offset] as string);
       if (
@@ -113,18 +121,33 @@ const bytesOf = (bytes: Uint8Array): Buffer =>
 const lineCount = (bytes: Buffer): number => cutLines(bytes, 0, Infinity, bytes.length).count;
 
 // A batch of lines through the module's `chunk` export, with no string per line: the output lines as bytes, or
-// undefined when the batch must run line by line instead, as it always could (the module has no `chunk`, an
-// item may time out, the bytes are not valid UTF-8 or end without \n, `chunk` threw, or it did not give one
-// line per item).
-async function throughChunk(bytes: Buffer): Promise<Buffer | undefined> {
+// undefined when the batch must run line by line instead, as it always could (the module has no `chunk`, the
+// bytes are not valid UTF-8 or end without \n, `chunk` threw, it did not give one line per item, or, with a
+// timeout, the call would take or took longer than the timeout).
+async function throughChunk(id: number, bytes: Buffer): Promise<Buffer | undefined> {
   // A last line without \n goes to the default export, as in a pipeline (src/modules/README.md).
-  if (!chunkOf || progressMs > 0 || bytes[bytes.length - 1] !== 10 || !isUtf8(bytes)) return undefined;
+  if (!chunkOf || bytes[bytes.length - 1] !== 10 || !isUtf8(bytes)) return undefined;
+  // With a timeout the pool's watchdog bounds the whole call as it bounds one item, and kills this worker if
+  // it runs past it (the batch is then re-run item by item). A batch that looks too slow for that goes line
+  // by line from the start, so an honest module on a short timeout never costs a restart.
+  if (timeoutMs > 0) {
+    if (msPerByte !== undefined && msPerByte * bytes.length > timeoutMs / 2) return undefined;
+    sayStarting(id, 0);
+  }
   const input = bytes;
+  const started = performance.now();
   let output: unknown;
   try {
     output = await chunkOf(input);
   } catch {
     return undefined;
+  }
+  if (timeoutMs > 0) {
+    const tookMs = performance.now() - started;
+    learnCost(tookMs, bytes.length);
+    // The call outran the timeout but not the watchdog's grace: an item in it may have run longer than the
+    // timeout, so the results do not stand and each item is timed on its own.
+    if (tookMs > timeoutMs) return undefined;
   }
   // The very bytes it was given (identity): one line per item, nothing to count.
   if (output === input) return input;
@@ -137,6 +160,12 @@ async function throughChunk(bytes: Buffer): Promise<Buffer | undefined> {
   return lines;
 }
 
+// What a byte of a batch costs, from the last batches (a moving average: one slow batch nudges it).
+function learnCost(ms: number, bytes: number): void {
+  const rate = ms / Math.max(1, bytes);
+  msPerByte = msPerByte === undefined ? rate : 0.7 * msPerByte + 0.3 * rate;
+}
+
 // Work through the queue one batch at a time: the pool counts on "oldest unanswered batch = the running one".
 async function drain(): Promise<void> {
   if (running || !transform) return;
@@ -147,7 +176,10 @@ async function drain(): Promise<void> {
     const batch = queue.shift()!;
     const started = performance.now();
     const startedAt = epochNow();
-    const chunked = batch.bytes && (await throughChunk(batch.bytes));
+    // With a timeout, a batch re-run after its worker died (a `chunk` call ran too long, perhaps) is timed
+    // item by item, so the item that hangs is the one that fails.
+    const byItem = timeoutMs > 0 && batch.rerun;
+    const chunked = batch.bytes && !byItem && (await throughChunk(batch.id, batch.bytes));
     let message: FromFanOutWorker;
     const answer = (): { busyMs: number; rss: number } & BatchTimes => {
       const busyMs = performance.now() - started;
@@ -156,8 +188,12 @@ async function drain(): Promise<void> {
     };
     if (chunked) message = { type: 'results-lines', id: batch.id, bytes: chunked, ...answer() };
     else {
+      const lineByLine = performance.now();
       const items = batch.items ?? linesOf(batch.bytes as Buffer);
       const { outputs, failures } = await runBatch(transform, batch.id, items);
+      // Line by line costs at least what `chunk` would: it tells when the batches are quick enough again.
+      if (timeoutMs > 0 && chunkOf && batch.bytes)
+        learnCost(performance.now() - lineByLine, batch.bytes.length);
       const text =
         batch.joined !== 'no' && failures.length === 0
           ? joined(outputs as string[], items, batch.joined === 'lines')
@@ -194,6 +230,7 @@ function handle(message: ToFanOutWorker): void {
   switch (message.type) {
     case 'load':
       progressMs = message.progressMs;
+      timeoutMs = message.timeoutMs ?? 0;
       void load(message.spec, message.cwd, message.loadTimeoutMs);
       return;
     case 'batch':
@@ -205,7 +242,13 @@ function handle(message: ToFanOutWorker): void {
       void drain();
       return;
     case 'batch-lines':
-      queue.push({ id: message.id, bytes: bytesOf(message.bytes), joined: 'lines', receivedAt: epochNow() });
+      queue.push({
+        id: message.id,
+        bytes: bytesOf(message.bytes),
+        rerun: message.rerun,
+        joined: 'lines',
+        receivedAt: epochNow(),
+      });
       void drain();
       return;
     case 'stop':

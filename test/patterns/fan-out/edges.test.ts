@@ -8,6 +8,7 @@ import { WorkerPool } from '../../../dist/index.js';
 import { hasRedisServer, startLocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
 import {
   concur,
+  concurBytes,
   concurCommand,
   fixture,
   inTerminal,
@@ -82,6 +83,48 @@ describe('fan-out --timeout', () => {
     });
     expect([result.exitCode, result.stderr]).toEqual([0, '']);
     expect(lines(result.stdout)).toHaveLength(3);
+  }, 90_000);
+
+  it('bounds a whole chunk call by the timeout, then times the items of a batch that outran it one by one', async () => {
+    // chunk-hang.js hangs on "hang" through `chunk` and through its default export alike.
+    const worker = ['--worker', fixture('chunk-hang.js')];
+    const small = await concur(['fan-out', '--timeout', '500ms', ...worker], {
+      input: 'a\nhang\nb\n',
+      timeout: 60_000,
+    });
+    expect(small.exitCode).toBe(1);
+    expect(lines(small.stdout)).toEqual(['a', 'b']);
+    expect(small.stderr).toMatch(/^concur: line 2 \("hang"\) failed: timed out after 500ms/m);
+
+    // Among thousands of lines, "hang" arrives inside a batch of many: that chunk call is killed, and its
+    // items are re-run one at a time through the default export.
+    const before = Array.from({ length: 3000 }, (_, i) => `${i}`);
+    const after = Array.from({ length: 1000 }, (_, i) => `after ${i}`);
+    const big = await concur(['fan-out', '-j', '1', '--timeout', '500ms', '--retries', '0', ...worker], {
+      input: [...before, 'hang', ...after].join('\n') + '\n',
+      timeout: 60_000,
+    });
+    expect(big.exitCode).toBe(1);
+    expect(lines(big.stdout)).toEqual([...before, ...after]);
+    const hung = [...String(big.stderr).matchAll(/chunk-hang: a batch of (\d+) lines hangs/g)];
+    expect(hung.map((match) => Number(match[1]))).toHaveLength(1);
+    expect(Number(hung[0]?.[1])).toBeGreaterThan(1);
+    expect(big.stderr).toContain('concur: line 3001 ("hang") failed: timed out after 500ms');
+  }, 90_000);
+
+  it('gives the same bytes with --timeout as without when every chunk call ends within it', async () => {
+    // chunk-probe.js marks each line with the way it ran: "chunk:" through `chunk`, "line:" line by line.
+    const input = Array.from({ length: 20_000 }, (_, i) => `item ${i}`).join('\n') + '\n';
+    const run = (...extra: string[]) =>
+      concurBytes(['fan-out', '-j', '2', ...extra, '--worker', fixture('chunk-probe.js')], {
+        input,
+        timeout: 60_000,
+      });
+    const [plain, timed] = await Promise.all([run(), run('--timeout', '10s')]);
+    const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString();
+    expect([plain.exitCode, timed.exitCode, text(timed.stderr)]).toEqual([0, 0, '']);
+    expect(text(plain.stdout).startsWith('chunk:item 0\n')).toBe(true);
+    expect(Buffer.from(timed.stdout).equals(Buffer.from(plain.stdout))).toBe(true);
   }, 90_000);
 
   it('rejects a timeout without a valid duration with exit 2', async () => {
