@@ -40,16 +40,19 @@ export type ToFanOutWorker =
        */
       timeoutMs?: number;
     }
-  /** Run `items` through the module, in order, and answer with one `results` message carrying the same `id`. */
-  | { type: 'batch'; id: number; items: string[] }
+  /**
+   * Run `items` through the module, in order, and answer with one `results` message carrying the same `id`.
+   * `sentAt` (on every kind of batch): sent to an idle worker, the pool's timeout clock started then (epoch ms).
+   */
+  | { type: 'batch'; id: number; items: string[]; sentAt?: number }
   /** The same, for items without newlines, joined with '\n': one string crosses instead of thousands. */
-  | { type: 'batch-text'; id: number; text: string }
+  | { type: 'batch-text'; id: number; text: string; sentAt?: number }
   /**
    * The same, for lines as they were read: UTF-8 bytes, each line ending in \n (the last one perhaps not).
    * The pool never splits them; the worker does, with `linesOf`. `rerun`: an item of a batch whose worker
    * died, run again; with a timeout it goes to the default export, never to `chunk`, so it is timed alone.
    */
-  | { type: 'batch-lines'; id: number; bytes: Uint8Array; rerun?: boolean }
+  | { type: 'batch-lines'; id: number; bytes: Uint8Array; rerun?: boolean; sentAt?: number }
   /** No more batches: exit. The pool sends it only when no batch of this worker is unanswered. */
   | { type: 'stop' };
 

@@ -6,6 +6,7 @@
  * Try: concur demo fan-out
  */
 import type { ChildProcess } from 'node:child_process';
+import { epochNow } from '../../trace/clock.js';
 import { recorder, type ProcessRef } from '../../trace/events.js';
 import type { FromFanOutWorker, ToFanOutWorker } from './protocol.js';
 import { itemResults, ResultBatch } from './results.js';
@@ -33,15 +34,24 @@ export type BatchAnswer = Extract<FromFanOutWorker, { type: 'results' | 'results
 
 /** Send `task` to the worker in `slot` (a batch of text lines when no input holds a newline). */
 export function sendBatch(slot: Slot, task: Task): void {
-  // An idle worker starts this batch now: its timeout clock starts here (the worker soon says so too).
-  if (slot.inFlight.length === 0) slot.heardAt = performance.now();
+  // An idle worker starts this batch now: its timeout clock starts here, and the worker is told when, so it
+  // need not say so again unless the batch waited on the way.
+  const idle = slot.inFlight.length === 0;
+  if (idle) slot.heardAt = performance.now();
+  const sentAt = idle ? { sentAt: epochNow() } : {};
   slot.inFlight.push(task);
   const { items } = task;
   const message: ToFanOutWorker = items.bytes
-    ? { type: 'batch-lines', id: task.id, bytes: items.bytes, ...(task.attempts > 0 && { rerun: true }) }
+    ? {
+        type: 'batch-lines',
+        id: task.id,
+        bytes: items.bytes,
+        ...(task.attempts > 0 && { rerun: true }),
+        ...sentAt,
+      }
     : items.text !== undefined
-      ? { type: 'batch-text', id: task.id, text: items.text }
-      : { type: 'batch', id: task.id, items: items.inputs as string[] };
+      ? { type: 'batch-text', id: task.id, text: items.text, ...sentAt }
+      : { type: 'batch', id: task.id, items: items.inputs as string[], ...sentAt };
   if (recorder.enabled)
     task.msg = recorder.send(recorder.self, slot.ref, 'batch', { batch: task.id, items: items.length });
   slot.child.send(message);

@@ -30,6 +30,7 @@ const queue: {
   items?: string[];
   bytes?: Buffer;
   rerun?: boolean;
+  sentAt?: number;
   joined: 'no' | 'text' | 'lines';
   receivedAt: number;
 }[] = [];
@@ -170,8 +171,11 @@ function learnCost(ms: number, bytes: number): void {
 async function drain(): Promise<void> {
   if (running || !transform) return;
   running = true;
-  // Coming back from idle: the pool's clock started when it sent the batch, so say when it really starts.
-  lastSent = -Infinity;
+  // Coming back from idle: the pool's clock runs from the later of our last word and, if it saw us idle, the
+  // moment it sent this batch (`sentAt`), so an item starts without a word only if both were lately. Half a
+  // progress interval of margin covers the two processes' clocks.
+  const sentAt = queue[0]?.sentAt;
+  if (sentAt !== undefined) lastSent = Math.max(lastSent, sentAt - performance.timeOrigin - progressMs / 2);
   while (queue.length > 0) {
     const batch = queue.shift()!;
     const started = performance.now();
@@ -234,11 +238,23 @@ function handle(message: ToFanOutWorker): void {
       void load(message.spec, message.cwd, message.loadTimeoutMs);
       return;
     case 'batch':
-      queue.push({ id: message.id, items: message.items, joined: 'no', receivedAt: epochNow() });
+      queue.push({
+        id: message.id,
+        items: message.items,
+        sentAt: message.sentAt,
+        joined: 'no',
+        receivedAt: epochNow(),
+      });
       void drain();
       return;
     case 'batch-text':
-      queue.push({ id: message.id, items: message.text.split('\n'), joined: 'text', receivedAt: epochNow() });
+      queue.push({
+        id: message.id,
+        items: message.text.split('\n'),
+        sentAt: message.sentAt,
+        joined: 'text',
+        receivedAt: epochNow(),
+      });
       void drain();
       return;
     case 'batch-lines':
@@ -246,6 +262,7 @@ function handle(message: ToFanOutWorker): void {
         id: message.id,
         bytes: bytesOf(message.bytes),
         rerun: message.rerun,
+        sentAt: message.sentAt,
         joined: 'lines',
         receivedAt: epochNow(),
       });
