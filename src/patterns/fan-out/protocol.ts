@@ -30,8 +30,8 @@ export type ToFanOutWorker =
       /** How long the module may take to load (default 10 s). */
       loadTimeoutMs?: number;
       /**
-       * With a timeout: before an item, say `progress` if nothing was sent for this long (and always before
-       * the first item after idling). 0: never (no timeout, no cost).
+       * With a timeout: before an item, say `progress` if nothing was sent for this long (counted, after
+       * idling, from the batch's `sentAt`). 0: never (no timeout, no cost).
        */
       progressMs: number;
       /**

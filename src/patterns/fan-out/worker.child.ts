@@ -2,7 +2,8 @@
  * A fan-out worker: a separate process that loads the user's module once, then runs batches of items through
  * its default export (or whole, through its `chunk` export), one batch at a time, answering each with a
  * `results` message (src/patterns/fan-out/protocol.ts). It shares nothing with the pool and keeps nothing
- * between batches, so its memory stays flat however long the stream. It exits when its pool goes away (IPC 'disconnect'), even if the pool was SIGKILLed.
+ * between batches, so its memory stays flat however long the stream. It exits when its pool goes away (IPC
+ * 'disconnect'), even if the pool was SIGKILLed.
  * Try: concur demo fan-out
  */
 import { epochNow } from '../../trace/clock.js';
