@@ -38,7 +38,7 @@ export default async function spinnerDemo(context: DemoContext): Promise<number>
   const elapsedMs = performance.now() - started;
   events.end(events.self, 'count primes', { count, elapsedMs });
   context.say(
-    `  parent was busy for ${(elapsedMs / 1000).toFixed(2)} s and sent ${updates} progress updates meanwhile`,
+    `  parent was busy for ${(elapsedMs / 1000).toFixed(2)} s and sent ${updates} progress update${updates === 1 ? '' : 's'} meanwhile`,
   );
   const stats = await spinner.finish('succeed', `Computation done in ${(elapsedMs / 1000).toFixed(1)} s`);
   if (stats) {

@@ -112,19 +112,25 @@ function dotsRenderer(start: RenderStart, clock: FrameClock): Renderer {
   let drawnRows = 0;
   /** Rows one frame of the current text takes, and each frame's full bytes when replacing such a frame. */
   let rows = 1;
-  let steady: string[] = [];
+  let steady: (string | undefined)[] = [];
+  /** The text changed since the last frame: measure it again when the next frame is drawn. */
+  let changed = true;
   /** A partial line (a prompt) is on screen: draw nothing until its line is finished. */
   let held = false;
+  // Progress can change the text many times between two frames: only the text a frame shows is measured, and
+  // each frame's bytes are built the first time that frame is drawn.
   const prepare = (): void => {
     rows = rowsOf(`${DOTS_FRAMES[0]} ${text}`, stream.columns || 80);
-    steady = glyphs.map((glyph) => `${SYNC_ON}${eraseRows(rows)}${glyph} ${text}${SYNC_OFF}`);
+    steady = [];
+    changed = false;
   };
   // One write per frame; only a frame after a change (first frame, new text, resize) is built on the spot.
   const draw = (advance: boolean): void => {
     if (held) return;
+    if (changed) prepare();
     const frame =
       drawnRows === rows
-        ? steady[index]
+        ? (steady[index] ??= `${SYNC_ON}${eraseRows(rows)}${glyphs[index] ?? ''} ${text}${SYNC_OFF}`)
         : `${SYNC_ON}${eraseRows(drawnRows)}${glyphs[index] ?? ''} ${text}${SYNC_OFF}`;
     writeFrame(frame ?? '');
     drawnRows = rows;
@@ -137,8 +143,7 @@ function dotsRenderer(start: RenderStart, clock: FrameClock): Renderer {
     if (drawnRows > 0) stream.write(eraseRows(drawnRows));
     drawnRows = 0;
   };
-  const onResize = (): void => prepare();
-  prepare();
+  const onResize = (): void => void (changed = true);
   stream.on('resize', onResize);
   stream.write(HIDE_CURSOR);
   draw(true);
@@ -147,7 +152,7 @@ function dotsRenderer(start: RenderStart, clock: FrameClock): Renderer {
     update: (next) => {
       if (next === text) return;
       text = next;
-      prepare();
+      changed = true;
     },
     log: (target, output) => {
       if (output === '') return;

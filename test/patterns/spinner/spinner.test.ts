@@ -217,7 +217,8 @@ describe('concur demo', () => {
     const result = await concur(['demo', 'spinner', '--size', '2000000']);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toMatch(/spinner child is pid \d+/);
-    expect(result.stderr).toMatch(/messages it received: start, update ×\d+, succeed/);
+    // A fast machine finishes between two progress reports: one update, or several.
+    expect(result.stderr).toMatch(/messages it received: start, update( ×\d+)?, succeed/);
     expect(result.stderr).toMatch(/ticked .* (\d+) frames/);
     expect(result.stdout.split('\n')).toEqual([
       'primes below 2000000: 148933',
