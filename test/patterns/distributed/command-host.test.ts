@@ -397,8 +397,9 @@ describe.skipIf(!available)(`command hosts over Redis${why}`, () => {
         }),
       ),
     ];
-    await waitFor(() => groups().length === 2, 60_000, 'two jobs running on host A');
-    const running = groups();
+    // The groups as seen when both were there: a second look at /proc can miss a process that is forking.
+    let running: number[] = [];
+    await waitFor(() => (running = groups()).length === 2, 60_000, 'two jobs running on host A');
     expect(running).toHaveLength(2);
     // Not execa's kill(), which SIGKILLs after 5 s: on a loaded machine the host may take longer to stop.
     process.kill(a.run.pid!, 'SIGTERM');
