@@ -23,7 +23,9 @@ export class ProgramPaths {
     let file = this.known.get(name);
     if (file === undefined) {
       file =
-        this.dirs.map((dir) => (dir === '.' ? `./${name}` : join(dir, name))).find(isExecutableFile) ?? name;
+        this.dirs
+          .map((dir) => (dir === '.' ? `./${name}` : join(dir, name)))
+          .find((candidate) => fileProblem(candidate) === undefined) ?? name;
       this.known.set(name, file);
     }
     return file;
@@ -53,14 +55,5 @@ function fileProblem(file: string): string | undefined {
     return statSync(file).isFile() ? undefined : 'EACCES';
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'ENOENT' : 'EACCES';
-  }
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
   }
 }
