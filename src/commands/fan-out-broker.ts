@@ -8,6 +8,7 @@ import { UsageError } from '../process/errors.js';
 import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js';
 import type { CoordinatorEvent } from '../patterns/distributed/coordinator.js';
 import { exitOnSignals } from '../process/children.js';
+import { openStdin } from '../terminal/input.js';
 import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.js';
 
 /** Run `concur fan-out` against a broker. */
@@ -26,7 +27,7 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
         `--${option === 'maxRestarts' ? 'max-restarts' : option === 'jobs' ? 'jobs' : 'worker'} belongs to \`concur worker\` on each host when --broker is given (items are data; hosts choose the code).`,
       );
   const { stream } = await import('../patterns/distributed/coordinator.js');
-  const { lineChunks } = await import('../modules/lines.js');
+  const { wholeLines } = await import('../patterns/fan-out/cutter.js');
   const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
   const abort = new AbortController();
   const run: { writing?: Promise<void> } = {};
@@ -38,7 +39,8 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
   });
   onStdoutClosed(() => progress?.clear());
   const count = { lines: 0, ended: false };
-  const results = stream(lineChunks(process.stdin, count), {
+  // Lines stay bytes here: each job's text is decoded from them once, and the results are written as they came.
+  const results = stream(wholeLines(openStdin(), count), {
     broker,
     queue: flags.queue,
     ordered: !flags.unordered,

@@ -4,7 +4,6 @@
  * exit code 1; worker crashes are retried and reported; progress shows on stderr when it is a terminal.
  */
 import type { Command } from 'commander';
-import { createReadStream, fstatSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { onStdoutClosed, say, stderrPolicy, style } from '../terminal/output.js';
 import { hintTerminalInput } from '../terminal/stdin-hint.js';
@@ -13,7 +12,7 @@ import type { PoolEvent, WorkerPool } from '../patterns/fan-out/pool.js';
 import { killAll, exitOnSignals } from '../process/children.js';
 import { describeReason } from '../process/supervision.js';
 import { parseCount, parseCountOrZero, parseDuration, parseJobs } from '../options.js';
-import { checkInput } from '../terminal/input.js';
+import { checkInput, openStdin } from '../terminal/input.js';
 import { formatDuration } from '../patterns/fan-out/task.js';
 import { ProgressLine, writeResults, type FanOutFlags } from './fan-out-output.js';
 import { addCommandMode } from './fan-out-commands.js';
@@ -131,7 +130,7 @@ before any input is read.`,
         const ordered = !flags.unordered;
         const results = flags.json
           ? pool.stream((await import('../modules/lines.js')).lineChunks(process.stdin, count), { ordered })
-          : pool.streamLines(openInput(), { ordered, ...(progress ? { count } : {}) });
+          : pool.streamLines(openStdin(), { ordered, ...(progress ? { count } : {}) });
         await writeResults(results, flags, progress);
       } finally {
         progress?.stop();
@@ -140,19 +139,6 @@ before any input is read.`,
     });
   // `fan-out [options] -- <command>` runs a program per item: src/commands/fan-out-commands.ts.
   addCommandMode(fanOut);
-}
-
-// A file on stdin (`< file`) is read 1 MiB at a time, 16 times what Node's stdin stream reads per trip to the
-// thread pool: the pool never makes strings of what it reads (the workers do, a batch of at most 64 KiB at a
-// time), so a big read costs no memory beyond itself. A pipe gives what the kernel holds: read as Node does.
-function openInput(): AsyncIterable<Buffer> {
-  try {
-    if (fstatSync(0).isFile())
-      return createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false });
-  } catch {
-    // not a file we can stat: read it as a stream
-  }
-  return process.stdin;
 }
 
 // Crashes and restarts are news for the person watching, whatever the output mode.

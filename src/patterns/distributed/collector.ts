@@ -17,30 +17,45 @@ import type {
   ModuleId,
   ResultHeader,
 } from './protocol.js';
-import { decodeBatch, type DistributedItemResult } from './encoding.js';
+import { decodeBatch, type DistributedItemResult, type SentBatch } from './encoding.js';
 import { decodeJobs } from './command-results.js';
 import { ResultBatch } from '../fan-out/results.js';
 import type { CoordinatorEvent } from './options.js';
 import type { BatchSizer } from '../fan-out/sizer.js';
 import { describeWork, isCommand } from './work-id.js';
 
-/** A batch sent and not yet answered. */
-export interface Outstanding {
-  /** Its number in the ordered window. */
-  seq: number;
-  first: number;
-  inputs: string[];
-  /** The inputs joined with '\n', as the job carried them (batch-text): the result's items reuse it. */
-  text?: string | undefined;
-  /** When it was put in the queue (epoch ms), while recording. */
-  sentAt?: number;
+/**
+ * A batch sent and not yet answered: `count` items from `first`, as the job carried them (their text, joined with
+ * '\n', or the strings themselves when an item holds a newline). The strings are made from the text only when
+ * asked for: a failure to report, or `--json`.
+ */
+export class Outstanding implements SentBatch {
   /** In Redis (add() returned): only then does its absence mean anything. */
-  added: boolean;
+  added = false;
   /** Stalls seen so far (BullMQ's counter on the job), and checks in a row that found the job gone. */
-  stalls: number;
-  missing: number;
+  stalls = 0;
+  missing = 0;
   /** The reader's round when the job was first found gone. */
-  missingSince: number;
+  missingSince = 0;
+  private list: readonly string[] | undefined;
+
+  constructor(
+    /** Its number in the ordered window. */
+    readonly seq: number,
+    readonly first: number,
+    readonly count: number,
+    readonly text: string | undefined,
+    inputs: readonly string[] | undefined,
+    /** When it was put in the queue (epoch ms), while recording. */
+    readonly sentAt: number | undefined,
+  ) {
+    this.list = inputs;
+  }
+
+  get inputs(): readonly string[] {
+    this.list ??= (this.text as string).split('\n');
+    return this.list;
+  }
 }
 
 /** What reaches the result loop: a host's record from the run's list, or what the probe saw in the queue. */
@@ -75,13 +90,13 @@ export class Collector {
         const batch = arrival.type === 'results-bytes' ? decodeJobs(job, arrival) : decodeBatch(job, arrival);
         if (!batch) return { seq: job.seq, batch: failAll(job, 'the host returned a malformed result') };
         const cost = costOf(arrival);
-        if (cost !== undefined) this.sizer.observe(job.inputs.length, cost);
+        if (cost !== undefined) this.sizer.observe(job.count, cost);
         if (recorder.enabled) recordBatch(arrival.job, job, arrival);
         this.onEvent?.({
           type: 'done',
           jobId: arrival.job,
           host: arrival.host,
-          count: job.inputs.length,
+          count: job.count,
           elapsedMs: arrival.elapsedMs,
         });
         return { seq: job.seq, batch };
@@ -147,7 +162,7 @@ function recordBatch(
   const { pid, startedAt, endedAt } = result;
   if (typeof pid !== 'number' || typeof startedAt !== 'number' || typeof endedAt !== 'number') return;
   const host = { role: String(result.host), pid };
-  const batch = { jobId, first: job.first, count: job.inputs.length };
+  const batch = { jobId, first: job.first, count: job.count };
   const failed = result.type === 'results-text' ? 0 : result.failures.length;
   const msg = recorder.send(recorder.self, host, 'batch', batch, job.sentAt);
   recorder.receive(host, recorder.self, msg, 'batch', batch, startedAt);

@@ -18,6 +18,7 @@ import {
   itemsOf,
   type DistributedItemResult,
   type Outcome,
+  type SentBatch,
 } from './encoding.js';
 
 /** One item's job as a command host reports it: who ran it, its stdout exactly, and why it failed if it did. */
@@ -62,11 +63,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * A `results-bytes` record as the batch the coordinator delivers, or undefined when it does not fit the batch
  * that starts at `first` (wrong number of items, bytes that are not base64, malformed failures or runs).
  */
-export function decodeJobs(
-  batch: { first: number; inputs: readonly string[] },
-  result: BatchBytesResult,
-): ResultBatch | undefined {
-  const n = batch.inputs.length;
+export function decodeJobs(batch: SentBatch, result: BatchBytesResult): ResultBatch | undefined {
+  const n = batch.count;
   if (
     !Array.isArray(result.stdout) ||
     result.stdout.length !== n ||

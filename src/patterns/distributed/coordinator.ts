@@ -34,12 +34,12 @@ import { DEFAULT_QUEUE, KEY_PREFIX, type ToHost } from './protocol.js';
 import { parseRecord, type DistributedItemResult } from './encoding.js';
 import { RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
-import { gather, joinedText, MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS } from './gather.js';
-import { Collector, type Arrival, type Outstanding } from './collector.js';
+import { gather, MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS, type InputChunk } from './gather.js';
+import { byteBatches, stringBatches, type CutBatch } from './batches.js';
+import { Collector, Outstanding, type Arrival } from './collector.js';
 import type { DistributedMapOptions } from './options.js';
 import { probe, review, runLost, type ProbeReplies } from './probe.js';
-import { chunks, cutBatch } from '../fan-out/cutter.js';
-import type { ItemChunk } from '../fan-out/fan-in.js';
+import { chunks } from '../fan-out/cutter.js';
 import type { ResultBatch } from '../fan-out/results.js';
 import { BatchSizer } from '../fan-out/sizer.js';
 import { OrderedWindow } from '../fan-out/window.js';
@@ -62,12 +62,12 @@ export async function* map(
 }
 
 /**
- * The streaming form that `concur fan-out --broker` uses: chunks of lines in (one array per read), one
- * ResultBatch out per finished batch, as `WorkerPool.stream` gives them (its results are DistributedItemResults).
- * Connects first: an unusable broker rejects before any input is read.
+ * The streaming form that `concur fan-out --broker` uses: chunks of lines in (the bytes of whole lines per read,
+ * or one array of strings per read), one ResultBatch out per finished batch, as `WorkerPool.stream` gives them
+ * (its results are DistributedItemResults). Connects first: an unusable broker rejects before any input is read.
  */
 export async function* stream(
-  source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>,
+  source: Iterable<InputChunk> | AsyncIterable<InputChunk>,
   options: DistributedMapOptions,
 ): AsyncGenerator<ResultBatch, void, undefined> {
   const coordinator = await Coordinator.open(options);
@@ -98,6 +98,8 @@ class Coordinator {
   private readerDone = false;
   private stopped = false;
   private delivered = 0;
+  // Items put in the queue so far: the next batch's first index.
+  private sentItems = 0;
   // Pops the reader has finished: a job gone from the queue is judged only after a pop issued since.
   private readerRounds = 0;
   private probing = 0;
@@ -205,7 +207,7 @@ class Coordinator {
     }
   }
 
-  private accept(texts: string[]): void {
+  private accept(texts: readonly (string | Buffer)[]): void {
     for (const text of texts) {
       const record = parseRecord(text);
       if (record) this.inbox.push(record);
@@ -303,63 +305,50 @@ class Coordinator {
 
   // Read the input, cut it into batches and add them as jobs, never more than `window` out at once.
   // A batch also ends with each chunk, so a slow trickle of input is sent on at once.
-  private async produce(source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>): Promise<void> {
+  private async produce(source: Iterable<InputChunk> | AsyncIterable<InputChunk>): Promise<void> {
     const maxChars = this.options.maxBatchChars ?? MAX_BATCH_CHARS;
-    let index = 0;
     // Many reads to a job when the sizer asks for more lines than one read holds.
     for await (const chunk of gather(source, () => this.sizer.next(), maxChars)) {
-      let at = 0; // where the next batch starts in chunk.joined
-      for (let start = 0; start < chunk.length;) {
+      const batches = Buffer.isBuffer(chunk) ? byteBatches(chunk) : stringBatches(chunk);
+      while (batches.more()) {
         while (this.window.full && !this.fatal && !this.stopped) await this.sleep('producer');
         if (this.fatal) throw this.fatal;
         if (this.stopped) return;
-        const size = this.sizer.next();
-        // All that is left of a gathered chunk fits: the rest of its text is the batch, with no look at each line.
-        const whole = start === 0 && chunk.length <= size && (chunk.joined?.length ?? Infinity) <= maxChars;
-        const end = whole ? chunk.length : cutBatch(chunk, start, size, maxChars, (line) => line.length);
-        const inputs = (whole ? chunk : chunk.slice(start, end)) as string[];
-        start = end;
-        const text = whole ? chunk.joined : joinedText(chunk, at, inputs);
-        at += (text?.length ?? 0) + 1;
-        const seq = this.window.add(text?.length ?? inputs.reduce((sum, input) => sum + input.length + 1, 0));
-        const jobId = `${this.runId}-${seq}`;
-        const run = this.runId;
-        const data: ToHost =
-          text === undefined
-            ? { type: 'batch', run, first: index, inputs }
-            : { type: 'batch-text', run, first: index, count: inputs.length, text };
-        index += inputs.length;
-        // Registered before it is added: its result may arrive before add() returns.
-        const sentAt = recorder.enabled ? epochNow() : undefined;
-        const job: Outstanding = {
-          seq,
-          first: data.first,
-          inputs,
-          text,
-          sentAt,
-          added: false,
-          stalls: 0,
-          missing: 0,
-          missingSince: 0,
-        };
-        this.collector.outstanding.set(jobId, job);
-        // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
-        // host's processor throws on (not an item's error: those travel in the result) is tried again.
-        await this.queue.add('batch', data, {
-          jobId,
-          removeOnComplete: true,
-          removeOnFail: true,
-          attempts: (this.options.retries ?? 1) + 1,
-          backoff: { type: 'fixed', delay: 100 },
-        });
-        job.added = true;
-        this.options.onEvent?.({ type: 'sent', jobId, first: data.first, count: inputs.length });
+        await this.send(batches.next(this.sizer.next(), maxChars));
       }
     }
   }
 
+  // Put one batch in the queue as a job: its lines joined in one string when they can be, else as strings.
+  private async send(cut: CutBatch): Promise<void> {
+    const { count, text, inputs, chars } = cut;
+    const seq = this.window.add(chars);
+    const jobId = `${this.runId}-${seq}`;
+    const run = this.runId;
+    const first = this.sentItems;
+    this.sentItems += count;
+    const data: ToHost =
+      text === undefined
+        ? { type: 'batch', run, first, inputs: inputs as string[] }
+        : { type: 'batch-text', run, first, count, text };
+    // Registered before it is added: its result may arrive before add() returns.
+    const job = new Outstanding(seq, first, count, text, inputs, recorder.enabled ? epochNow() : undefined);
+    this.collector.outstanding.set(jobId, job);
+    // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
+    // host's processor throws on (not an item's error: those travel in the result) is tried again.
+    await this.queue.add('batch', data, {
+      jobId,
+      removeOnComplete: true,
+      removeOnFail: true,
+      attempts: (this.options.retries ?? 1) + 1,
+      backoff: { type: 'fixed', delay: 100 },
+    });
+    job.added = true;
+    this.options.onEvent?.({ type: 'sent', jobId, first, count });
+  }
+
   /** Send every chunk's lines and yield each batch's results as they come back (in order unless told not to). */
-  async *run(source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>): AsyncGenerator<ResultBatch> {
+  async *run(source: Iterable<InputChunk> | AsyncIterable<InputChunk>): AsyncGenerator<ResultBatch> {
     const producing = this.produce(source).then(
       () => {
         this.readerDone = true;

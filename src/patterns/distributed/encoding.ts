@@ -11,8 +11,10 @@
  * Try: concur demo distributed
  */
 import { BatchItems } from '../fan-out/batch-items.js';
+import { countNewlines } from '../fan-out/cutter.js';
+import { linesOf } from '../fan-out/protocol.js';
 import { ResultBatch, type ItemResult } from '../fan-out/results.js';
-import type { BatchJob, BatchResult, BatchTextResult, FromHost, ModuleId, ResultHeader } from './protocol.js';
+import type { BatchResult, BatchTextResult, FromHost, ModuleId, ResultHeader } from './protocol.js';
 
 /** One item's result, as local fan-out reports it, plus the host that ran it. */
 export interface DistributedItemResult extends ItemResult {
@@ -32,8 +34,23 @@ export interface DistributedItemResult extends ItemResult {
 export const MAX_JOB_LINES = 65_536;
 export const MAX_JOB_CHARS = 32 * 1024 * 1024;
 
-/** A batch as a host runs it: its items, and their joined text when the job carried them joined. */
-export type CheckedBatch = BatchJob & { text?: string };
+/**
+ * A batch as a host runs it: `count` items numbered from `first`, as the UTF-8 bytes of its lines (each followed
+ * by \n) when the job carried them joined, else as strings. `inputsOf` gives the strings either way.
+ */
+export interface CheckedBatch {
+  run: string;
+  first: number;
+  count: number;
+  bytes?: Buffer;
+  inputs?: string[];
+}
+
+/** A checked batch's items as strings: decoded from its bytes the first time they are asked for. */
+export function inputsOf(batch: CheckedBatch): string[] {
+  batch.inputs ??= linesOf(batch.bytes as Buffer);
+  return batch.inputs;
+}
 
 /** Job data comes from whoever can write to the queue: the batch if its shape is right, else why not. */
 export function checkBatch(data: unknown): CheckedBatch | string {
@@ -52,10 +69,18 @@ export function checkBatch(data: unknown): CheckedBatch | string {
   const inputs = batch.inputs as string[];
   let chars = 0;
   for (const input of inputs) chars += input.length;
-  return tooLarge(inputs.length, chars) ?? (batch as unknown as BatchJob);
+  return (
+    tooLarge(inputs.length, chars) ?? {
+      run: batch.run,
+      first: batch.first as number,
+      count: inputs.length,
+      inputs,
+    }
+  );
 }
 
-// A `batch-text` job: the size is checked before the text is split, and the split must give `count` items.
+// A `batch-text` job: the size is checked before the text is encoded, and its lines must be `count`. The text
+// goes to the pool as bytes, never split into strings here: the pool's workers split it (or take it whole).
 function checkText(batch: Record<string, unknown>): CheckedBatch | string {
   const { run, first, count, text } = batch;
   if (
@@ -68,10 +93,11 @@ function checkText(batch: Record<string, unknown>): CheckedBatch | string {
     return 'malformed batch: expected {type: "batch-text", run, first, count, text}';
   const large = tooLarge(count as number, text.length);
   if (large) return large;
-  const inputs = text.split('\n');
-  if (inputs.length !== count)
-    return `malformed batch: its text holds ${inputs.length} lines, its count says ${String(count)}`;
-  return { type: 'batch', run, first: first as number, inputs, text };
+  const bytes = Buffer.from(`${text}\n`);
+  const lines = countNewlines(bytes);
+  if (lines !== count)
+    return `malformed batch: its text holds ${lines} lines, its count says ${String(count)}`;
+  return { run, first: first as number, count, bytes };
 }
 
 function tooLarge(lines: number, chars: number): string | undefined {
@@ -81,8 +107,9 @@ function tooLarge(lines: number, chars: number): string | undefined {
 }
 
 /**
- * A host's record for a batch its pool answered in `parts` (consecutive, in order): the joined outputs when
- * every part came back joined (every item succeeded, no output holds a newline), else the columns.
+ * A host's record for a batch its pool answered in `parts` (consecutive, in order): the output lines as one text
+ * when every part came back whole (joined or as bytes: every item succeeded, no output holds a newline), else
+ * the columns. Parts that came back as bytes are put together as bytes, never decoded.
  */
 export function encodeBatch(
   job: string,
@@ -92,6 +119,7 @@ export function encodeBatch(
   elapsedMs: number,
 ): BatchResult | BatchTextResult {
   const runs: ResultHeader['runs'] = [];
+  const lines: (string | Uint8Array)[] = [];
   for (const part of parts) {
     const ran = part.ranBy;
     if (!ran)
@@ -106,10 +134,16 @@ export function encodeBatch(
     if (last && last[1] === ran.worker && last[2] === ran.pid && last[3] === ran.attempts)
       last[0] += part.length;
     else runs.push([part.length, ran.worker, ran.pid, ran.attempts]);
+    lines.push(part.outputLines());
   }
-  const text =
-    parts.length === 1 ? (parts[0] as ResultBatch).outputText() : parts.map((p) => p.outputText()).join('\n');
-  return { type: 'results-text', job, host, module, text, runs, elapsedMs };
+  return { type: 'results-text', job, host, module, lines: together(lines), runs, elapsedMs };
+}
+
+// Texts and byte arrays one after another: a string when all are strings, else the bytes of all.
+function together(parts: (string | Uint8Array)[]): string | Uint8Array {
+  if (parts.length === 1) return parts[0] as string | Uint8Array;
+  if (parts.every((part) => typeof part === 'string')) return parts.join('');
+  return Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part)));
 }
 
 /** The pool's per-item results (in batch order) as the columns the protocol sends. */
@@ -134,25 +168,33 @@ export function encodeResults(
 }
 
 /**
- * A record as it goes into the run's list: one line of JSON; a `results-text` record's joined outputs follow
- * it after a newline, as they are, so the megabytes of a batch are neither escaped nor parsed as JSON.
+ * A record as it goes into the run's list: one line of JSON; a `results-text` record's output lines follow it
+ * after a newline, as they are (bytes stay bytes), so the megabytes of a batch are neither escaped nor parsed.
  */
-export function encodeRecord(record: FromHost): string {
+export function encodeRecord(record: FromHost): string | Buffer {
   if (record.type !== 'results-text') return JSON.stringify(record);
-  const { text, ...header } = record;
-  return `${JSON.stringify(header)}\n${text}`;
+  const { lines, ...header } = record;
+  const head = `${JSON.stringify(header)}\n`;
+  return typeof lines === 'string' ? head + lines : Buffer.concat([Buffer.from(head), lines]);
 }
 
-/** A record popped from the run's list: parsed, or undefined when it is not one (nothing there is trusted). */
-export function parseRecord(encoded: string): FromHost | undefined {
+/**
+ * A record popped from the run's list: parsed, or undefined when it is not one (nothing there is trusted). Popped
+ * as bytes, a `results-text` record's lines stay bytes: a view of what Redis sent, written out as it is.
+ */
+export function parseRecord(encoded: string | Buffer): FromHost | undefined {
   try {
     // JSON.stringify writes no raw newline: the first one, if any, ends the header.
     const cut = encoded.indexOf('\n');
-    const record = JSON.parse(cut === -1 ? encoded : encoded.slice(0, cut)) as FromHost | null;
+    const head =
+      typeof encoded === 'string'
+        ? encoded.slice(0, cut === -1 ? encoded.length : cut)
+        : encoded.toString('utf8', 0, cut === -1 ? encoded.length : cut);
+    const record = JSON.parse(head) as FromHost | null;
     if (typeof record !== 'object' || record === null || typeof record.job !== 'string') return undefined;
     if (cut !== -1) {
       if (record.type !== 'results-text') return undefined;
-      record.text = encoded.slice(cut + 1);
+      record.lines = typeof encoded === 'string' ? encoded.slice(cut + 1) : encoded.subarray(cut + 1);
       return record;
     }
     if (record.type === 'failed' && typeof record.reason === 'string') return record;
@@ -168,22 +210,40 @@ export function parseRecord(encoded: string): FromHost | undefined {
  * starts at `first`. Joined outputs stay joined: written out as they came, made into items only when asked for.
  */
 export function decodeBatch(
-  batch: { first: number; inputs: readonly string[]; text?: string | undefined },
+  batch: SentBatch,
   result: BatchResult | BatchTextResult,
 ): ResultBatch | undefined {
   if (result.type === 'results') {
     const list = decodeResults(batch, result);
     return list && new ResultBatch(indexesOf(batch), batch.inputs, { results: list });
   }
-  const n = batch.inputs.length;
-  if (typeof result.text !== 'string' || !Array.isArray(result.runs) || !result.runs.every(isRun))
+  const n = batch.count;
+  const { lines } = result;
+  if (
+    (typeof lines !== 'string' && !(lines instanceof Uint8Array)) ||
+    !Array.isArray(result.runs) ||
+    !result.runs.every(isRun)
+  )
     return undefined;
-  // n items joined hold n - 1 newlines: counted without splitting.
-  let newlines = 0;
-  for (let at = result.text.indexOf('\n'); at !== -1 && newlines < n; at = result.text.indexOf('\n', at + 1))
-    newlines++;
-  if (newlines !== n - 1 || covered(result.runs) < n) return undefined;
-  return new JoinedBatch(batch, result.text, result.runs, String(result.host));
+  const bytes =
+    typeof lines === 'string'
+      ? Buffer.from(lines)
+      : Buffer.from(lines.buffer, lines.byteOffset, lines.length);
+  // n output lines, each ending in \n: counted without splitting.
+  if (bytes[bytes.length - 1] !== 10 || countNewlines(bytes) !== n || covered(result.runs) < n)
+    return undefined;
+  return new JoinedBatch(batch, bytes, result.runs, String(result.host));
+}
+
+/**
+ * A batch the coordinator sent, as the results are checked against it: `count` items from `first`, their
+ * text as the job carried it when it did (the items joined with '\n'), and the items themselves on demand.
+ */
+export interface SentBatch {
+  readonly first: number;
+  readonly count: number;
+  readonly text?: string | undefined;
+  readonly inputs: readonly string[];
 }
 
 /**
@@ -191,11 +251,8 @@ export function decodeBatch(
  * result does not fit the batch (wrong shape, wrong number of outputs, malformed failures or runs, runs that
  * do not cover every item).
  */
-export function decodeResults(
-  batch: { first: number; inputs: readonly string[] },
-  result: BatchResult,
-): DistributedItemResult[] | undefined {
-  const n = batch.inputs.length;
+export function decodeResults(batch: SentBatch, result: BatchResult): DistributedItemResult[] | undefined {
+  const n = batch.count;
   if (
     typeof result !== 'object' ||
     result === null ||
@@ -217,8 +274,8 @@ export function decodeResults(
 }
 
 /**
- * A batch every item of which succeeded, its outputs joined as the host sent them: `outputText()` is that
- * string, and `results()` makes one DistributedItemResult per item (for `--json` and `map`) only when called.
+ * A batch every item of which succeeded, its output lines as the host sent them: `outputLines()` is those
+ * bytes, and `results()` makes one DistributedItemResult per item (for `--json` and `map`) only when called.
  */
 class JoinedBatch extends ResultBatch {
   private list: DistributedItemResult[] | undefined;
@@ -227,19 +284,19 @@ class JoinedBatch extends ResultBatch {
 
   // The batch's own joined text, when the job carried one, saves looking at each input again.
   constructor(
-    batch: { first: number; inputs: readonly string[]; text?: string | undefined },
-    text: string,
+    batch: SentBatch,
+    bytes: Buffer,
     private readonly runs: ResultHeader['runs'],
     private readonly host: string,
   ) {
     const [, worker, pid, attempts] = runs[0] ?? [0, 0, 0, 0];
-    super(BatchItems.joined(batch.first, batch.inputs, batch.text), { text, worker, pid, attempts });
+    super(BatchItems.joined(batch), { bytes, worker, pid, attempts });
     this.first = batch.first;
   }
 
   override results(): DistributedItemResult[] {
     if (this.list) return this.list;
-    const outputs = this.outputText().split('\n');
+    const outputs = linesOf(this.outputLines() as Uint8Array);
     this.list = itemsOf(this.first, this.inputs, this.runs, this.host, (k) => ({
       output: outputs[k] as string,
     }));
@@ -283,8 +340,8 @@ export function itemsOf(
 }
 
 /** The input index of each item of a batch. */
-export function indexesOf(batch: { first: number; inputs: readonly string[] }): number[] {
-  const indexes = new Array<number>(batch.inputs.length);
+export function indexesOf(batch: { first: number; count: number }): number[] {
+  const indexes = new Array<number>(batch.count);
   for (let k = 0; k < indexes.length; k++) indexes[k] = batch.first + k;
   return indexes;
 }

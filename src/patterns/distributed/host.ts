@@ -29,7 +29,7 @@ import {
 } from './redis.js';
 import { epochNow } from '../../trace/clock.js';
 import { DEFAULT_QUEUE, KEY_PREFIX, type BatchFailure, type ModuleId } from './protocol.js';
-import { checkBatch, encodeBatch, encodeRecord, type CheckedBatch } from './encoding.js';
+import { checkBatch, encodeBatch, encodeRecord, inputsOf, type CheckedBatch } from './encoding.js';
 import { appendResult, runKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
@@ -214,7 +214,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     }
     // The pool ran `sharing` batches side by side: this batch's own cost is its share of the time.
     const elapsedMs = (performance.now() - started) / Math.max(1, sharing);
-    const busyMs = cost.items > 0 ? (batch.inputs.length * cost.busyMs) / cost.items : elapsedMs;
+    const busyMs = cost.items > 0 ? (batch.count * cost.busyMs) / cost.items : elapsedMs;
     const encoded =
       'jobs' in results
         ? encodeJobs(String(job.id), name, module, results.jobs, elapsedMs)
@@ -228,7 +228,7 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     };
     // Written only while the run is alive: a batch finished after its run ended leaves nothing behind.
     await appendResult(client, runKeys(queueName, batch.run), encodeRecord(result));
-    const count = batch.inputs.length;
+    const { count } = batch;
     const failed = result.type === 'results-text' ? 0 : result.failures.length;
     counts.batches++;
     counts.items += count;
@@ -237,19 +237,17 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     return count;
   };
 
-  // A batch through the pool, answered in the parts the pool cut it into. Joined lines go in as one string
-  // and, when every item succeeds, come back as one: nothing is made per item on the way.
+  // A batch through the pool, answered in the parts the pool cut it into. Joined lines go in as their bytes
+  // (as local fan-out reads stdin) and, when every item succeeds, come back as bytes: nothing is made per item.
   const runBatch = async (batch: CheckedBatch): Promise<Ran> => {
     // A command host runs item by item: each job's stdout travels as its bytes (command-results.ts).
     if (pool instanceof CommandRunner) {
-      const items = batch.inputs.map((input, k) => ({ index: batch.first + k, input }));
+      const items = inputsOf(batch).map((input, k) => ({ index: batch.first + k, input }));
       return { jobs: await pool.run(items) };
     }
     if (!(pool instanceof WorkerPool)) throw new TypeError('a host runs a module pool or a command');
-    const chunk =
-      batch.text === undefined ? batch.inputs : Object.assign(batch.inputs, { joined: batch.text });
     const parts: ResultBatch[] = [];
-    for await (const part of pool.stream([chunk])) parts.push(part);
+    for await (const part of pool.stream([batch.bytes ?? inputsOf(batch)])) parts.push(part);
     return { parts };
   };
 

@@ -83,7 +83,7 @@ export function runLost(
   delivered: number,
 ): ConcurError {
   const batches = outstanding.size;
-  const items = [...outstanding.values()].reduce((sum, job) => sum + job.inputs.length, 0);
+  const items = [...outstanding.values()].reduce((sum, job) => sum + job.count, 0);
   return new ConcurError(
     `the broker lost this run's jobs (was it restarted?): run ${runId} is gone from ${address.display} with ${batches} batch${batches === 1 ? '' : 'es'} (${items} items) unanswered, after ${delivered} results were written; run it again.`,
     1,

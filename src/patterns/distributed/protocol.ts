@@ -92,12 +92,13 @@ export interface BatchResult extends ResultHeader {
 }
 
 /**
- * Every item succeeded and no output holds a newline: the outputs joined with '\n', one string for the whole
- * batch. The coordinator writes it out as it came, and makes per-item results only for `--json`.
+ * Every item succeeded and no output holds a newline: the outputs, each followed by '\n', as one text for the
+ * whole batch (the bytes of the pool's answers, put together). It travels after the record's JSON header line,
+ * as it is, and the coordinator writes those bytes out as they came: per-item results are made only for `--json`.
  */
 export interface BatchTextResult extends ResultHeader {
   type: 'results-text';
-  text: string;
+  lines: string | Uint8Array;
 }
 
 /**

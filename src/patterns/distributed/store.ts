@@ -51,7 +51,7 @@ const appendSha = createHash('sha1').update(appendScript).digest('hex');
  * its hash (EVALSHA), so a result of megabytes is sent once, not with the script's text beside it; a server
  * that does not know the script yet (a fresh or restarted one) is sent the text once.
  */
-export async function appendResult(client: Redis, keys: RunKeys, encoded: string): Promise<boolean> {
+export async function appendResult(client: Redis, keys: RunKeys, encoded: string | Buffer): Promise<boolean> {
   let written: unknown;
   try {
     written = await client.evalsha(appendSha, 2, keys.run, keys.results, encoded, RUN_TTL_MS);
@@ -62,19 +62,22 @@ export async function appendResult(client: Redis, keys: RunKeys, encoded: string
   return written === 1;
 }
 
-/** The coordinator's side: take up to `count` results, waiting at most `blockSeconds` for the first. */
+/**
+ * The coordinator's side: take up to `count` results, waiting at most `blockSeconds` for the first. They come as
+ * bytes: a batch's output lines are written out as Redis sent them, never decoded into a string and back.
+ */
 export async function takeResults(
   client: Redis,
   keys: RunKeys,
   count: number,
   blockSeconds: number,
-): Promise<string[]> {
-  const reply = (await client.call('BLMPOP', blockSeconds, 1, keys.results, 'LEFT', 'COUNT', count)) as
-    [string, string[]] | null;
+): Promise<Buffer[]> {
+  const reply = (await client.callBuffer('BLMPOP', blockSeconds, 1, keys.results, 'LEFT', 'COUNT', count)) as
+    [Buffer, Buffer[]] | null;
   return reply?.[1] ?? [];
 }
 
 /** The coordinator's side, without waiting: whatever is in the list now. */
-export async function takeWaiting(client: Redis, keys: RunKeys, count: number): Promise<string[]> {
-  return (await client.lpop(keys.results, count)) ?? [];
+export async function takeWaiting(client: Redis, keys: RunKeys, count: number): Promise<Buffer[]> {
+  return (await client.lpopBuffer(keys.results, count)) ?? [];
 }

@@ -41,18 +41,22 @@ export class BatchItems {
   }
 
   /**
-   * Items numbered from `first`, given as strings and, when the caller has it, as their text joined with '\n'
-   * (a distributed job that carried it): no array of indexes, and no look at each item, until asked for.
+   * `count` items numbered from `first`, as their text joined with '\n' when the caller has it (a distributed job
+   * that carried it), else as the strings `inputs` gives: no array of indexes, and no split, until asked for.
    */
-  static joined(first: number, inputs: readonly string[], text: string | undefined): BatchItems {
+  static joined(batch: {
+    first: number;
+    count: number;
+    text?: string | undefined;
+    inputs: readonly string[];
+  }): BatchItems {
+    const { first, count, text } = batch;
     if (text === undefined)
       return BatchItems.of(
-        Array.from({ length: inputs.length }, (_, i) => first + i),
-        inputs,
+        Array.from({ length: count }, (_, i) => first + i),
+        batch.inputs,
       );
-    const items = new BatchItems(inputs.length, first, undefined, text);
-    items.inputList = inputs;
-    return items;
+    return new BatchItems(count, first, undefined, text);
   }
 
   /** `count` lines numbered from `first`, as the bytes they were read as (see `lines` in cutter.ts). */
@@ -66,9 +70,9 @@ export class BatchItems {
     return this.indexList;
   }
 
-  /** The items' text: for bytes, decoded here exactly as the worker decodes them. */
+  /** The items' text: for bytes, decoded here exactly as the worker decodes them; for joined text, split. */
   get inputs(): readonly string[] {
-    this.inputList ??= linesOf(this.bytes as Buffer);
+    this.inputList ??= this.bytes ? linesOf(this.bytes) : (this.text as string).split('\n');
     return this.inputList;
   }
 

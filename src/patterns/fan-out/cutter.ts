@@ -122,8 +122,8 @@ function newlinesIn(word: number): number {
   return zeros === 0 ? 0 : Math.imul(zeros >>> 7, 0x01010101) >>> 24;
 }
 
-// Count the \n bytes of a chunk (for the progress line only).
-function newlines(bytes: Uint8Array): number {
+/** How many \n bytes `bytes` holds: four bytes at a time, as cutLines counts. */
+export function countNewlines(bytes: Uint8Array): number {
   return cutLines(bytes, 0, Infinity, bytes.length).count - (bytes[bytes.length - 1] === 10 ? 0 : 1);
 }
 
@@ -150,7 +150,7 @@ export async function* wholeLines(
         ? chunk.subarray(0, last + 1)
         : Buffer.concat([...carry, chunk.subarray(0, last + 1)]);
     carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-    if (count) count.lines += newlines(lines);
+    if (count) count.lines += countNewlines(lines);
     yield lines;
   }
   if (carry.length > 0) {

@@ -88,10 +88,11 @@ export class ResultBatch {
     return this.of.inputs;
   }
 
-  /** Who ran the whole batch, when it traveled joined (every item by one worker); undefined otherwise. */
+  /** Who ran the whole batch, when it traveled joined or as bytes (every item by one worker); else undefined. */
   get ranBy(): RanBy | undefined {
-    if (!this.joined) return undefined;
-    const { worker, pid, attempts } = this.joined;
+    const whole = this.joined ?? this.written;
+    if (!whole) return undefined;
+    const { worker, pid, attempts } = whole;
     return { worker, pid, attempts };
   }
 

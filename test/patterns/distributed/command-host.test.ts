@@ -75,7 +75,7 @@ describe('command host pieces', () => {
     ]);
     // Through JSON, as it crosses Redis.
     const crossed = JSON.parse(JSON.stringify(record)) as BatchBytesResult;
-    const batch = { first: 10, inputs: jobs.map((job) => job.input) };
+    const batch = { first: 10, count: jobs.length, inputs: jobs.map((job) => job.input) };
     const decoded = decodeJobs(batch, crossed)!;
     expect(Buffer.from(decoded.outputLines())).toEqual(Buffer.concat(stdouts));
     expect(decoded.failed).toBe(1);

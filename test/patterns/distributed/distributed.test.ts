@@ -14,7 +14,7 @@ import {
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
-import { concur, descendants, fixture, isAlive, waitFor, waitForLine } from '../../helpers.js';
+import { concur, concurBytes, descendants, fixture, isAlive, waitFor, waitForLine } from '../../helpers.js';
 
 const available = hasRedisServer();
 const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
@@ -99,6 +99,45 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
       expect(new Set(records.map((record) => record.host))).toEqual(new Set(['A', 'B']));
       // A clean run leaves no keys of its own (job ids start with the run id, "r…").
       expect(await client.keys(`concur:${queue}:r*`)).toEqual([]);
+    } finally {
+      await Promise.all(hosts.map(stopHost));
+    }
+  }, 180_000);
+
+  it('keeps local fan-out line rules through the broker: CR, empty lines, non-ASCII, invalid UTF-8, no final newline', async () => {
+    const queue = newQueue();
+    const hosts = [
+      await startHost(redis.url, queue, 'A', ['--worker', 'identity']),
+      await startHost(redis.url, queue, 'B', ['--worker', 'identity']),
+    ];
+    try {
+      // Thousands of lines, so jobs are cut across reads, with every odd kind of line among them.
+      const odd = [
+        Buffer.from('crlf\r\n'),
+        Buffer.from('\n'),
+        Buffer.from('é ü 漢字 😀\n'),
+        Buffer.from([0xff, 0xfe, 0x41, 0xe2, 0x82, 0x0a]),
+        Buffer.from(`${'x'.repeat(100_000)}\n`),
+      ];
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 20_000; i++)
+        parts.push(i % 997 === 0 ? (odd[(i / 997) % odd.length] as Buffer) : Buffer.from(`line ${i}\n`));
+      parts.push(Buffer.from('last line, no newline'));
+      const input = Buffer.concat(parts);
+      for (const extra of [[], ['--json']]) {
+        const local = await concurBytes(['fan-out', '--worker', 'identity', '-j', '2', ...extra], { input });
+        const remote = await concurBytes(['fan-out', '--broker', redis.url, '--queue', queue, ...extra], {
+          input,
+        });
+        expect(remote.exitCode).toBe(0);
+        const strip = (out: unknown): string =>
+          Buffer.from(out as Uint8Array)
+            .toString('latin1')
+            .replace(/,"host":"[AB]"/g, '')
+            .replace(/,"worker":\d+,"pid":\d+,"attempts":\d+/g, '');
+        expect(strip(local.stdout)).toContain('last line, no newline');
+        expect(strip(remote.stdout)).toBe(strip(local.stdout));
+      }
     } finally {
       await Promise.all(hosts.map(stopHost));
     }

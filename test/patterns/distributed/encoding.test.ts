@@ -3,6 +3,8 @@ import {
   checkBatch,
   decodeBatch,
   decodeResults,
+  inputsOf,
+  type CheckedBatch,
   encodeBatch,
   encodeRecord,
   encodeResults,
@@ -14,9 +16,9 @@ import { ResultBatch, type ItemResult } from '../../../src/patterns/fan-out/resu
 const MALFORMED = 'malformed batch: expected {type: "batch", run, first, inputs: string[]}';
 
 describe('checkBatch', () => {
-  it('accepts a well-formed batch as it is', () => {
+  it('accepts a well-formed batch, its items as they are', () => {
     const data = { type: 'batch', run: 'r1', first: 4096, inputs: ['a', ''] };
-    expect(checkBatch(data)).toBe(data);
+    expect(checkBatch(data)).toEqual({ run: 'r1', first: 4096, count: 2, inputs: data.inputs });
   });
 
   it.each([
@@ -34,15 +36,11 @@ describe('checkBatch', () => {
 });
 
 describe('checkBatch, batch-text', () => {
-  it('splits the text into the items it counts, and keeps the text', () => {
-    const data = { type: 'batch-text', run: 'r1', first: 7, count: 3, text: 'a\n\nc' };
-    expect(checkBatch(data)).toEqual({
-      type: 'batch',
-      run: 'r1',
-      first: 7,
-      inputs: ['a', '', 'c'],
-      text: 'a\n\nc',
-    });
+  it('keeps the text as the bytes of its lines, each ending in a newline, split only when asked', () => {
+    const data = { type: 'batch-text', run: 'r1', first: 7, count: 3, text: 'a\n\né' };
+    const batch = checkBatch(data) as CheckedBatch;
+    expect(batch).toEqual({ run: 'r1', first: 7, count: 3, bytes: Buffer.from('a\n\né\n') });
+    expect(inputsOf(batch)).toEqual(['a', '', 'é']);
   });
 
   it.each([
@@ -92,7 +90,7 @@ describe('encodeResults', () => {
 });
 
 describe('decodeResults', () => {
-  const batch = { first: 100, inputs: ['a', 'b', 'c', 'd'] };
+  const batch = { first: 100, count: 4, inputs: ['a', 'b', 'c', 'd'] };
 
   it("gives one result per item, numbered from the batch's first, with the host; --json field order", () => {
     const items = decodeResults(batch, encodeResults('j1', 'h1', MODULE, pool, 1));
@@ -115,7 +113,7 @@ describe('decodeResults', () => {
       runs: [[1, 1, 5, 1]],
       elapsedMs: 0,
     };
-    expect(decodeResults({ first: 0, inputs: ['x'] }, result)).toEqual([
+    expect(decodeResults({ first: 0, count: 1, inputs: ['x'] }, result)).toEqual([
       { index: 0, input: 'x', error: 'no output', worker: 1, pid: 5, attempts: 1, host: 'h' },
     ]);
   });
@@ -151,20 +149,37 @@ describe('joined results', () => {
       { text, worker, pid, attempts: 1 },
     );
 
-  it('a host sends joined parts as one text, with their runs merged', () => {
+  const written = (bytes: string, worker: number, pid: number, n: number): ResultBatch =>
+    new ResultBatch(
+      Array.from({ length: n }, (_, k) => k),
+      Array.from({ length: n }, () => 'x'),
+      { bytes: Buffer.from(bytes), worker, pid, attempts: 1 },
+    );
+
+  it('a host sends joined parts as one text of lines, with their runs merged', () => {
     const parts = [joined('A\nB', 1, 11, 2), joined('C', 1, 11, 1), joined('D', 2, 12, 1)];
     expect(encodeBatch('j1', 'h1', MODULE, parts, 3)).toEqual({
       type: 'results-text',
       job: 'j1',
       host: 'h1',
       module: MODULE,
-      text: 'A\nB\nC\nD',
+      lines: 'A\nB\nC\nD\n',
       runs: [
         [3, 1, 11, 1],
         [1, 2, 12, 1],
       ],
       elapsedMs: 3,
     });
+  });
+
+  it('a host puts parts that came back as bytes together as bytes, never decoded', () => {
+    const parts = [written('A\nB\n', 1, 11, 2), joined('C', 1, 11, 1), written('\xff\n', 2, 12, 1)];
+    const result = encodeBatch('j1', 'h1', MODULE, parts, 3) as BatchTextResult;
+    expect(Buffer.from(result.lines)).toEqual(Buffer.from('A\nB\nC\n\xff\n'));
+    expect(result.runs).toEqual([
+      [3, 1, 11, 1],
+      [1, 2, 12, 1],
+    ]);
   });
 
   it('a host sends columns when any part is not joined (an item failed)', () => {
@@ -182,18 +197,19 @@ describe('joined results', () => {
     job: 'j1',
     host: 'h1',
     module: MODULE,
-    text: 'A\nB\nC',
+    lines: 'A\nB\nC\n',
     runs: [
       [2, 1, 11, 1],
       [1, 2, 12, 2],
     ],
     elapsedMs: 1,
   };
-  const batch = { first: 100, inputs: ['a', 'b', 'c'] };
+  const batch = { first: 100, count: 3, text: 'a\nb\nc', inputs: ['a', 'b', 'c'] };
 
-  it('the coordinator keeps the text as it came, and makes items (with the host) only when asked', () => {
-    const decoded = decodeBatch(batch, text);
+  it('the coordinator keeps the lines as they came, and makes items (with the host) only when asked', () => {
+    const decoded = decodeBatch(batch, { ...text, lines: Buffer.from('A\nB\nC\n') });
     expect(decoded?.failed).toBe(0);
+    expect(decoded?.outputLines()).toEqual(Buffer.from('A\nB\nC\n'));
     expect(decoded?.outputText()).toBe('A\nB\nC');
     expect(decoded?.results().map((item) => JSON.stringify(item))).toEqual([
       '{"index":100,"input":"a","output":"A","worker":1,"pid":11,"attempts":1,"host":"h1"}',
@@ -204,19 +220,25 @@ describe('joined results', () => {
 
   it('the coordinator refuses a text that does not fit the batch', () => {
     for (const bad of [
-      { ...text, text: 'A\nB' },
-      { ...text, text: 'A\nB\nC\nD' },
-      { ...text, text: undefined },
+      { ...text, lines: 'A\nB\n' },
+      { ...text, lines: 'A\nB\nC\nD\n' },
+      { ...text, lines: 'A\nB\nC' },
+      { ...text, lines: Buffer.from('A\nB\nC\nD\n') },
+      { ...text, lines: undefined },
       { ...text, runs: [[2, 1, 11, 1]] },
       { ...text, runs: [[3, 1, 11]] },
     ])
       expect(decodeBatch(batch, bad as BatchTextResult)).toBeUndefined();
   });
 
-  it('a record is a line of JSON, followed by the joined text as it is', () => {
-    const encoded = encodeRecord({ ...text, text: 'A "quoted"\nB\\\nC' });
+  it('a record is a line of JSON, followed by the lines as they are', () => {
+    const encoded = encodeRecord({ ...text, lines: 'A "quoted"\nB\\\nC\n' }) as string;
     expect(encoded.split('\n')[0]).not.toContain('quoted');
-    expect(parseRecord(encoded)).toEqual({ ...text, text: 'A "quoted"\nB\\\nC' });
+    expect(parseRecord(encoded)).toEqual({ ...text, lines: 'A "quoted"\nB\\\nC\n' });
+    // Bytes stay bytes both ways: what Redis hands the coordinator is written as it is.
+    const bytes = encodeRecord({ ...text, lines: Buffer.from('A\n\xff\nC\n', 'latin1') });
+    expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(parseRecord(bytes)).toEqual({ ...text, lines: Buffer.from('A\n\xff\nC\n', 'latin1') });
     const columns = encodeResults('j1', 'h1', MODULE, pool, 1);
     expect(parseRecord(encodeRecord(columns))).toEqual(columns);
     // Only a results-text record has anything after its first line.
