@@ -1,21 +1,22 @@
 /**
  * Cutting distributed fan-out's jobs from what gather.ts gives: a run of input lines, as bytes (`concur fan-out
- * --broker` reading stdin) or as strings (`map`). Each job carries its lines joined in one string (`batch-text`
- * in protocol.ts): for bytes, the text of a slice of them, decoded once, with no string made per line; for
- * strings, a slice of the text they were split from when the read has it. Only items that hold a newline (given
- * to `map`) travel as an array. Local fan-out cuts its batches the same way (fan-in.ts), with the same cutters.
+ * --broker` reading stdin) or as strings (`map`). Bytes are cut where lines end and sent as they are, never
+ * decoded here (`batch-key` in protocol.ts). Strings travel joined in one string (`batch-text`): a slice of the
+ * text they were split from when the read has it. Only items that hold a newline (given to `map`) travel as an
+ * array. Local fan-out cuts its batches the same way (fan-in.ts), with the same cutters.
  * Try: seq 100000 | concur fan-out --broker redis://127.0.0.1:6379
  */
-import { byteSlicer } from '../../modules/lines.js';
 import { cutBatch, cutLines } from '../fan-out/cutter.js';
 import type { ItemChunk, LineBytes } from '../fan-out/fan-in.js';
 
-/** One job's lines: how many, their text joined with '\n' (or, failing that, the strings), and their size. */
+/** One job's lines: how many, as bytes, as their text joined with '\n', or as strings; and their size. */
 export interface CutBatch {
   count: number;
-  text: string | undefined;
-  /** The items as strings, when the input came as strings (bytes are never split here). */
-  inputs: readonly string[] | undefined;
+  /** The lines as read, each ending in \n (the input's last line is given one). */
+  bytes?: Buffer;
+  text?: string;
+  /** The items as strings, when the input came as strings. */
+  inputs?: readonly string[];
   /** Characters (or bytes) of input the job holds, for the window's bound. */
   chars: number;
 }
@@ -26,24 +27,23 @@ export interface ChunkBatches {
   next(size: number, maxChars: number): CutBatch;
 }
 
-// Valid UTF-8 through the faster decoder that lines.ts uses; invalid bytes become U+FFFD, as in every reader.
-const slicer = byteSlicer();
-
-/** Batches of whole lines of bytes: each decoded once into its joined text, less its last \n. */
+/** Batches of whole lines of bytes: views of the chunk, cut where a line ends. */
 export function byteBatches(chunk: LineBytes): ChunkBatches {
   let start = 0;
   return {
     more: () => start < chunk.length,
     next: (size, maxBytes) => {
       const { end, count } = cutLines(chunk, start, size, maxBytes);
-      const stop = chunk[end - 1] === 10 ? end - 1 : end;
-      const text = slicer.utf8(chunk, start, stop);
-      const chars = end - start;
+      let bytes = chunk.subarray(start, end);
+      // The input's last line, without a newline: given one, so that every line of a batch ends alike.
+      if (chunk[end - 1] !== 10) bytes = Buffer.concat([bytes, NEWLINE]);
       start = end;
-      return { count, text, inputs: undefined, chars };
+      return { count, bytes, chars: bytes.length };
     },
   };
 }
+
+const NEWLINE = Buffer.from('\n');
 
 /** Batches of a chunk of strings: slices of the text they were split from, when the chunk has it. */
 export function stringBatches(chunk: ItemChunk): ChunkBatches {

@@ -19,15 +19,16 @@ import type {
 } from './protocol.js';
 import { decodeBatch, type DistributedItemResult, type SentBatch } from './encoding.js';
 import { decodeJobs } from './command-results.js';
+import { linesOf } from '../fan-out/protocol.js';
 import { ResultBatch } from '../fan-out/results.js';
 import type { CoordinatorEvent } from './options.js';
 import type { BatchSizer } from '../fan-out/sizer.js';
 import { describeWork, isCommand } from './work-id.js';
 
 /**
- * A batch sent and not yet answered: `count` items from `first`, as the job carried them (their text, joined with
- * '\n', or the strings themselves when an item holds a newline). The strings are made from the text only when
- * asked for: a failure to report, or `--json`.
+ * A batch sent and not yet answered: `count` items from `first`, as the job carried them (the bytes of its
+ * lines, their text joined with '\n', or the strings themselves when an item holds a newline). The strings are
+ * made only when asked for: a failure to report, or `--json`.
  */
 export class Outstanding implements SentBatch {
   /** In Redis (add() returned): only then does its absence mean anything. */
@@ -37,23 +38,26 @@ export class Outstanding implements SentBatch {
   missing = 0;
   /** The reader's round when the job was first found gone. */
   missingSince = 0;
+  readonly first: number;
+  readonly count: number;
+  readonly bytes: Buffer | undefined;
+  readonly text: string | undefined;
   private list: readonly string[] | undefined;
 
   constructor(
     /** Its number in the ordered window. */
     readonly seq: number,
-    readonly first: number,
-    readonly count: number,
-    readonly text: string | undefined,
-    inputs: readonly string[] | undefined,
+    batch: { first: number; count: number; bytes?: Buffer; text?: string; inputs?: readonly string[] },
+    /** Where its lines wait in Redis (a `batch-key` job), until its result is in. */
+    readonly key: string | undefined,
     /** When it was put in the queue (epoch ms), while recording. */
     readonly sentAt: number | undefined,
   ) {
-    this.list = inputs;
+    ({ first: this.first, count: this.count, bytes: this.bytes, text: this.text, inputs: this.list } = batch);
   }
 
   get inputs(): readonly string[] {
-    this.list ??= (this.text as string).split('\n');
+    this.list ??= this.bytes ? linesOf(this.bytes) : (this.text as string).split('\n');
     return this.list;
   }
 }
@@ -76,7 +80,7 @@ export class Collector {
   ) {}
 
   /** One arrival; returns the batch it finished, or nothing. */
-  handle(arrival: Arrival): { seq: number; batch: ResultBatch } | undefined {
+  handle(arrival: Arrival): { job: Outstanding; batch: ResultBatch } | undefined {
     switch (arrival.type) {
       case 'results':
       case 'results-text':
@@ -88,7 +92,7 @@ export class Collector {
         this.outstanding.delete(arrival.job);
         this.lastProgress = Date.now();
         const batch = arrival.type === 'results-bytes' ? decodeJobs(job, arrival) : decodeBatch(job, arrival);
-        if (!batch) return { seq: job.seq, batch: failAll(job, 'the host returned a malformed result') };
+        if (!batch) return { job, batch: failAll(job, 'the host returned a malformed result') };
         const cost = costOf(arrival);
         if (cost !== undefined) this.sizer.observe(job.count, cost);
         if (recorder.enabled) recordBatch(arrival.job, job, arrival);
@@ -99,7 +103,7 @@ export class Collector {
           count: job.count,
           elapsedMs: arrival.elapsedMs,
         });
-        return { seq: job.seq, batch };
+        return { job, batch };
       }
       case 'failed':
         return this.lose(arrival.job, `host ${arrival.host} refused this batch: ${arrival.reason}`);
@@ -122,14 +126,14 @@ export class Collector {
   }
 
   // A batch that will not be answered: its items fail with the reason.
-  private lose(jobId: string, reason: string): { seq: number; batch: ResultBatch } | undefined {
+  private lose(jobId: string, reason: string): { job: Outstanding; batch: ResultBatch } | undefined {
     const job = this.outstanding.get(jobId);
     if (!job) return undefined;
     this.outstanding.delete(jobId);
     this.lastProgress = Date.now();
     recorder.emit(recorder.self.role, recorder.self.pid, 'note', { failed: jobId, reason });
     this.onEvent?.({ type: 'failed', jobId, reason });
-    return { seq: job.seq, batch: failAll(job, `no host could run this batch: ${reason}`) };
+    return { job, batch: failAll(job, `no host could run this batch: ${reason}`) };
   }
 
   // Two hosts running different code would mix two answers in one output: stop instead.

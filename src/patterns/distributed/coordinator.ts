@@ -32,7 +32,7 @@ import { ConcurError } from '../../process/errors.js';
 import { recorder } from '../../trace/events.js';
 import { DEFAULT_QUEUE, KEY_PREFIX, type ToHost } from './protocol.js';
 import { parseRecord, type DistributedItemResult } from './encoding.js';
-import { RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
+import { batchKey, putBatch, RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { gather, MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS, type InputChunk } from './gather.js';
 import { byteBatches, stringBatches, type CutBatch } from './batches.js';
@@ -319,30 +319,38 @@ class Coordinator {
     }
   }
 
-  // Put one batch in the queue as a job: its lines joined in one string when they can be, else as strings.
+  // Put one batch in the queue as a job: its lines' bytes under a key beside it when it has them, else its
+  // lines joined in one string when they can be, else as strings.
   private async send(cut: CutBatch): Promise<void> {
-    const { count, text, inputs, chars } = cut;
+    const { count, bytes, text, inputs, chars } = cut;
     const seq = this.window.add(chars);
     const jobId = `${this.runId}-${seq}`;
     const run = this.runId;
     const first = this.sentItems;
     this.sentItems += count;
-    const data: ToHost =
-      text === undefined
-        ? { type: 'batch', run, first, inputs: inputs as string[] }
-        : { type: 'batch-text', run, first, count, text };
+    const key = bytes ? batchKey(this.keys, seq) : undefined;
+    const data: ToHost = key
+      ? { type: 'batch-key', run, first, count, key }
+      : text !== undefined
+        ? { type: 'batch-text', run, first, count, text }
+        : { type: 'batch', run, first, inputs: inputs as string[] };
     // Registered before it is added: its result may arrive before add() returns.
-    const job = new Outstanding(seq, first, count, text, inputs, recorder.enabled ? epochNow() : undefined);
+    const sentAt = recorder.enabled ? epochNow() : undefined;
+    const job = new Outstanding(seq, { first, count, bytes, text, inputs }, key, sentAt);
     this.collector.outstanding.set(jobId, job);
     // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
-    // host's processor throws on (not an item's error: those travel in the result) is tried again.
-    await this.queue.add('batch', data, {
-      jobId,
-      removeOnComplete: true,
-      removeOnFail: true,
-      attempts: (this.options.retries ?? 1) + 1,
-      backoff: { type: 'fixed', delay: 100 },
-    });
+    // host's processor throws on (not an item's error: those travel in the result) is tried again. The lines
+    // are in Redis before the job that names them (one connection keeps the order).
+    await Promise.all([
+      key ? putBatch(this.client, key, bytes as Buffer) : undefined,
+      this.queue.add('batch', data, {
+        jobId,
+        removeOnComplete: true,
+        removeOnFail: true,
+        attempts: (this.options.retries ?? 1) + 1,
+        backoff: { type: 'fixed', delay: 100 },
+      }),
+    ]);
     job.added = true;
     this.options.onEvent?.({ type: 'sent', jobId, first, count });
   }
@@ -374,7 +382,11 @@ class Coordinator {
           continue;
         }
         const results = this.collector.handle(arrival);
-        if (results) this.window.settle(results.seq, results.batch);
+        if (!results) continue;
+        this.window.settle(results.job.seq, results.batch);
+        // Its result is in: its lines are not needed any more (a copy of the job still running elsewhere is
+        // refused when it finds them gone, and its answer is ignored anyway).
+        if (results.job.key) this.client.del(results.job.key).catch(() => {});
       }
       await producing;
     } finally {
@@ -392,7 +404,8 @@ class Coordinator {
     if (!this.lost) {
       // The run key first: a host that finishes one of our batches from now on writes nothing.
       const forget = async (): Promise<void> => {
-        await this.client.del(this.keys.run, this.keys.results);
+        const lines = [...this.collector.outstanding.values()].flatMap((job) => (job.key ? [job.key] : []));
+        await this.client.del(this.keys.run, this.keys.results, ...lines);
         await Promise.allSettled(
           [...this.collector.outstanding.keys()].map((jobId) => this.queue.remove(jobId)),
         );

@@ -29,8 +29,17 @@ import {
 } from './redis.js';
 import { epochNow } from '../../trace/clock.js';
 import { DEFAULT_QUEUE, KEY_PREFIX, type BatchFailure, type ModuleId } from './protocol.js';
-import { checkBatch, encodeBatch, encodeRecord, inputsOf, type CheckedBatch } from './encoding.js';
-import { appendResult, runKeys } from './store.js';
+import {
+  checkBatch,
+  encodeBatch,
+  encodeRecord,
+  inputsOf,
+  keyProblem,
+  MAX_JOB_CHARS,
+  withLines,
+  type CheckedBatch,
+} from './encoding.js';
+import { appendResult, runKeys, takeBatch } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
 import { CommandRunner, type BatchRunner } from './command-host.js';
@@ -188,8 +197,15 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
     lastTaken = Date.now();
     if ((job.data as { unparsable?: boolean } | null)?.unparsable === true)
       return refuse(job, 'malformed batch: the job data is not JSON');
-    const batch = checkBatch(job.data);
+    let batch = checkBatch(job.data);
     if (typeof batch === 'string') return refuse(job, batch);
+    // A `batch-key` job's lines wait under their key: read as bytes, checked like the job data.
+    if (batch.key !== undefined) {
+      const problem = keyProblem(batch, runKeys(queueName, batch.run).run);
+      if (problem) return refuse(job, problem);
+      batch = withLines(batch, await takeBatch(client, batch.key, MAX_JOB_CHARS));
+      if (typeof batch === 'string') return refuse(job, batch);
+    }
     const started = performance.now();
     const startedAt = epochNow();
     active++;

@@ -22,6 +22,7 @@ export type {
   FromHost,
   BatchJob,
   BatchTextJob,
+  BatchKeyJob,
   BatchResult,
   BatchTextResult,
   BatchBytesResult,

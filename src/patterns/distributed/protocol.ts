@@ -3,7 +3,8 @@
  * coordinator (`concur fan-out --broker`) and the worker hosts (`concur worker`): they meet in a BullMQ queue.
  *
  *   coordinator → queue → host        a job whose data is a `ToHost` batch: lines of text, nothing else
- *                                     (`batch-text`: the lines joined in one string, the usual form)
+ *                                     (`batch-key`: the lines' bytes under a key of the run beside the
+ *                                     queue, the usual form; `batch-text`: joined in one string)
  *   host → run's list → coordinator   a `FromHost` record: the batch's results (`results-text`: the outputs
  *                                     joined, when every item succeeded; `results-bytes`: each command
  *                                     job's stdout exactly, from a command host), or why the host failed it.
@@ -49,8 +50,24 @@ export interface BatchTextJob {
   text: string;
 }
 
+/**
+ * The same batch with its lines beside the job, not in it: the bytes of the lines as read (each ending in \n)
+ * wait under their own key of the run (store.ts) until the coordinator has the batch's result. Job data is JSON
+ * that BullMQ copies through its scripts; a megabyte of lines there is escaped at every newline, parsed and
+ * copied again on every move. Under a key it is stored and read as bytes, once: what `concur fan-out` sends.
+ */
+export interface BatchKeyJob {
+  type: 'batch-key';
+  run: string;
+  first: number;
+  /** How many lines the key holds: its newlines. */
+  count: number;
+  /** The key: `concur:<queue>:run:<run>:batch:<n>` (a host reads no other). */
+  key: string;
+}
+
 /** Sent by the coordinator (as job data). */
-export type ToHost = BatchJob | BatchTextJob;
+export type ToHost = BatchJob | BatchTextJob | BatchKeyJob;
 
 /** What every results record carries besides the outputs: which batch, who ran it, and when. */
 export interface ResultHeader {

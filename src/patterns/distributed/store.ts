@@ -10,6 +10,9 @@
  * only while the run key exists (one Lua script, so the check and the write are one step): a batch that
  * finishes twice after its run ended (at-least-once delivery) leaves nothing behind. A run key that vanishes
  * mid-run means the broker lost the run (restarted empty): the coordinator says so instead of waiting.
+ *
+ * A batch's lines wait here too, as bytes under a key of the run (`batch-key` jobs in protocol.ts), from before
+ * its job is added until the coordinator has its result; they expire with the run.
  * Try: concur demo distributed
  */
 import { createHash } from 'node:crypto';
@@ -32,6 +35,35 @@ export function runKeys(queue: string, runId: string): RunKeys {
   return { run, results: `${run}:results` };
 }
 
+/** The key that holds the lines of the run's batch number `seq`. */
+export function batchKey(keys: RunKeys, seq: number): string {
+  return `${keys.run}:batch:${seq}`;
+}
+
+/** The coordinator's side: a batch's lines, as bytes, before its job is added. */
+export async function putBatch(client: Redis, key: string, lines: Buffer): Promise<void> {
+  await client.set(key, lines, 'PX', RUN_TTL_MS);
+}
+
+// KEYS: the batch's key. ARGV: the most bytes a host takes. The lines, their length when too many, or nil.
+const takeBatchScript = `
+local n = redis.call('STRLEN', KEYS[1])
+if n > tonumber(ARGV[1]) then return n end
+return redis.call('GET', KEYS[1])`;
+
+/**
+ * A host's side: a batch's lines as bytes; the byte count when it holds more than `maxBytes` (nothing that
+ * large is read); undefined when the key is gone (its run is over, or its result is already in).
+ */
+export async function takeBatch(
+  client: Redis,
+  key: string,
+  maxBytes: number,
+): Promise<Buffer | number | undefined> {
+  const reply = (await runScript(client, takeBatchScript, [key], [maxBytes], true)) as Buffer | number | null;
+  return reply ?? undefined;
+}
+
 /** The key of a BullMQ job's hash (its data, lock holder, stall counter). */
 export function jobKey(queue: string, jobId: string): string {
   return `${KEY_PREFIX}:${queue}:${jobId}`;
@@ -44,22 +76,39 @@ redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`;
 
-const appendSha = createHash('sha1').update(appendScript).digest('hex');
-
 /**
- * A host's side: append one encoded result to its run's list, if the run is still alive. The script goes by
- * its hash (EVALSHA), so a result of megabytes is sent once, not with the script's text beside it; a server
- * that does not know the script yet (a fresh or restarted one) is sent the text once.
+ * A host's side: append one encoded result to its run's list, if the run is still alive.
  */
 export async function appendResult(client: Redis, keys: RunKeys, encoded: string | Buffer): Promise<boolean> {
-  let written: unknown;
+  return (await runScript(client, appendScript, [keys.run, keys.results], [encoded, RUN_TTL_MS])) === 1;
+}
+
+const shas = new Map<string, string>();
+
+/**
+ * A Lua script by its hash (EVALSHA), so an argument of megabytes is sent once, not with the script's text
+ * beside it; a server that does not know the script yet (a fresh or restarted one) is sent the text once.
+ * `bytes`: bulk replies come back as Buffers.
+ */
+async function runScript(
+  client: Redis,
+  script: string,
+  keys: string[],
+  args: (string | number | Buffer)[],
+  bytes = false,
+): Promise<unknown> {
+  let sha = shas.get(script);
+  if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  const call = (command: 'EVALSHA' | 'EVAL', first: string): Promise<unknown> =>
+    bytes
+      ? client.callBuffer(command, first, keys.length, ...keys, ...args)
+      : client.call(command, first, keys.length, ...keys, ...args);
   try {
-    written = await client.evalsha(appendSha, 2, keys.run, keys.results, encoded, RUN_TTL_MS);
+    return await call('EVALSHA', sha);
   } catch (error) {
     if (!String(error).includes('NOSCRIPT')) throw error;
-    written = await client.eval(appendScript, 2, keys.run, keys.results, encoded, RUN_TTL_MS);
+    return call('EVAL', script);
   }
-  return written === 1;
 }
 
 /**

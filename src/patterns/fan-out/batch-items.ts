@@ -41,16 +41,19 @@ export class BatchItems {
   }
 
   /**
-   * `count` items numbered from `first`, as their text joined with '\n' when the caller has it (a distributed job
-   * that carried it), else as the strings `inputs` gives: no array of indexes, and no split, until asked for.
+   * `count` items numbered from `first`, as the bytes of their lines or their text joined with '\n' when the caller
+   * has them (a distributed job that carried them), else as the strings `inputs` gives: no array of indexes, and
+   * no split, until asked for.
    */
   static joined(batch: {
     first: number;
     count: number;
+    bytes?: Buffer | undefined;
     text?: string | undefined;
     inputs: readonly string[];
   }): BatchItems {
-    const { first, count, text } = batch;
+    const { first, count, bytes, text } = batch;
+    if (bytes) return BatchItems.lines(first, count, bytes);
     if (text === undefined)
       return BatchItems.of(
         Array.from({ length: count }, (_, i) => first + i),

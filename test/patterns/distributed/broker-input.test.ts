@@ -143,6 +143,16 @@ describe.skipIf(!available)(`distributed fan-out: input from outside${why}`, () 
     await queue.add('x', { hello: 'world' }, { jobId: 'wrongshape' });
     const huge = Array.from({ length: 2_000_000 }, (_, i) => `line ${i}`);
     await queue.add('x', { type: 'batch', run: 'rhuge', first: 0, inputs: huge }, { jobId: 'huge' });
+    // Jobs whose lines wait under a key: a key outside their run, a key gone, too many bytes, a wrong count.
+    await client.set('concur:q:secret', 'the password\n');
+    const keyJob = (id: string, run: string, key: string, count = 1) =>
+      queue.add('x', { type: 'batch-key', run, first: 0, count, key }, { jobId: id });
+    await keyJob('foreignkey', 'rk', 'concur:q:secret');
+    await keyJob('nolines', 'rk', 'concur:q:run:rk:batch:1');
+    await client.set('concur:q:run:rk:batch:2', Buffer.alloc(33 * 1024 * 1024, 'x\n'));
+    await keyJob('bigkey', 'rk', 'concur:q:run:rk:batch:2');
+    await client.set('concur:q:run:rk:batch:3', 'a\nb\n');
+    await keyJob('miscount', 'rk', 'concur:q:run:rk:batch:3', 3);
     const started = Date.now();
     const host = await startHost(server.url, 'q', 'A', ['--worker', 'upper']);
     cleanup.push(() => stopHost(host));
@@ -151,14 +161,24 @@ describe.skipIf(!available)(`distributed fan-out: input from outside${why}`, () 
       /refused job notjson: malformed batch: the job data is not JSON/,
       /refused job wrongshape: malformed batch/,
       /refused job huge: batch too large: 2000000 lines/,
+      /refused job foreignkey: malformed batch: its key is not one of run rk's batch keys/,
+      /refused job nolines: the batch's lines are gone from the broker/,
+      /refused job bigkey: batch too large: 34603008 bytes/,
+      /refused job miscount: malformed batch: its key holds 2 lines, its count says 3/,
     ];
-    await until(async () => reasons.every((reason) => reason.test(host.said())), 60_000, 'three refusals');
+    await until(async () => reasons.every((reason) => reason.test(host.said())), 60_000, 'seven refusals');
     await until(
-      async () => (await client.keys('concur:q:*')).every((key) => !/notjson|wrongshape|huge/.test(key)),
+      async () =>
+        (await client.keys('concur:q:*')).every(
+          (key) => !/notjson|wrongshape|huge|foreignkey|nolines|bigkey|miscount/.test(key),
+        ),
       60_000,
       'the refused jobs to leave no keys',
     );
-    console.log(`three bad jobs refused and removed ${Date.now() - started} ms after the host started`);
+    console.log(`seven bad jobs refused and removed ${Date.now() - started} ms after the host started`);
+    // Nothing outside a job's own run was read or touched.
+    expect(await client.get('concur:q:secret')).toBe('the password\n');
+    expect(host.said()).not.toContain('the password');
     expect(await client.zcard('concur:q:failed')).toBe(0);
     expect(await client.llen('concur:q:wait')).toBe(0);
     // The host goes on serving, and took each bad job once.
@@ -172,7 +192,7 @@ describe.skipIf(!available)(`distributed fan-out: input from outside${why}`, () 
     const stderr = String((await host.run).stderr);
     // Each bad job refused, none looped: a lock lost on a starved machine may hand a job back (BullMQ's stalled
     // check), at most maxStalledCount (3) times, so a job is refused at most 4 times, never for ever.
-    for (const id of ['notjson', 'wrongshape', 'huge']) {
+    for (const id of ['notjson', 'wrongshape', 'huge', 'foreignkey', 'nolines', 'bigkey', 'miscount']) {
       const times = stderr.match(new RegExp(`refused job ${id}:`, 'g'))?.length ?? 0;
       expect(times, id).toBeGreaterThanOrEqual(1);
       expect(times, id).toBeLessThanOrEqual(4);

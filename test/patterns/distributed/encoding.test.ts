@@ -4,6 +4,8 @@ import {
   decodeBatch,
   decodeResults,
   inputsOf,
+  keyProblem,
+  withLines,
   type CheckedBatch,
   encodeBatch,
   encodeRecord,
@@ -58,6 +60,37 @@ describe('checkBatch, batch-text', () => {
     expect(checkBatch({ type: 'batch-text', run: 'r', first: 0, count: 70_000, text: 'a' })).toMatch(
       /^batch too large: 70000 lines/,
     );
+  });
+});
+
+describe('checkBatch, batch-key', () => {
+  const data = { type: 'batch-key', run: 'rk', first: 5, count: 2, key: 'concur:q:run:rk:batch:7' };
+
+  it("reads only its own run's batch keys", () => {
+    const batch = checkBatch(data) as CheckedBatch;
+    expect(keyProblem(batch, 'concur:q:run:rk')).toBeUndefined();
+    for (const key of [
+      'concur:q:secret',
+      'concur:q:run:rkk:batch:7',
+      'concur:q:run:rk:batch:7:x',
+      'concur:q:run:rk:batch:',
+    ])
+      expect(keyProblem({ ...batch, key }, 'concur:q:run:rk')).toMatch(
+        /its key is not one of run rk's batch keys/,
+      );
+  });
+
+  it('takes the bytes when their lines match the count, each ending in a newline', () => {
+    const batch = checkBatch(data) as CheckedBatch;
+    expect(withLines(batch, Buffer.from('a\n\xff\n', 'latin1'))).toEqual({
+      run: 'rk',
+      first: 5,
+      count: 2,
+      bytes: Buffer.from('a\n\xff\n', 'latin1'),
+    });
+    expect(withLines(batch, Buffer.from('a\nb'))).toMatch(/its key holds 1 line, its count says 2/);
+    expect(withLines(batch, undefined)).toMatch(/lines are gone/);
+    expect(withLines(batch, 40_000_000)).toMatch(/^batch too large: 40000000 bytes/);
   });
 });
 
