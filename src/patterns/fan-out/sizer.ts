@@ -9,9 +9,9 @@
  */
 
 /**
- * Batch sizes for a stream of unknown length: start with one item and let each batch at most double the last,
- * aiming at `targetMs` of work per batch from the worker-measured cost per item: tiny items travel in
- * thousands, slow ones one by one.
+ * Batch sizes for a stream of unknown length: start with one item and let each batch at most double the last
+ * (`growth` times it), aiming at `targetMs` of work per batch from the worker-measured cost per item: tiny items
+ * travel in thousands, slow ones one by one.
  */
 export class BatchSizer {
   private perItemMs: number | undefined;
@@ -20,6 +20,7 @@ export class BatchSizer {
   constructor(
     readonly maxItems = 16_384,
     readonly targetMs = 20,
+    readonly growth = 2,
   ) {}
 
   /**
@@ -30,7 +31,10 @@ export class BatchSizer {
     const perItem = busyMs / Math.max(1, items);
     this.perItemMs = this.perItemMs === undefined ? perItem : 0.7 * this.perItemMs + 0.3 * perItem;
     const ideal = this.targetMs / Math.max(this.perItemMs, 1e-6);
-    this.size = Math.max(1, Math.min(this.maxItems, Math.floor(ideal), Math.max(this.size, items) * 2));
+    this.size = Math.max(
+      1,
+      Math.min(this.maxItems, Math.floor(ideal), Math.max(this.size, items) * this.growth),
+    );
   }
 
   /** Items for the next batch; at most `known` / (4 × workers), rounded up, when the total is known. */
