@@ -151,6 +151,7 @@ export {
 export {
   map as distributedMap,
   stream as distributedStream,
+  streamLines as distributedStreamLines,
   type DistributedItemResult,
   type DistributedMapOptions,
   type CoordinatorEvent,

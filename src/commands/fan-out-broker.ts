@@ -26,8 +26,7 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
       throw new UsageError(
         `--${option === 'maxRestarts' ? 'max-restarts' : option === 'jobs' ? 'jobs' : 'worker'} belongs to \`concur worker\` on each host when --broker is given (items are data; hosts choose the code).`,
       );
-  const { stream } = await import('../patterns/distributed/coordinator.js');
-  const { wholeLines } = await import('../patterns/fan-out/cutter.js');
+  const { streamLines } = await import('../patterns/distributed/coordinator.js');
   const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
   const abort = new AbortController();
   const run: { writing?: Promise<void> } = {};
@@ -39,8 +38,9 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
   });
   onStdoutClosed(() => progress?.clear());
   const count = { lines: 0, ended: false };
-  // Lines stay bytes here: each job's text is decoded from them once, and the results are written as they came.
-  const results = stream(wholeLines(openStdin(), count), {
+  // Lines stay bytes here: jobs are cut from them as read, and the results are written as they came.
+  const results = streamLines(openStdin(), {
+    ...(progress ? { count } : {}),
     broker,
     queue: flags.queue,
     ordered: !flags.unordered,

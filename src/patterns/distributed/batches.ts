@@ -7,7 +7,8 @@
  * Try: seq 100000 | concur fan-out --broker redis://127.0.0.1:6379
  */
 import { cutBatch, cutLines } from '../fan-out/cutter.js';
-import type { ItemChunk, LineBytes } from '../fan-out/fan-in.js';
+import type { ItemChunk } from '../fan-out/fan-in.js';
+import type { LineRun } from './gather.js';
 
 /** One job's lines: how many, as bytes, as their text joined with '\n', or as strings; and their size. */
 export interface CutBatch {
@@ -27,13 +28,20 @@ export interface ChunkBatches {
   next(size: number, maxChars: number): CutBatch;
 }
 
-/** Batches of whole lines of bytes: views of the chunk, cut where a line ends. */
-export function byteBatches(chunk: LineBytes): ChunkBatches {
+/**
+ * Batches of whole lines of bytes: views of the run, cut where a line ends. A run that fits whole (as gatherLines
+ * cuts them, it nearly always does) is one batch, with the count it came with and no second look at its bytes.
+ */
+export function byteBatches(run: LineRun): ChunkBatches {
+  const { bytes: chunk } = run;
   let start = 0;
   return {
     more: () => start < chunk.length,
     next: (size, maxBytes) => {
-      const { end, count } = cutLines(chunk, start, size, maxBytes);
+      const whole = start === 0 && run.count <= size && chunk.length <= maxBytes;
+      const { end, count } = whole
+        ? { end: chunk.length, count: run.count }
+        : cutLines(chunk, start, size, maxBytes);
       let bytes = chunk.subarray(start, end);
       // The input's last line, without a newline: given one, so that every line of a batch ends alike.
       if (chunk[end - 1] !== 10) bytes = Buffer.concat([bytes, NEWLINE]);

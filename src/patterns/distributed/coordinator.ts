@@ -34,12 +34,22 @@ import { DEFAULT_QUEUE, KEY_PREFIX, type ToHost } from './protocol.js';
 import { parseRecord, type DistributedItemResult } from './encoding.js';
 import { batchKey, putBatch, RUN_TTL_MS, runKeys, takeResults, takeWaiting, type RunKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
-import { gather, MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS, type InputChunk } from './gather.js';
+import {
+  gather,
+  gatherLines,
+  MAX_BATCH,
+  MAX_BATCH_CHARS,
+  WINDOW_CHARS,
+  type InputChunk,
+  type LineRun,
+} from './gather.js';
 import { byteBatches, stringBatches, type CutBatch } from './batches.js';
 import { Collector, Outstanding, type Arrival } from './collector.js';
 import type { DistributedMapOptions } from './options.js';
 import { probe, review, runLost, type ProbeReplies } from './probe.js';
-import { chunks } from '../fan-out/cutter.js';
+import { chunks, wholeLines } from '../fan-out/cutter.js';
+import type { ItemChunk } from '../fan-out/fan-in.js';
+import type { LineCount } from '../../modules/lines.js';
 import type { ResultBatch } from '../fan-out/results.js';
 import { BatchSizer } from '../fan-out/sizer.js';
 import { OrderedWindow } from '../fan-out/window.js';
@@ -62,21 +72,40 @@ export async function* map(
 }
 
 /**
- * The streaming form that `concur fan-out --broker` uses: chunks of lines in (the bytes of whole lines per read,
- * or one array of strings per read), one ResultBatch out per finished batch, as `WorkerPool.stream` gives them
- * (its results are DistributedItemResults). Connects first: an unusable broker rejects before any input is read.
+ * The streaming form: chunks of lines in (one array of strings per read), one ResultBatch out per finished
+ * batch, as `WorkerPool.stream` gives them (its results are DistributedItemResults). Connects first: an unusable
+ * broker rejects before any input is read.
  */
 export async function* stream(
-  source: Iterable<InputChunk> | AsyncIterable<InputChunk>,
+  source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>,
   options: DistributedMapOptions,
 ): AsyncGenerator<ResultBatch, void, undefined> {
+  yield* runOn(options, (want, maxChars) => gather(source, want, maxChars));
+}
+
+/**
+ * The form that `concur fan-out --broker` uses, as `WorkerPool.streamLines`: the bytes of a stream of lines in
+ * (stdin), never split into strings here; `count`, when given, is kept up to date for a progress display.
+ */
+export async function* streamLines(
+  source: AsyncIterable<Uint8Array>,
+  options: DistributedMapOptions & { count?: LineCount },
+): AsyncGenerator<ResultBatch, void, undefined> {
+  yield* runOn(options, (want, maxBytes) => gatherLines(wholeLines(source, options.count), want, maxBytes));
+}
+
+// Connect, run the gathered input through the hosts, and forget the run in Redis however it ends.
+async function* runOn(options: DistributedMapOptions, input: Gathered): AsyncGenerator<ResultBatch> {
   const coordinator = await Coordinator.open(options);
   try {
-    yield* coordinator.run(source);
+    yield* coordinator.run(input);
   } finally {
     await coordinator.close();
   }
 }
+
+/** The input, gathered into runs of up to `want()` lines and `max` characters (or bytes) each. */
+type Gathered = (want: () => number, max: number) => AsyncIterable<InputChunk>;
 
 // Everything one run holds: the queue, the run's keys, the batches out, and a wake-up for the result loop.
 class Coordinator {
@@ -307,11 +336,13 @@ class Coordinator {
 
   // Read the input, cut it into batches and add them as jobs, never more than `window` out at once.
   // A batch also ends with each chunk, so a slow trickle of input is sent on at once.
-  private async produce(source: Iterable<InputChunk> | AsyncIterable<InputChunk>): Promise<void> {
+  private async produce(input: Gathered): Promise<void> {
     const maxChars = this.options.maxBatchChars ?? MAX_BATCH_CHARS;
     // Many reads to a job when the sizer asks for more lines than one read holds.
-    for await (const chunk of gather(source, () => this.sizer.next(), maxChars)) {
-      const batches = Buffer.isBuffer(chunk) ? byteBatches(chunk) : stringBatches(chunk);
+    for await (const chunk of input(() => this.sizer.next(), maxChars)) {
+      const batches = Array.isArray(chunk)
+        ? stringBatches(chunk as ItemChunk)
+        : byteBatches(chunk as LineRun);
       while (batches.more()) {
         while (this.window.full && !this.fatal && !this.stopped) await this.sleep('producer');
         if (this.fatal) throw this.fatal;
@@ -358,8 +389,8 @@ class Coordinator {
   }
 
   /** Send every chunk's lines and yield each batch's results as they come back (in order unless told not to). */
-  async *run(source: Iterable<InputChunk> | AsyncIterable<InputChunk>): AsyncGenerator<ResultBatch> {
-    const producing = this.produce(source).then(
+  async *run(input: Gathered): AsyncGenerator<ResultBatch> {
+    const producing = this.produce(input).then(
       () => {
         this.readerDone = true;
         this.wakeUp();

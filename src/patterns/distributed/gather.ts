@@ -1,19 +1,26 @@
 /**
  * Gathering input into jobs for distributed fan-out. Lines arrive one read at a time (64 KiB from a pipe, 1 MiB
  * from a file; as bytes from `concur fan-out`, as arrays of strings from `map`), and local fan-out cuts its
- * batches inside each read. A job through Redis costs a dozen round trips
- * whatever its size, so a job of tiny items should carry tens of thousands of lines: many reads' worth.
- * `gather` joins consecutive reads while more input is at hand, up to what the sizer asks for; a read that no
- * other follows within a moment is passed on as it is, so a slow trickle of input still goes out at once.
- * The coordinator (coordinator.ts) cuts jobs from what it gives, as local fan-out cuts batches from reads.
+ * batches inside each read. A job through Redis costs a dozen round trips whatever its size, so a job of tiny
+ * items should carry tens of thousands of lines: many reads' worth. Both functions here join consecutive reads
+ * while more input is at hand, up to what the sizer asks for; a read that no other follows within a moment is
+ * passed on as it is, so a slow trickle of input still goes out at once. `gatherLines` (bytes) cuts the job
+ * exactly where the wanted lines end, and counts each byte once: the job's line count travels with it. The
+ * coordinator (coordinator.ts) cuts jobs from what they give (batches.ts), as local fan-out cuts batches from
+ * reads.
  * Try: concur demo distributed
  */
-import { countNewlines } from '../fan-out/cutter.js';
+import { cutLines } from '../fan-out/cutter.js';
 import type { ItemChunk, LineBytes } from '../fan-out/fan-in.js';
-import { linesOf } from '../fan-out/protocol.js';
 
-/** A read of input: an array of lines, or the bytes of whole lines (see `wholeLines` in cutter.ts). */
-export type InputChunk = ItemChunk | LineBytes;
+/** Whole lines as bytes (the input's last line perhaps without its \n), and how many. */
+export interface LineRun {
+  bytes: LineBytes;
+  count: number;
+}
+
+/** A gathered run of input: strings (from `gather`) or counted bytes (from `gatherLines`). */
+export type InputChunk = ItemChunk | LineRun;
 
 /**
  * The most lines and characters in one batch. Tiny items travel in tens of thousands per job, so BullMQ's own
@@ -30,76 +37,144 @@ export const WINDOW_CHARS = 64 * 1024 * 1024;
 const LINGER_MS = 2;
 
 /**
- * Join consecutive chunks of `source` into chunks of at least `want()` items (or `maxChars` characters, or bytes)
- * while the next chunk arrives within `lingerMs`; keeps each chunk's `joined` text when every part has one, and
- * bytes stay bytes.
+ * Join consecutive chunks of `source` into chunks of at least `want()` items (or `maxChars` characters) while
+ * the next chunk arrives within `lingerMs`; keeps each chunk's `joined` text when every part has one.
  */
-export async function* gather<T extends InputChunk>(
-  source: Iterable<T> | AsyncIterable<T>,
+export async function* gather(
+  source: Iterable<ItemChunk> | AsyncIterable<ItemChunk>,
   want: () => number,
   maxChars: number,
   lingerMs = LINGER_MS,
-): AsyncGenerator<T, void, undefined> {
-  const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source);
-  // One read ahead is always pending: if the run stops first, its failure (if any) must not go unhandled.
-  const read = (): Promise<IteratorResult<T>> => {
-    const step = iterator.next();
-    step.catch(() => {});
-    return step;
-  };
+): AsyncGenerator<ItemChunk, void, undefined> {
+  const reads = new Reads(source, lingerMs);
   try {
-    let next = read();
     for (;;) {
-      const first = await next;
-      if (first.done) return;
-      next = read();
-      const parts: T[] = [first.value];
-      let count = itemsIn(first.value);
-      let chars = charsOf(first.value);
-      let ended = false;
+      const first = await reads.next();
+      if (first === undefined) return;
+      const parts: ItemChunk[] = [first];
+      let count = first.length;
+      let chars = charsOf(first);
       while (count < want() && chars < maxChars) {
-        const step = await within(next, lingerMs);
-        if (step === undefined) break;
-        if (step.done) {
-          ended = true;
-          break;
-        }
-        next = read();
-        parts.push(step.value);
-        count += itemsIn(step.value);
-        chars += charsOf(step.value);
+        const more = await reads.soon();
+        if (more === undefined) break;
+        parts.push(more);
+        count += more.length;
+        chars += charsOf(more);
       }
-      yield merge(parts) as T;
-      if (ended) return;
+      yield merge(parts);
     }
   } finally {
-    // Not awaited: with a read pending (stdin waiting for a line), the source cannot return until it ends.
-    void iterator.return?.()?.catch(() => {});
+    reads.close();
   }
 }
 
-// The lines of a chunk: of bytes, its newlines, and one more for a last line without one.
-function itemsIn(chunk: InputChunk): number {
-  if (!Buffer.isBuffer(chunk)) return chunk.length;
-  return countNewlines(chunk) + (chunk.length > 0 && chunk[chunk.length - 1] !== 10 ? 1 : 0);
+/**
+ * Join consecutive reads of whole lines (as `wholeLines` in cutter.ts gives them) into runs of exactly
+ * `want()` lines, or `maxBytes` bytes (at least one line), while the next read arrives within `lingerMs`. A read
+ * is cut where the wanted lines end and the rest starts the next run, so every byte is counted once.
+ */
+export async function* gatherLines(
+  source: Iterable<LineBytes> | AsyncIterable<LineBytes>,
+  want: () => number,
+  maxBytes: number,
+  lingerMs = LINGER_MS,
+): AsyncGenerator<LineRun, void, undefined> {
+  const reads = new Reads(source, lingerMs);
+  // What is left of the last read after the last run's lines.
+  let rest: LineBytes | undefined;
+  try {
+    for (;;) {
+      let read = rest ?? (await reads.next());
+      if (read === undefined) return;
+      const parts: LineBytes[] = [];
+      let count = 0;
+      let bytes = 0;
+      for (;;) {
+        const room = maxBytes - bytes;
+        const cut = cutLines(read, 0, want() - count, Math.max(1, room));
+        // A line that would take the run over its bound starts the next one (a run's first line always fits).
+        if (count > 0 && cut.end > room) {
+          rest = read;
+          break;
+        }
+        parts.push(read.subarray(0, cut.end));
+        count += cut.count;
+        bytes += cut.end;
+        rest = cut.end < read.length ? read.subarray(cut.end) : undefined;
+        if (rest || count >= want() || bytes >= maxBytes) break;
+        const more = await reads.soon();
+        if (more === undefined) break;
+        read = more;
+      }
+      yield { bytes: parts.length === 1 ? (parts[0] as LineBytes) : Buffer.concat(parts), count };
+    }
+  } finally {
+    reads.close();
+  }
 }
 
-// The chunk's characters, newlines included: its joined text's length when it has one; for bytes, its bytes.
-function charsOf(chunk: InputChunk): number {
-  if (Buffer.isBuffer(chunk)) return chunk.length;
+/**
+ * A source's reads, one always asked for ahead: `next()` waits for it, `soon()` only `lingerMs` (else gives
+ * undefined and keeps it pending for the next call). Both give undefined at the end.
+ */
+class Reads<T> {
+  private readonly iterator: AsyncIterator<T>;
+  private pending: Promise<IteratorResult<T>> | undefined;
+  private ended = false;
+
+  constructor(
+    source: Iterable<T> | AsyncIterable<T>,
+    private readonly lingerMs: number,
+  ) {
+    this.iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source);
+  }
+
+  next(): Promise<T | undefined> {
+    return this.take(this.ahead());
+  }
+
+  async soon(): Promise<T | undefined> {
+    const step = await within(this.ahead(), this.lingerMs);
+    return step === undefined ? undefined : this.take(Promise.resolve(step));
+  }
+
+  // Not awaited: with a read pending (stdin waiting for a line), the source cannot return until it ends.
+  close(): void {
+    void this.iterator.return?.()?.catch(() => {});
+  }
+
+  private ahead(): Promise<IteratorResult<T>> {
+    if (!this.pending) {
+      // If the run stops first, this read's failure (if any) must not go unhandled.
+      this.pending = this.ended ? Promise.resolve({ done: true, value: undefined }) : this.iterator.next();
+      this.pending.catch(() => {});
+    }
+    return this.pending;
+  }
+
+  private async take(step: Promise<IteratorResult<T>>): Promise<T | undefined> {
+    const result = await step;
+    this.pending = undefined;
+    if (result.done) {
+      this.ended = true;
+      return undefined;
+    }
+    // The next read is asked for at once, so it is under way while this one is cut and sent.
+    this.ahead();
+    return result.value;
+  }
+}
+
+// The chunk's characters, newlines included: its joined text's length when it has one.
+function charsOf(chunk: ItemChunk): number {
   if (chunk.joined !== undefined) return chunk.joined.length;
   let chars = chunk.length;
   for (const item of chunk) chars += item.length;
   return chars;
 }
 
-function merge(parts: InputChunk[]): InputChunk {
-  if (parts.length === 1) return parts[0] as InputChunk;
-  if (parts.every((part) => Buffer.isBuffer(part))) return Buffer.concat(parts);
-  return mergeItems(parts.map((part) => (Buffer.isBuffer(part) ? linesOf(part) : part)));
-}
-
-function mergeItems(parts: ItemChunk[]): ItemChunk {
+function merge(parts: ItemChunk[]): ItemChunk {
+  if (parts.length === 1) return parts[0] as ItemChunk;
   // A loop, not concat: arrays that carry `joined` are off concat's fast path.
   const items = new Array<string>(parts.reduce((sum, part) => sum + part.length, 0));
   let k = 0;

@@ -6,6 +6,7 @@
 export {
   map as distributedMap,
   stream as distributedStream,
+  streamLines as distributedStreamLines,
   type DistributedItemResult,
   type DistributedMapOptions,
   type CoordinatorEvent,
