@@ -29,14 +29,6 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
   const { streamLines } = await import('../patterns/distributed/coordinator.js');
   const progress = flags.progress && stderrPolicy.animate ? new ProgressLine() : undefined;
   const abort = new AbortController();
-  const run: { writing?: Promise<void> } = {};
-  exitOnSignals(async () => {
-    progress?.clear();
-    abort.abort();
-    // Give the run a moment to take its waiting batches back from the queue.
-    await Promise.race([run.writing?.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))]);
-  });
-  onStdoutClosed(() => progress?.clear());
   const count = { lines: 0, ended: false };
   // Lines stay bytes here: jobs are cut from them as read, and the results are written as they came.
   const results = streamLines(openStdin(), {
@@ -48,10 +40,20 @@ export async function fanOutOnBroker(flags: FanOutFlags, command: Command): Prom
     signal: abort.signal,
     onEvent: (event) => report(event, progress),
   });
+  // Ctrl-C, SIGTERM, or a reader gone (`| head -1`): stop the run and let the coordinator forget it in Redis (its
+  // keys, and the batches no host has taken back to the queue's hands). Ending the results' generator runs that
+  // cleanup even while the writer waits on a stdout that will never drain; a broker gone silent has 2 s.
+  const stop = async (): Promise<void> => {
+    progress?.clear();
+    abort.abort();
+    const ended = results.return(undefined).catch(() => {});
+    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
+  };
+  exitOnSignals(stop);
+  onStdoutClosed(stop);
   progress?.start(`fan-out --broker`, count);
-  run.writing = writeResults(results, flags, progress);
   try {
-    await run.writing;
+    await writeResults(results, flags, progress);
   } finally {
     progress?.stop();
   }

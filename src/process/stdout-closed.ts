@@ -4,7 +4,7 @@
  * so that the process layer (children.ts: "stop the children first") can add to it without loading terminal
  * code into a library user's process.
  */
-type Handler = () => void;
+type Handler = () => void | Promise<unknown>;
 let handlers: Handler[] = [];
 
 /** Run `handler` when stdout fails; returns a function that takes it back. */
@@ -15,7 +15,17 @@ export function whenStdoutCloses(handler: Handler): () => void {
   };
 }
 
-/** Run every handler, in the order they were added (output.ts calls this). */
-export function runStdoutClosedHandlers(): void {
-  for (const handler of handlers) handler();
+/** How long concur waits for the handlers that clean up elsewhere (a broker's keys) before it exits anyway. */
+const CLEANUP_MS = 3000;
+
+/**
+ * Run every handler, in the order they were added (output.ts calls this), and resolve once those that clean up
+ * asynchronously are done, or after 3 s: a broker that does not answer must not keep concur alive.
+ */
+export function runStdoutClosedHandlers(): Promise<void> {
+  const pending = handlers.map((handler) => Promise.resolve(handler()).catch(() => {}));
+  return new Promise((resolve) => {
+    setTimeout(resolve, CLEANUP_MS);
+    void Promise.all(pending).then(() => resolve());
+  });
 }

@@ -88,11 +88,12 @@ let epipeInstalled = false;
 
 /**
  * Node ignores SIGPIPE, so a reader that goes away (`| head -1`) shows up as an EPIPE error on stdout.
- * Treat it as "the consumer has all it wants": run the handlers (stop children), then exit 0 quietly.
+ * Treat it as "the consumer has all it wants": run the handlers (stop children; wait, at most 3 s, for those that
+ * clean up elsewhere, such as a broker run's keys), then exit 0 quietly.
  * Any other error writing stdout (ENOSPC, EIO, EBADF) runs the same handlers, then says so in one line and
  * exits 1: the output is incomplete, and no stage or worker is to blame.
  */
-export function onStdoutClosed(handler: () => void): () => void {
+export function onStdoutClosed(handler: () => void | Promise<unknown>): () => void {
   installEpipe();
   return whenStdoutCloses(handler);
 }
@@ -100,11 +101,16 @@ export function onStdoutClosed(handler: () => void): () => void {
 function installEpipe(): void {
   if (epipeInstalled) return;
   epipeInstalled = true;
+  let closing = false;
   dataOut.on('error', (error: NodeJS.ErrnoException) => {
-    runStdoutClosedHandlers();
-    if (error.code === 'EPIPE') process.exit(0);
-    sayError(new OutputError('stdout', error).message);
-    process.exit(1);
+    // Later writes fail too: the first error decides.
+    if (closing) return;
+    closing = true;
+    void runStdoutClosedHandlers().then(() => {
+      if (error.code === 'EPIPE') process.exit(0);
+      sayError(new OutputError('stdout', error).message);
+      process.exit(1);
+    });
   });
 }
 

@@ -7,14 +7,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { ResultPromise } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import {
   hasRedisServer,
   freePort,
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
-import { concur, concurBytes, descendants, fixture, isAlive, waitFor, waitForLine } from '../../helpers.js';
+import {
+  cleanEnv,
+  concur,
+  concurBytes,
+  concurCommand,
+  descendants,
+  fixture,
+  isAlive,
+  waitFor,
+  waitForLine,
+} from '../../helpers.js';
 
 const available = hasRedisServer();
 const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
@@ -138,6 +148,33 @@ describe.skipIf(!available)(`distributed fan-out over Redis${why}`, () => {
         expect(strip(local.stdout)).toContain('last line, no newline');
         expect(strip(remote.stdout)).toBe(strip(local.stdout));
       }
+    } finally {
+      await Promise.all(hosts.map(stopHost));
+    }
+  }, 180_000);
+
+  it('| head -1 ends quietly with exit 0 and forgets the run in Redis: no keys, no jobs left waiting', async () => {
+    const queue = newQueue();
+    const hosts = [await startHost(redis.url, queue, 'A', ['--worker', 'identity'])];
+    try {
+      const broker = concurCommand(['fan-out', '--broker', redis.url, '--queue', queue]);
+      const command = `seq 3000000 | ${broker} | head -1; echo "status \${PIPESTATUS[1]}" >&2`;
+      const result = await execa('bash', ['-c', command], {
+        env: cleanEnv(),
+        reject: false,
+        timeout: 60_000,
+      });
+      expect(result.stdout).toBe('1');
+      expect(result.stderr).toBe('status 0');
+      // The run's key, its results, its batches' lines, and the jobs no host took: all gone.
+      expect(await client.keys(`concur:${queue}:run:*`)).toEqual([]);
+      expect(await client.keys(`concur:${queue}:r*`)).toEqual([]);
+      expect(await client.llen(`concur:${queue}:wait`)).toBe(0);
+      // The host still serves the queue.
+      const after = await concur(['fan-out', '--broker', redis.url, '--queue', queue], {
+        input: text(lines(3)),
+      });
+      expect(String(after.stdout)).toBe(lines(3).join('\n'));
     } finally {
       await Promise.all(hosts.map(stopHost));
     }
