@@ -116,6 +116,7 @@ export default async function distributedDemo(context: DemoContext): Promise<num
         case 'sent':
         case 'no-hosts':
         case 'silent':
+        case 'reconnected':
           return;
         default: {
           const unknown: never = event;

@@ -26,6 +26,12 @@ export class SilenceWatch {
     this.answered.set(name, Date.now());
   }
 
+  /** How long (ms) since connection `name` last answered; Infinity if it never has. */
+  since(name: string): number {
+    const at = this.answered.get(name);
+    return at === undefined ? Infinity : Date.now() - at;
+  }
+
   /** The connection silent longest, and for how long (ms); undefined while every one is within the bound. */
   silent(): { name: string; ms: number } | undefined {
     const now = Date.now();

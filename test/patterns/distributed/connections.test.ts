@@ -1,0 +1,152 @@
+/**
+ * Distributed fan-out when ONE connection dies silently while the others work, as when a NAT or a firewall
+ * forgets one socket: a proxy in front of Redis (proxy.ts) freezes a chosen connection, picked by the commands
+ * it sent, and forwards the rest. A host whose blocking connection is frozen renews it and takes the run's
+ * batches; a coordinator whose result reader is frozen renews it and finishes; a frozen connection that is a
+ * side's only way to the broker ends that side with its lost-broker line. Times are printed with the load average.
+ */
+import { loadavg } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hasRedisServer, startLocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
+import { concur, fixture, waitForLine } from '../../helpers.js';
+import { startHost, stopHost } from './hosts.js';
+import { RedisProxy, type ProxiedConnection } from './proxy.js';
+
+const available = hasRedisServer();
+const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
+
+const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
+const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');
+const upper = (items: string[]): string => items.map((item) => item.toUpperCase()).join('\n');
+const load = (): string =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
+const describeConnection = (c: ProxiedConnection): string =>
+  `#${c.id} ${c.name ?? '(unnamed)'} ${JSON.stringify(Object.fromEntries(c.commands))}`;
+
+describe.skipIf(!available)(`distributed fan-out: one dead connection at a time${why}`, () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  async function setUp(): Promise<{ direct: string; proxy: RedisProxy }> {
+    const server = await startLocalRedis({ guard: true });
+    cleanup.push(() => server.stop());
+    const proxy = await RedisProxy.start(server.port);
+    cleanup.push(() => proxy.close());
+    return { direct: server.url, proxy };
+  }
+
+  it("a host whose blocking connection is frozen while idle renews it and runs the next run's batches", async () => {
+    const { proxy } = await setUp();
+    const host = await startHost(proxy.url, 'q', 'A');
+    cleanup.push(() => stopHost(host));
+    const blocking = await proxy.waitFor((c) => c.sent('BZPOPMIN') > 0, 30_000, 'sent BZPOPMIN');
+    proxy.freeze(blocking);
+    const frozenAt = Date.now();
+    const waitsBefore = blocking.sent('BZPOPMIN');
+    const items = lines(2000);
+    const run = await concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
+      input: text(items),
+      timeout: 120_000,
+    });
+    console.log(
+      `host's blocking connection frozen: run ended ${Date.now() - frozenAt} ms after the freeze (load ${load()})`,
+    );
+    console.log(proxy.connections.map(describeConnection).join('\n'));
+    console.log(host.said());
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toBe(items.join('\n'));
+    // The frozen connection was the blocking one, and it never waited again: another one took over.
+    expect(blocking.sent('BZPOPMIN')).toBe(waitsBefore);
+    const renewed = proxy.connections.filter((c) => c.id > blocking.id && c.sent('BZPOPMIN') > 0);
+    expect(renewed.length).toBeGreaterThan(0);
+  }, 200_000);
+
+  it('a coordinator whose result reader is frozen mid-run renews it and finishes, each line once, in order', async () => {
+    const { direct, proxy } = await setUp();
+    const host = await startHost(direct, 'q', 'A', ['--worker', fixture('slow-upper.js')]);
+    cleanup.push(() => stopHost(host));
+    const items = lines(3000);
+    const run = concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
+      input: text(items),
+      timeout: 120_000,
+    });
+    await waitForLine(run.stdout!, /ITEM 10\n/, 60_000);
+    const reader = await proxy.waitFor((c) => c.sent('BLMPOP') > 0, 10_000, 'sent BLMPOP');
+    const client = await proxy.waitFor((c) => c.sent('PEXPIRE') > 0, 10_000, 'sent PEXPIRE');
+    proxy.freeze(reader);
+    const frozenAt = Date.now();
+    const pops = reader.sent('BLMPOP');
+    const probes = client.sent('PEXPIRE');
+    const result = await run;
+    console.log(
+      `coordinator's reader frozen: run ended ${Date.now() - frozenAt} ms after the freeze (load ${load()})`,
+    );
+    console.log(proxy.connections.map(describeConnection).join('\n'));
+    console.log(`coordinator said:\n${String(result.stderr)}\nhost said:\n${host.said()}`);
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stdout)).toBe(upper(items));
+    expect(String(result.stderr)).toMatch(
+      /^concur: the connection reading results from the broker at redis:\/\/127\.0\.0\.1:\d+ got no answer for \d+\.\d s while the broker answered on another; renewed it\.$/m,
+    );
+    expect(String(result.stderr)).not.toMatch(/lost the broker/);
+    // The frozen connection was the reader, and never popped again; the client went on answering probes, and a
+    // new connection took over the pops.
+    expect(reader.sent('BLMPOP')).toBe(pops);
+    expect(client.id).not.toBe(reader.id);
+    expect(client.sent('PEXPIRE')).toBeGreaterThan(probes);
+    expect(proxy.connections.some((c) => c.id > reader.id && c.sent('BLMPOP') > 0)).toBe(true);
+  }, 200_000);
+
+  it('a coordinator whose every connection is frozen still stops with the lost-broker line', async () => {
+    const { direct, proxy } = await setUp();
+    const host = await startHost(direct, 'q', 'A', ['--worker', fixture('slow-upper.js')]);
+    cleanup.push(() => stopHost(host));
+    const items = lines(5000);
+    const run = concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
+      input: text(items),
+      timeout: 120_000,
+    });
+    await waitForLine(run.stdout!, /ITEM 10\n/, 60_000);
+    await proxy.waitFor((c) => c.sent('PEXPIRE') > 0, 10_000, 'sent PEXPIRE (the probe)');
+    const open = proxy.connections.filter((c) => !c.closed);
+    for (const connection of open) proxy.freeze(connection);
+    const frozenAt = Date.now();
+    const result = await run;
+    console.log(
+      `every coordinator connection frozen (${open.map(describeConnection).join('; ')}): exited ${Date.now() - frozenAt} ms after the freeze (load ${load()})`,
+    );
+    expect(open.some((c) => c.sent('BLMPOP') > 0) && open.some((c) => c.sent('PEXPIRE') > 0)).toBe(true);
+    expect(result.exitCode).toBe(1);
+    const stderr = String(result.stderr).trim().split('\n');
+    expect(stderr.at(-1)).toMatch(
+      /^concur: lost the broker at redis:\/\/127\.0\.0\.1:\d+: no answer for \d+\.\d s; stopping\.$/,
+    );
+    expect(String(result.stderr)).not.toMatch(/renewed/);
+    // What was written is a prefix of the answer, each line once.
+    const out = String(result.stdout).split('\n');
+    expect(out).toEqual(upper(items).split('\n').slice(0, out.length));
+  }, 200_000);
+
+  it("a host whose own connection is frozen (BullMQ's blocking one fine) stops with its lost-broker line", async () => {
+    const { proxy } = await setUp();
+    const host = await startHost(proxy.url, 'q', 'A');
+    cleanup.push(() => stopHost(host));
+    const own = await proxy.waitFor((c) => c.sent('LLEN') > 0, 30_000, "sent LLEN (the host's probe)");
+    await proxy.waitFor((c) => c.sent('BZPOPMIN') > 0, 30_000, 'sent BZPOPMIN');
+    proxy.freeze(own);
+    const frozenAt = Date.now();
+    const result = await host.run;
+    console.log(
+      `host's own connection frozen (${describeConnection(own)}): exited ${Date.now() - frozenAt} ms after the freeze (load ${load()})`,
+    );
+    expect(own.sent('BZPOPMIN')).toBe(0);
+    expect(result.exitCode).toBe(1);
+    expect(String(result.stderr).trim().split('\n').at(-1)).toMatch(
+      /lost the broker at redis:\/\/127\.0\.0\.1:\d+: no answer for \d+\.\d s; stopping\./,
+    );
+  }, 200_000);
+});
