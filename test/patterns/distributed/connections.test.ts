@@ -1,9 +1,11 @@
 /**
  * Distributed fan-out when ONE connection dies silently while the others work, as when a NAT or a firewall
  * forgets one socket: a proxy in front of Redis (proxy.ts) freezes a chosen connection, picked by the commands
- * it sent, and forwards the rest. A host whose blocking connection is frozen renews it and takes the run's
- * batches; a coordinator whose result reader is frozen renews it and finishes; a frozen connection that is a
- * side's only way to the broker ends that side with its lost-broker line. Times are printed with the load average.
+ * it sent, and forwards the rest. A host whose blocking connection is frozen gets a new one and takes the run's
+ * batches: from BullMQ's own watchdog on its blocking wait, or, with that watchdog switched off by a preloaded
+ * fixture, from concur's renewal (its line on the host's stderr). A coordinator whose result reader is frozen
+ * renews it and finishes, every line once, in order. A frozen connection that is a side's only way to the broker
+ * ends that side with its lost-broker line. Times are printed with the load average; none is asserted.
  */
 import { loadavg } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,6 +65,32 @@ describe.skipIf(!available)(`distributed fan-out: one dead connection at a time$
     expect(blocking.sent('BZPOPMIN')).toBe(waitsBefore);
     const renewed = proxy.connections.filter((c) => c.id > blocking.id && c.sent('BZPOPMIN') > 0);
     expect(renewed.length).toBeGreaterThan(0);
+  }, 200_000);
+
+  it("with BullMQ's own watchdog off, a host whose blocking connection is frozen says it renewed it, and runs the batches", async () => {
+    const { proxy } = await setUp();
+    const preload = { NODE_OPTIONS: `--import ${fixture('bullmq-no-watchdog.mjs')}` };
+    const host = await startHost(proxy.url, 'q', 'A', [], 200_000, preload);
+    cleanup.push(() => stopHost(host));
+    const blocking = await proxy.waitFor((c) => c.sent('BZPOPMIN') > 0, 30_000, 'sent BZPOPMIN');
+    proxy.freeze(blocking);
+    const frozenAt = Date.now();
+    const waitsBefore = blocking.sent('BZPOPMIN');
+    const items = lines(2000);
+    const run = await concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
+      input: text(items),
+      timeout: 120_000,
+    });
+    console.log(
+      `host's blocking connection frozen, BullMQ's watchdog off: run ended ${Date.now() - frozenAt} ms after the freeze (load ${load()})\n${host.said()}`,
+    );
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    expect(String(run.stdout)).toBe(items.join('\n'));
+    expect(host.said()).toMatch(
+      /concur worker A: batches waited \d+ s while this host took none; renewed its blocking connection to the broker/,
+    );
+    expect(blocking.sent('BZPOPMIN')).toBe(waitsBefore);
+    expect(proxy.connections.some((c) => c.id > blocking.id && c.sent('BZPOPMIN') > 0)).toBe(true);
   }, 200_000);
 
   it('a coordinator whose result reader is frozen mid-run renews it and finishes, each line once, in order', async () => {
