@@ -94,6 +94,14 @@ function report(event: CoordinatorEvent, progress: ProgressLine | undefined): vo
         ),
       );
       return;
+    case 'resent':
+      progress?.clear();
+      say(
+        style.yellow(
+          `concur: batch ${event.jobId} left the queue and its result never came (a pop on the dead connection may have taken it); sent it again.`,
+        ),
+      );
+      return;
     case 'connected':
     case 'sent':
     case 'done':

@@ -289,6 +289,7 @@ class Coordinator {
     try {
       await this.queue.add('batch', batchData(this.runId, job), this.jobOptions(jobId));
       job.added = true;
+      this.options.onEvent?.({ type: 'resent', jobId });
     } catch {
       this.inbox.push({ type: 'gone', jobId });
       this.wakeUp();

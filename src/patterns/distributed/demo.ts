@@ -117,6 +117,7 @@ export default async function distributedDemo(context: DemoContext): Promise<num
         case 'no-hosts':
         case 'silent':
         case 'reconnected':
+        case 'resent':
           return;
         default: {
           const unknown: never = event;

@@ -50,4 +50,6 @@ export type CoordinatorEvent =
    * The connection that pops results got no answer for `ms` while the broker answered on the other one (a NAT or
    * a firewall forgot that socket): it is renewed, and batches whose results it may have lost are sent again.
    */
-  | { type: 'reconnected'; broker: string; ms: number };
+  | { type: 'reconnected'; broker: string; ms: number }
+  /** A batch out when the reader was renewed left the queue with no record: it is sent again, once. */
+  | { type: 'resent'; jobId: string };

@@ -31,13 +31,16 @@ class Connection implements ProxiedConnection {
   name: string | undefined;
   frozen = false;
   closed = false;
+  // Freeze as soon as this command has been passed on (freezeAfter).
+  freezeAfter: string | undefined;
+  private sawFreezeCommand = false;
   private readonly parser: RespCommands;
 
   constructor(
     readonly id: number,
     readonly client: Socket,
     readonly upstream: Socket,
-    onCommand: (connection: Connection) => void,
+    private readonly onChange: (connection: Connection) => void,
   ) {
     this.parser = new RespCommands((args) => {
       const [first = '', second = '', third] = args;
@@ -45,7 +48,8 @@ class Connection implements ProxiedConnection {
       if (command === 'CLIENT') command = `CLIENT ${second.toUpperCase()}`;
       if (command === 'CLIENT SETNAME') this.name = third;
       this.commands.set(command, (this.commands.get(command) ?? 0) + 1);
-      onCommand(this);
+      if (command === this.freezeAfter) this.sawFreezeCommand = true;
+      onChange(this);
     });
   }
 
@@ -57,6 +61,7 @@ class Connection implements ProxiedConnection {
     if (this.frozen) return;
     this.parser.push(chunk);
     this.upstream.write(chunk);
+    if (this.sawFreezeCommand) this.freeze();
   }
 
   fromServer(chunk: Buffer): void {
@@ -68,6 +73,7 @@ class Connection implements ProxiedConnection {
     this.frozen = true;
     this.client.pause();
     this.upstream.pause();
+    this.onChange(this);
   }
 
   destroy(): void {
@@ -167,6 +173,17 @@ export class RedisProxy {
     const own = this.all.find((c) => c === connection);
     if (!own) throw new Error(`connection ${connection.id} is not one of this proxy's`);
     own.freeze();
+  }
+
+  /**
+   * Freeze `connection` just after it next sends `command` (passed on to the server): its reply, if any, is
+   * dropped on the way, as a reply in flight is when a NAT forgets the socket. Resolves once frozen.
+   */
+  async freezeAfter(connection: ProxiedConnection, command: string, timeoutMs: number): Promise<void> {
+    const own = this.all.find((c) => c === connection);
+    if (!own) throw new Error(`connection ${connection.id} is not one of this proxy's`);
+    own.freezeAfter = command.toUpperCase();
+    await this.waitFor((c) => c === own && c.frozen, timeoutMs, `froze after ${command}`);
   }
 
   /** Close every socket (frozen ones too) and stop listening. */
