@@ -135,6 +135,38 @@ describe.skipIf(!available)(`distributed fan-out: one dead connection at a time$
     expect(proxy.connections.some((c) => c.id > reader.id && c.sent('BLMPOP') > 0)).toBe(true);
   }, 200_000);
 
+  it('a coordinator whose reader dies on every new connection too stops with a line that says the broker answers', async () => {
+    const { direct, proxy } = await setUp();
+    const host = await startHost(direct, 'q', 'A', ['--worker', fixture('slow-upper.js')]);
+    cleanup.push(() => stopHost(host));
+    const items = lines(5000);
+    const run = concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
+      input: text(items),
+      timeout: 120_000,
+    });
+    await waitForLine(run.stdout!, /ITEM 10\n/, 60_000);
+    const reader = await proxy.waitFor((c) => c.sent('BLMPOP') > 0, 10_000, 'sent BLMPOP');
+    proxy.freezeWhen((c) => c.sent('BLMPOP') > 0);
+    await proxy.waitFor((c) => c === reader && c.frozen, 10_000, 'is the reader, frozen');
+    const frozenAt = Date.now();
+    const result = await run;
+    const readers = proxy.connections.filter((c) => c.sent('BLMPOP') > 0);
+    console.log(
+      `reader frozen on each of ${readers.length} connections: exited ${Date.now() - frozenAt} ms after the first freeze (load ${load()})\n${String(result.stderr)}`,
+    );
+    expect(result.exitCode).toBe(1);
+    const stderr = String(result.stderr).trim().split('\n');
+    expect(stderr.filter((line) => line.includes('renewed it.'))).toHaveLength(2);
+    expect(stderr.at(-1)).toMatch(
+      /^concur: the broker at redis:\/\/127\.0\.0\.1:\d+ answers, but the connection that reads results got no answer for \d+\.\d s, even after 2 new connections; stopping\. /,
+    );
+    expect(String(result.stderr)).not.toMatch(/lost the broker/);
+    expect(readers.length).toBe(3);
+    expect(readers.every((c) => c.frozen)).toBe(true);
+    const out = String(result.stdout).split('\n');
+    expect(out).toEqual(upper(items).split('\n').slice(0, out.length));
+  }, 200_000);
+
   it('a coordinator whose every connection is frozen still stops with the lost-broker line', async () => {
     const { direct, proxy } = await setUp();
     const host = await startHost(direct, 'q', 'A', ['--worker', fixture('slow-upper.js')]);

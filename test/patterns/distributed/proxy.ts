@@ -33,7 +33,8 @@ class Connection implements ProxiedConnection {
   closed = false;
   // Freeze as soon as this command has been passed on (freezeAfter).
   freezeAfter: string | undefined;
-  private sawFreezeCommand = false;
+  // Freeze once the chunk at hand has been passed on (set while it is parsed).
+  freezeSoon = false;
   private readonly parser: RespCommands;
 
   constructor(
@@ -48,7 +49,7 @@ class Connection implements ProxiedConnection {
       if (command === 'CLIENT') command = `CLIENT ${second.toUpperCase()}`;
       if (command === 'CLIENT SETNAME') this.name = third;
       this.commands.set(command, (this.commands.get(command) ?? 0) + 1);
-      if (command === this.freezeAfter) this.sawFreezeCommand = true;
+      if (command === this.freezeAfter) this.freezeSoon = true;
       onChange(this);
     });
   }
@@ -61,7 +62,7 @@ class Connection implements ProxiedConnection {
     if (this.frozen) return;
     this.parser.push(chunk);
     this.upstream.write(chunk);
-    if (this.sawFreezeCommand) this.freeze();
+    if (this.freezeSoon) this.freeze();
   }
 
   fromServer(chunk: Buffer): void {
@@ -88,6 +89,7 @@ export class RedisProxy {
   private readonly live = new Set<Connection>();
   private readonly all: Connection[] = [];
   private readonly waiters = new Set<() => void>();
+  private rule: ((connection: ProxiedConnection) => boolean) | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -119,7 +121,10 @@ export class RedisProxy {
 
   private accept(client: Socket, targetPort: number): void {
     const upstream = connect(targetPort, '127.0.0.1');
-    const connection = new Connection(this.all.length + 1, client, upstream, () => this.changed());
+    const connection = new Connection(this.all.length + 1, client, upstream, () => {
+      if (!connection.frozen && this.rule?.(connection)) connection.freezeSoon = true;
+      this.changed();
+    });
     this.all.push(connection);
     this.live.add(connection);
     client.on('data', (chunk: Buffer) => connection.fromClient(chunk));
@@ -184,6 +189,14 @@ export class RedisProxy {
     if (!own) throw new Error(`connection ${connection.id} is not one of this proxy's`);
     own.freezeAfter = command.toUpperCase();
     await this.waitFor((c) => c === own && c.frozen, timeoutMs, `froze after ${command}`);
+  }
+
+  /**
+   * From now on, freeze every connection that satisfies `predicate`, just after it passes on the command that
+   * made it do so: a path that drops one kind of connection each time it is made anew.
+   */
+  freezeWhen(predicate: (connection: ProxiedConnection) => boolean): void {
+    this.rule = predicate;
   }
 
   /** Close every socket (frozen ones too) and stop listening. */
