@@ -88,6 +88,22 @@ function report(event: CoordinatorEvent, progress: ProgressLine | undefined): vo
         ),
       );
       return;
+    case 'reconnected':
+      progress?.clear();
+      say(
+        style.yellow(
+          `concur: the connection reading results from the broker at ${event.broker} got no answer for ${(event.ms / 1000).toFixed(1)} s while the broker answered on another; renewed it.`,
+        ),
+      );
+      return;
+    case 'resent':
+      progress?.clear();
+      say(
+        style.yellow(
+          `concur: batch ${event.jobId} left the queue and its result never came (a pop on the dead connection may have taken it); sent it again.`,
+        ),
+      );
+      return;
     case 'connected':
     case 'sent':
     case 'done':

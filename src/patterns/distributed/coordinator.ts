@@ -14,7 +14,7 @@
  * Try: concur demo distributed
  */
 import { randomBytes } from 'node:crypto';
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   brokerLost,
@@ -46,7 +46,7 @@ import {
 import { byteBatches, stringBatches, type CutBatch } from './batches.js';
 import { Collector, Outstanding, type Arrival } from './collector.js';
 import type { DistributedMapOptions } from './options.js';
-import { probe, review, runLost, type ProbeReplies } from './probe.js';
+import { batchData, probe, readerLost, review, runLost, silence, type ProbeReplies } from './probe.js';
 import { chunks, wholeLines } from '../fan-out/cutter.js';
 import type { ItemChunk } from '../fan-out/fan-in.js';
 import type { LineCount } from '../../modules/lines.js';
@@ -107,6 +107,9 @@ async function* runOn(options: DistributedMapOptions, input: Gathered): AsyncGen
 /** The input, gathered into runs of up to `want()` lines and `max` characters (or bytes) each. */
 type Gathered = (want: () => number, max: number) => AsyncIterable<InputChunk>;
 
+/** How many new connections a reader silent on each of them gets before the run stops (readerLost). */
+const MAX_READER_RENEWALS = 2;
+
 // Everything one run holds: the queue, the run's keys, the batches out, and a wake-up for the result loop.
 class Coordinator {
   readonly runId = `r${randomBytes(6).toString('hex')}`;
@@ -134,6 +137,11 @@ class Coordinator {
   private probing = 0;
   private warnedSilent = false;
   private warnedNoHosts = false;
+  // New connections given to a silent reader since it last answered; a few in a row, and the run stops.
+  private readerRenewals = 0;
+  private readerQuietSince = 0;
+  // Jobs out when the reader was renewed: a pop whose reply died with the old socket may have taken their records.
+  private readonly unsure = new Set<string>();
 
   private constructor(
     private readonly options: DistributedMapOptions,
@@ -229,6 +237,7 @@ class Coordinator {
       try {
         const texts = await takeResults(this.reader, this.keys, 1000, 1);
         this.readerRounds++;
+        this.readerRenewals = 0;
         this.watch.heard('reader');
         this.accept(texts);
       } catch {
@@ -249,8 +258,12 @@ class Coordinator {
   // Once a second: is the broker there, does it still know this run, and what became of the jobs out?
   private tick(): void {
     if (this.fatal || this.closed) return;
-    const silent = this.watch.silent();
-    if (silent) {
+    const silent = silence(this.watch, this.timeouts.silentMs);
+    if (silent.type === 'reader' && this.readerRenewals < MAX_READER_RENEWALS) this.renewReader(silent.ms);
+    else if (silent.type === 'reader') {
+      this.fail(readerLost(this.address, Date.now() - this.readerQuietSince, this.readerRenewals));
+      return;
+    } else if (silent.type === 'lost') {
       this.lost = true;
       this.fail(brokerLost(this.address, silent.ms));
       return;
@@ -284,9 +297,50 @@ class Coordinator {
     this.checkHosts();
   }
 
+  // The reader alone is silent while the client answers: its socket died on the way (a NAT or a firewall forgot
+  // it). A new connection, as the host renews its blocking one; ioredis sends the pending pop again on it.
+  private renewReader(ms: number): void {
+    if (this.readerRenewals++ === 0) this.readerQuietSince = Date.now() - ms;
+    this.watch.heard('reader');
+    for (const [jobId, job] of this.collector.outstanding) if (job.added) this.unsure.add(jobId);
+    this.options.onEvent?.({ type: 'reconnected', broker: this.address.display, ms });
+    this.reader.disconnect(true);
+  }
+
+  // A job gone with no record, whose record a lost pop may have taken: added again (delivery is at-least-once,
+  // and the first record wins). If that fails too, its items fail as a gone job's do.
+  private async resend(jobId: string): Promise<void> {
+    this.unsure.delete(jobId);
+    const job = this.collector.outstanding.get(jobId);
+    if (!job) return;
+    job.added = false;
+    job.missing = 0;
+    try {
+      await this.queue.add('batch', batchData(this.runId, job), this.jobOptions(jobId));
+      job.added = true;
+      this.options.onEvent?.({ type: 'resent', jobId });
+    } catch {
+      this.inbox.push({ type: 'gone', jobId });
+      this.wakeUp();
+    }
+  }
+
+  // How every batch is added: removed as soon as it completes or fails, so a clean run leaves none of its keys in
+  // Redis. A batch the host's processor throws on (not an item's error: those travel in the result) is tried again.
+  private jobOptions(jobId: string): JobsOptions {
+    return {
+      jobId,
+      removeOnComplete: true,
+      removeOnFail: true,
+      attempts: (this.options.retries ?? 1) + 1,
+      backoff: { type: 'fixed', delay: 100 },
+    };
+  }
+
   // Act on the probe's answers (probe.ts): stop on a lost run, pass on stalls and jobs gone to the result loop.
   private async review(checked: string[], replies: ProbeReplies): Promise<void> {
     const verdict = review(checked, replies, this.collector.outstanding, this.readerRounds);
+    for (const jobId of this.unsure) if (!this.collector.outstanding.has(jobId)) this.unsure.delete(jobId);
     if (verdict.type === 'unknown') return;
     if (verdict.type === 'run-lost') {
       this.fail(runLost(this.runId, this.address, this.collector.outstanding, this.delivered));
@@ -296,7 +350,9 @@ class Coordinator {
     if (verdict.gone.length > 0) {
       // One last look at the list first: a host writes its record before its job completes.
       this.accept(await takeWaiting(this.client, this.keys, 1000).catch(() => []));
-      for (const jobId of verdict.gone) this.inbox.push({ type: 'gone', jobId });
+      for (const jobId of verdict.gone)
+        if (this.unsure.has(jobId)) void this.resend(jobId);
+        else this.inbox.push({ type: 'gone', jobId });
     }
     this.wakeUp();
   }
@@ -371,18 +427,10 @@ class Coordinator {
     const sentAt = recorder.enabled ? epochNow() : undefined;
     const job = new Outstanding(seq, { first, count, bytes, text, inputs }, key, sentAt);
     this.collector.outstanding.set(jobId, job);
-    // Removed as soon as it completes or fails: a clean run leaves none of its keys in Redis. A batch the
-    // host's processor throws on (not an item's error: those travel in the result) is tried again. The lines
-    // are in Redis before the job that names them (one connection keeps the order).
+    // The lines are in Redis before the job that names them (one connection keeps the order).
     await Promise.all([
       key ? putBatch(this.client, key, bytes as Buffer) : undefined,
-      this.queue.add('batch', data, {
-        jobId,
-        removeOnComplete: true,
-        removeOnFail: true,
-        attempts: (this.options.retries ?? 1) + 1,
-        backoff: { type: 'fixed', delay: 100 },
-      }),
+      this.queue.add('batch', data, this.jobOptions(jobId)),
     ]);
     job.added = true;
     this.options.onEvent?.({ type: 'sent', jobId, first, count });

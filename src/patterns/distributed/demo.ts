@@ -116,6 +116,8 @@ export default async function distributedDemo(context: DemoContext): Promise<num
         case 'sent':
         case 'no-hosts':
         case 'silent':
+        case 'reconnected':
+        case 'resent':
           return;
         default: {
           const unknown: never = event;

@@ -321,16 +321,17 @@ export async function serveQueue(options: WorkerHostOptions): Promise<WorkerHost
 
   // BullMQ waits for jobs on a blocking connection of its own. After a partition that socket can be dead while
   // ours works (the server dropped it; nothing tells the client): batches then wait while this host, with room
-  // to take them, takes none. Renew that connection when that lasts `silentMs`.
+  // to take them, takes none. Renew that connection when that lasts `silentMs` (both clocks run together: a host
+  // idle for a while before the batches came renews `silentMs` after they came, not twice that).
   let waitingSince = 0;
   const checkBlocking = (waiting: number): void => {
     const now = Date.now();
-    if (waiting === 0 || active >= concurrency || now - lastTaken < timeouts.silentMs) {
+    if (waiting === 0 || active >= concurrency) {
       waitingSince = 0;
       return;
     }
     waitingSince ||= now;
-    if (now - waitingSince < timeouts.silentMs) return;
+    if (now - waitingSince < timeouts.silentMs || now - lastTaken < timeouts.silentMs) return;
     waitingSince = 0;
     lastTaken = now;
     const backend = (worker as unknown as { backend?: { blockingClient?: Promise<Redis> } }).backend;

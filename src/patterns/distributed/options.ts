@@ -45,4 +45,11 @@ export type CoordinatorEvent =
   /** No worker host has pulled from the queue for a while, and none is connected: someone should start one. */
   | { type: 'no-hosts'; queue: string; broker: string }
   /** The broker has not answered for `ms` (said once per silence; the run stops if it lasts `silentMs`). */
-  | { type: 'silent'; broker: string; ms: number; limitMs: number };
+  | { type: 'silent'; broker: string; ms: number; limitMs: number }
+  /**
+   * The connection that pops results got no answer for `ms` while the broker answered on the other one (a NAT or
+   * a firewall forgot that socket): it is renewed, and batches whose results it may have lost are sent again.
+   */
+  | { type: 'reconnected'; broker: string; ms: number }
+  /** A batch out when the reader was renewed left the queue with no record: it is sent again, once. */
+  | { type: 'resent'; jobId: string };

@@ -3,15 +3,18 @@
  * refreshes the run key and asks after every job out, and what the answers mean. A run key gone means the broker
  * was restarted empty and forgot the run; a job whose stall counter grew was taken back from a host that died or
  * froze; a job gone from the queue with no record in the run's list was failed and removed, and no answer is
- * coming. The coordinator (coordinator.ts) acts on the verdict.
+ * coming. A reader silent while the probe answers is one dead socket, not a lost broker: the coordinator renews
+ * it, and sends again the batches whose records a pop lost with it. The coordinator (coordinator.ts) acts on the
+ * verdicts.
  * Try: concur demo distributed
  */
 import type { Redis } from 'ioredis';
 import { ConcurError } from '../../process/errors.js';
-import type { JobState } from './protocol.js';
+import type { JobState, ToHost } from './protocol.js';
 import type { BrokerAddress } from './redis.js';
 import { jobKey, RUN_TTL_MS, type RunKeys } from './store.js';
 import type { Outstanding } from './collector.js';
+import type { SilenceWatch } from './watch.js';
 
 /** The probe's replies in order: the run key's refresh, then each checked job's existence and stall counter. */
 export type ProbeReplies = [Error | null, unknown][];
@@ -89,4 +92,45 @@ export function runLost(
     1,
     'ERUNLOST',
   );
+}
+
+/** What the clocks of the coordinator's two connections say (watch.ts). */
+export type Silence =
+  | { type: 'none' }
+  /** The reader alone got no answer for `ms` while the client answered: its socket died on the way. */
+  | { type: 'reader'; ms: number }
+  /** A connection silent for `ms`, and not the reader alone: the broker is lost. */
+  | { type: 'lost'; ms: number };
+
+/**
+ * Read the watch: a reader silent for `silentMs` while the client answered within half of it is one dead
+ * socket (a NAT or a firewall that forgot it), not a lost broker. When every connection is silent, the reader's
+ * clock passes the bound first with the client's close behind it, so that stays a lost broker, as before.
+ */
+export function silence(watch: SilenceWatch, silentMs: number): Silence {
+  const silent = watch.silent();
+  if (!silent) return { type: 'none' };
+  if (silent.name === 'reader' && watch.since('client') < silentMs / 2)
+    return { type: 'reader', ms: silent.ms };
+  return { type: 'lost', ms: silent.ms };
+}
+
+/** The error for a reader that stays silent on every new connection while the broker answers the client. */
+export function readerLost(address: BrokerAddress, ms: number, renewals: number): ConcurError {
+  return new ConcurError(
+    `the broker at ${address.display} answers, but the connection that reads results got no answer for ${(ms / 1000).toFixed(1)} s, even after ${renewals} new connection${renewals === 1 ? '' : 's'}; stopping. Check for a firewall or NAT between here and the broker that drops blocking commands.`,
+    1,
+    'EREADERLOST',
+  );
+}
+
+/**
+ * A batch's job data, rebuilt from what the coordinator keeps of it, to send it again. A `batch-key` job's lines
+ * are still under its key: the key goes only when the batch's result is in.
+ */
+export function batchData(run: string, job: Outstanding): ToHost {
+  const { first, count } = job;
+  if (job.key) return { type: 'batch-key', run, first, count, key: job.key };
+  if (job.text !== undefined) return { type: 'batch-text', run, first, count, text: job.text };
+  return { type: 'batch', run, first, inputs: [...job.inputs] };
 }

@@ -2,8 +2,9 @@
  * Every wait has a bound: a watchdog for the connections of one side (coordinator or host). A socket cut by the
  * network does not close: commands just never return, on our clients and on the ones BullMQ opens itself. So
  * instead of waiting for an 'end' that may never come, each side probes the broker once a second and records
- * when each connection last answered; the broker is lost when one of them has been silent for `silentMs`.
- * A cut shorter than that recovers by itself (TCP resends), and the run goes on.
+ * when each connection last answered; the broker is lost when one of them has been silent for `silentMs` (the
+ * coordinator first renews a reader silent while its other connection answers: probe.ts `silence`). A cut
+ * shorter than that recovers by itself (TCP resends), and the run goes on.
  *
  * A process that was itself frozen (SIGSTOP, a swapped-out VM) sees every clock jump at once when it wakes:
  * that is not the broker's silence, so a tick that comes far too late starts the clocks afresh.
@@ -24,6 +25,12 @@ export class SilenceWatch {
   /** Connection `name` answered just now. */
   heard(name: string): void {
     this.answered.set(name, Date.now());
+  }
+
+  /** How long (ms) since connection `name` last answered; Infinity if it never has. */
+  since(name: string): number {
+    const at = this.answered.get(name);
+    return at === undefined ? Infinity : Date.now() - at;
   }
 
   /** The connection silent longest, and for how long (ms); undefined while every one is within the bound. */

@@ -11,17 +11,21 @@ export interface Host {
   said: () => string;
 }
 
-/** Start `concur worker` on `queue` and wait for its ready line; it may live `timeoutMs` at most. */
+/**
+ * Start `concur worker` on `queue` and wait for its ready line; it may live `timeoutMs` at most. `env` is added
+ * to its environment (NODE_OPTIONS for a preloaded fixture, say).
+ */
 export async function startHost(
   broker: string,
   queue: string,
   name: string,
   extra: string[] = [],
   timeoutMs = 200_000,
+  env: Record<string, string> = {},
 ): Promise<Host> {
   const run = concur(['worker', '--queue', queue, '--name', name, '-j', '1', ...extra], {
     timeout: timeoutMs,
-    env: { CONCUR_BROKER: broker },
+    env: { ...env, CONCUR_BROKER: broker },
   });
   let said = '';
   run.stderr!.on('data', (chunk: Buffer) => (said += String(chunk)));
