@@ -140,6 +140,15 @@ function readdirProc(): number[] {
     .map(Number);
 }
 
+/** Poll an async condition every 50 ms; fail after `timeoutMs` saying what was awaited. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Resolve with the first line of `stream` that matches `pattern` (a readiness line); fail after `timeoutMs`. */
 export function waitForLine(
   stream: NodeJS.ReadableStream,

@@ -14,7 +14,7 @@ import {
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
-import { concur, fixture, tempDirs, waitForLine } from '../../helpers.js';
+import { concur, fixture, tempDirs, until, waitForLine } from '../../helpers.js';
 import { startHost, stopHost } from './hosts.js';
 
 const available = hasRedisServer();
@@ -24,14 +24,6 @@ const tempDir = tempDirs('dist-input');
 const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
 const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');
 const upper = (items: string[]): string => items.map((item) => item.toUpperCase()).join('\n');
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const cmdline = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
 

@@ -9,7 +9,7 @@ import {
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
-import { concur, isAlive, waitForLine } from '../../helpers.js';
+import { concur, isAlive, until, waitForLine } from '../../helpers.js';
 import { startHost, stopHost } from './hosts.js';
 
 const available = hasRedisServer();
@@ -17,15 +17,6 @@ const why = available ? '' : ' (skipped: redis-server is not installed; apt-get 
 
 const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
 const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');
-
-/** Poll an async condition every 50 ms; fail after `timeoutMs`. */
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function usedMemory(client: Redis): Promise<number> {
   const info = await client.info('memory');
