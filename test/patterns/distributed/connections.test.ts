@@ -41,9 +41,10 @@ describe.skipIf(!available)(`distributed fan-out: one dead connection at a time$
     return { direct: server.url, proxy };
   }
 
-  it("a host whose blocking connection is frozen while idle renews it and runs the next run's batches", async () => {
+  // An idle host (its environment plus `env`) whose blocking connection is frozen, then a run of 2,000 lines.
+  async function runPastFrozenBlocking(env?: Record<string, string>) {
     const { proxy } = await setUp();
-    const host = await startHost(proxy.url, 'q', 'A');
+    const host = await startHost(proxy.url, 'q', 'A', [], 200_000, env);
     cleanup.push(() => stopHost(host));
     const blocking = await proxy.waitFor((c) => c.sent('BZPOPMIN') > 0, 30_000, 'sent BZPOPMIN');
     proxy.freeze(blocking);
@@ -54,6 +55,11 @@ describe.skipIf(!available)(`distributed fan-out: one dead connection at a time$
       input: text(items),
       timeout: 120_000,
     });
+    return { proxy, host, blocking, frozenAt, waitsBefore, items, run };
+  }
+
+  it("a host whose blocking connection is frozen while idle renews it and runs the next run's batches", async () => {
+    const { proxy, host, blocking, frozenAt, waitsBefore, items, run } = await runPastFrozenBlocking();
     console.log(
       `host's blocking connection frozen: run ended ${Date.now() - frozenAt} ms after the freeze (load ${load()})`,
     );
@@ -68,19 +74,8 @@ describe.skipIf(!available)(`distributed fan-out: one dead connection at a time$
   }, 200_000);
 
   it("with BullMQ's own watchdog off, a host whose blocking connection is frozen says it renewed it, and runs the batches", async () => {
-    const { proxy } = await setUp();
     const preload = { NODE_OPTIONS: `--import ${fixture('bullmq-no-watchdog.mjs')}` };
-    const host = await startHost(proxy.url, 'q', 'A', [], 200_000, preload);
-    cleanup.push(() => stopHost(host));
-    const blocking = await proxy.waitFor((c) => c.sent('BZPOPMIN') > 0, 30_000, 'sent BZPOPMIN');
-    proxy.freeze(blocking);
-    const frozenAt = Date.now();
-    const waitsBefore = blocking.sent('BZPOPMIN');
-    const items = lines(2000);
-    const run = await concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
-      input: text(items),
-      timeout: 120_000,
-    });
+    const { proxy, host, blocking, frozenAt, waitsBefore, items, run } = await runPastFrozenBlocking(preload);
     console.log(
       `host's blocking connection frozen, BullMQ's watchdog off: run ended ${Date.now() - frozenAt} ms after the freeze (load ${load()})\n${host.said()}`,
     );
@@ -93,17 +88,24 @@ describe.skipIf(!available)(`distributed fan-out: one dead connection at a time$
     expect(proxy.connections.some((c) => c.id > blocking.id && c.sent('BZPOPMIN') > 0)).toBe(true);
   }, 200_000);
 
-  it('a coordinator whose result reader is frozen mid-run renews it and finishes, each line once, in order', async () => {
+  // A host running slow-upper, a run of `n` lines through the proxy, and the run's result reader once results
+  // flow.
+  async function runWithReader(n: number) {
     const { direct, proxy } = await setUp();
     const host = await startHost(direct, 'q', 'A', ['--worker', fixture('slow-upper.js')]);
     cleanup.push(() => stopHost(host));
-    const items = lines(3000);
+    const items = lines(n);
     const run = concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
       input: text(items),
       timeout: 120_000,
     });
     await waitForLine(run.stdout!, /ITEM 10\n/, 60_000);
     const reader = await proxy.waitFor((c) => c.sent('BLMPOP') > 0, 10_000, 'sent BLMPOP');
+    return { proxy, host, items, run, reader };
+  }
+
+  it('a coordinator whose result reader is frozen mid-run renews it and finishes, each line once, in order', async () => {
+    const { proxy, host, items, run, reader } = await runWithReader(3000);
     const client = await proxy.waitFor((c) => c.sent('PEXPIRE') > 0, 10_000, 'sent PEXPIRE');
     // Frozen just after a pop is passed on: a result it takes is lost on the way, as it would be in a NAT.
     await proxy.freezeAfter(reader, 'BLMPOP', 10_000);
@@ -136,16 +138,7 @@ describe.skipIf(!available)(`distributed fan-out: one dead connection at a time$
   }, 200_000);
 
   it('a coordinator whose reader dies on every new connection too stops with a line that says the broker answers', async () => {
-    const { direct, proxy } = await setUp();
-    const host = await startHost(direct, 'q', 'A', ['--worker', fixture('slow-upper.js')]);
-    cleanup.push(() => stopHost(host));
-    const items = lines(5000);
-    const run = concur(['fan-out', '--broker', proxy.url, '--queue', 'q'], {
-      input: text(items),
-      timeout: 120_000,
-    });
-    await waitForLine(run.stdout!, /ITEM 10\n/, 60_000);
-    const reader = await proxy.waitFor((c) => c.sent('BLMPOP') > 0, 10_000, 'sent BLMPOP');
+    const { proxy, items, run, reader } = await runWithReader(5000);
     proxy.freezeWhen((c) => c.sent('BLMPOP') > 0);
     await proxy.waitFor((c) => c === reader && c.frozen, 10_000, 'is the reader, frozen');
     const frozenAt = Date.now();
