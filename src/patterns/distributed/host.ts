@@ -29,16 +29,8 @@ import {
 } from './redis.js';
 import { epochNow } from '../../trace/clock.js';
 import { DEFAULT_QUEUE, KEY_PREFIX, type BatchFailure, type ModuleId } from './protocol.js';
-import {
-  checkBatch,
-  encodeBatch,
-  encodeRecord,
-  inputsOf,
-  keyProblem,
-  MAX_JOB_CHARS,
-  withLines,
-  type CheckedBatch,
-} from './encoding.js';
+import { encodeBatch, encodeRecord } from './encoding.js';
+import { checkBatch, inputsOf, keyProblem, MAX_JOB_CHARS, withLines, type CheckedBatch } from './job-data.js';
 import { appendResult, runKeys, takeBatch } from './store.js';
 import { SilenceWatch } from './watch.js';
 import { WorkerPool } from '../fan-out/pool.js';
