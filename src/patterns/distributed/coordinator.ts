@@ -13,8 +13,8 @@
  * dies mid-batch costs a few seconds, not the run. The messages are in protocol.ts.
  * Try: concur demo distributed
  */
-import { gather, gatherLines } from './gather.js';
-import { Coordinator, type Gathered } from './run.js';
+import { gather, gatherLines, type Gathered } from './gather.js';
+import { Coordinator } from './run.js';
 import type { DistributedItemResult } from './encoding.js';
 import type { DistributedMapOptions } from './options.js';
 import { chunks, wholeLines } from '../fan-out/cutter.js';

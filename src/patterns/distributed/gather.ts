@@ -22,6 +22,9 @@ export interface LineRun {
 /** A gathered run of input: strings (from `gather`) or counted bytes (from `gatherLines`). */
 export type InputChunk = ItemChunk | LineRun;
 
+/** The input, gathered into runs of up to `want()` lines and `max` characters (or bytes) each. */
+export type Gathered = (want: () => number, max: number) => AsyncIterable<InputChunk>;
+
 /**
  * The most lines and characters in one batch. Tiny items travel in tens of thousands per job, so BullMQ's own
  * cost per job (a dozen Redis calls) is spread thin; the sizer still starts at one line and grows from the

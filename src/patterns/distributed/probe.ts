@@ -43,6 +43,9 @@ export function probe(
     pipeline.exists(jobKey(queueName, jobId));
     pipeline.hget(jobKey(queueName, jobId), 'stc');
   }
+  // The lines of every batch out live as long as the run does: a batch may wait longer than the keys' expiry
+  // for a host (none started yet, a long queue of slow commands). After the replies `review` reads.
+  for (const job of outstanding.values()) if (job.key) pipeline.pexpire(job.key, RUN_TTL_MS);
   return { checked, replies: pipeline.exec() };
 }
 

@@ -15,6 +15,9 @@ import { takeResults, type RunKeys } from './store.js';
 import type { SilenceWatch } from './watch.js';
 import type { FromHost } from './protocol.js';
 
+/** How many new connections a reader silent on each of them gets before the run stops (readerLost). */
+export const MAX_READER_RENEWALS = 2;
+
 export class ResultReader {
   /** Pops finished: a job gone from the queue is judged only after a pop issued since. */
   rounds = 0;

@@ -25,8 +25,8 @@ import { recorder } from '../../trace/events.js';
 import { DEFAULT_QUEUE, KEY_PREFIX, type FromHost, type ToHost } from './protocol.js';
 import { batchKey, putBatch, RUN_TTL_MS, runKeys, takeWaiting, type RunKeys } from './store.js';
 import { SilenceWatch } from './watch.js';
-import { parseAll, ResultReader } from './reader.js';
-import { MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS, type InputChunk, type LineRun } from './gather.js';
+import { MAX_READER_RENEWALS, parseAll, ResultReader } from './reader.js';
+import { MAX_BATCH, MAX_BATCH_CHARS, WINDOW_CHARS, type Gathered, type LineRun } from './gather.js';
 import { byteBatches, stringBatches, type CutBatch } from './batches.js';
 import { Collector, Outstanding, type Arrival } from './collector.js';
 import type { DistributedMapOptions } from './options.js';
@@ -35,12 +35,6 @@ import type { ItemChunk } from '../fan-out/fan-in.js';
 import type { ResultBatch } from '../fan-out/results.js';
 import { BatchSizer } from '../fan-out/sizer.js';
 import { OrderedWindow } from '../fan-out/window.js';
-
-/** The input, gathered into runs of up to `want()` lines and `max` characters (or bytes) each. */
-export type Gathered = (want: () => number, max: number) => AsyncIterable<InputChunk>;
-
-/** How many new connections a reader silent on each of them gets before the run stops (readerLost). */
-const MAX_READER_RENEWALS = 2;
 
 /** Everything one run holds: the queue, the run's keys, the batches out, and a wake-up for the result loop. */
 export class Coordinator {
@@ -105,9 +99,11 @@ export class Coordinator {
     const queue = new Queue(queueName, { connection: client, prefix: KEY_PREFIX });
     queue.on('error', () => {});
     const coordinator = new Coordinator(options, address, queueName, client, reader, queue, timeouts);
-    options.signal?.addEventListener('abort', () => {
+    // Stopped while it was connecting (Ctrl-C at once): the run ends before a job is sent.
+    const stop = (): void =>
       coordinator.fail(new ConcurError('stopped.', 1, 'EABORT', { cause: options.signal?.reason }));
-    });
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop);
     coordinator.watch.heard('client');
     coordinator.watch.heard('reader');
     coordinator.watch.start(() => coordinator.tick());
@@ -249,8 +245,10 @@ export class Coordinator {
     if (verdict.gone.length > 0) {
       // One last look at the list first: a host writes its record before its job completes.
       this.accept(parseAll(await takeWaiting(this.client, this.keys, 1000).catch(() => [])));
+      // A record now in the inbox settles its job before the 'gone' behind it is read: nothing to send again.
+      const answered = new Set(this.inbox.map((arrival) => ('job' in arrival ? arrival.job : '')));
       for (const jobId of verdict.gone)
-        if (unsure.has(jobId)) void this.resend(jobId);
+        if (unsure.has(jobId) && !answered.has(jobId)) void this.resend(jobId);
         else this.inbox.push({ type: 'gone', jobId });
     }
     this.wakeUp();
