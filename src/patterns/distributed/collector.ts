@@ -3,7 +3,7 @@
  * host's record finishes a batch (the first one wins: delivery is at-least-once), a refusal or a batch gone from
  * the queue fails its items with the reason, a stall is only told. Every result must come from the same worker
  * code (the same module, or the same command): two hosts that disagree stop the run. The loop that waits for
- * arrivals is the coordinator's (coordinator.ts); the probe that notices jobs stalled or gone is in probe.ts.
+ * arrivals is the coordinator's (run.ts); the probe that notices jobs stalled or gone is in probe.ts.
  * Try: concur demo distributed
  */
 import { ConcurError } from '../../process/errors.js';

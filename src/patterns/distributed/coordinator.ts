@@ -5,9 +5,10 @@
  * The coordinator cuts the input into batches and puts them in a BullMQ queue on Redis; every worker host pulls
  * batches and runs them in its own local pool; the results wait in the run's own list in Redis (store.ts) until
  * the coordinator pops them, and leave in input order (or as they finish). A watchdog bounds every wait: a
- * silent broker, a run the broker forgot, a batch that vanished, hosts that disagree on the code all end the run
- * with one line that says why. Batch sizing, cutting and the ordered window are local fan-out's own
- * (BatchSizer, cutBatch/chunks, OrderedWindow); only the transport differs. The coordinator runs no user code.
+ * silent broker, a run the broker forgot or hosts that disagree on the code end the run with one line that says
+ * why; a batch that vanished fails its items with the reason. Batch sizing and the ordered window use local
+ * fan-out's classes (BatchSizer, here growing up to eightfold per result; OrderedWindow), and jobs are cut with
+ * its cutters (batches.ts). The coordinator runs no user code.
  *
  * Use it when one machine's cores are not enough for a job. The engine is a real one (BullMQ), so a host that
  * dies mid-batch costs a few seconds, not the run. The messages are in protocol.ts.

@@ -6,7 +6,7 @@
  * while more input is at hand, up to what the sizer asks for; a read that no other follows within a moment is
  * passed on as it is, so a slow trickle of input still goes out at once. `gatherLines` (bytes) cuts the job
  * exactly where the wanted lines end, and counts each byte once: the job's line count travels with it. The
- * coordinator (coordinator.ts) cuts jobs from what they give (batches.ts), as local fan-out cuts batches from
+ * coordinator (run.ts) cuts jobs from what they give (batches.ts), as local fan-out cuts batches from
  * reads.
  * Try: concur demo distributed
  */

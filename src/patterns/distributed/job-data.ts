@@ -17,7 +17,8 @@ export const MAX_JOB_CHARS = 32 * 1024 * 1024;
 
 /**
  * A batch as a host runs it: `count` items numbered from `first`, as the UTF-8 bytes of its lines (each followed
- * by \n) when the job carried them joined, else as strings. `inputsOf` gives the strings either way.
+ * by \n) when the job carried them joined or under its key (once read: `withLines`), else as strings. `inputsOf`
+ * gives the strings either way.
  */
 export interface CheckedBatch {
   run: string;

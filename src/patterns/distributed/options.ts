@@ -30,7 +30,10 @@ export interface DistributedMapOptions {
   window?: number;
   /** Called with what happens on the way (for progress and narration). */
   onEvent?: (event: CoordinatorEvent) => void;
-  /** Stop early (Ctrl-C): the run rejects with the signal's reason and takes back the batches not yet started. */
+  /**
+   * Stop early (Ctrl-C): the run rejects with ConcurError 'stopped.' (the signal's reason as its cause) and takes
+   * back the batches not yet started.
+   */
   signal?: AbortSignal;
   timeouts?: BrokerTimeouts;
 }

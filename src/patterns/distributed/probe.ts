@@ -1,11 +1,10 @@
 /**
  * The coordinator's once-a-second look at the broker, beside the silence watch (watch.ts): one round trip that
- * refreshes the run key and asks after every job out, and what the answers mean. A run key gone means the broker
+ * refreshes the run key and its batches' keys and asks after every job out, and what the answers mean. A run key gone means the broker
  * was restarted empty and forgot the run; a job whose stall counter grew was taken back from a host that died or
  * froze; a job gone from the queue with no record in the run's list was failed and removed, and no answer is
  * coming. A reader silent while the probe answers is one dead socket, not a lost broker: the coordinator renews
- * it, and sends again the batches whose records a pop lost with it. The coordinator (coordinator.ts) acts on the
- * verdicts.
+ * it, and sends again the batches whose records a pop lost with it. The coordinator (run.ts) acts on the verdicts.
  * Try: concur demo distributed
  */
 import type { Redis } from 'ioredis';

@@ -39,7 +39,8 @@ export interface BatchJob {
 /**
  * The same batch as one string: the items joined with '\n' (so none may hold a newline, as no line read from
  * input does). One JSON string to encode and parse instead of thousands, and the text of a batch of lines is a
- * slice of the input as read: what the coordinator sends whenever it can.
+ * slice of the input as read: what the coordinator sends for strings (`map`, `stream`) when no item holds a
+ * newline.
  */
 export interface BatchTextJob {
   type: 'batch-text';

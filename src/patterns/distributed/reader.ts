@@ -4,7 +4,7 @@
  * adds never queue behind a blocking pop. When it alone goes silent while the coordinator's other connection
  * answers, its socket died on the way (a NAT or a firewall forgot it): it gets a new connection, and the jobs
  * out at that moment are marked unsure, since a pop whose reply died with the old socket may have taken their
- * records. The coordinator (coordinator.ts) decides when to renew it, and sends an unsure job again if it leaves
+ * records. The coordinator (run.ts) decides when to renew it, and sends an unsure job again if it leaves
  * the queue without a record.
  * Try: concur demo distributed
  */

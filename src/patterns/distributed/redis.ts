@@ -154,7 +154,8 @@ export const defaultTimeouts: BrokerTimeouts = { connectMs: 3000, silentMs: 10_0
 /**
  * Connect to the broker or fail within `connectMs`: ConcurError exit 1 with a line that says what to do.
  * Returns a client ready for BullMQ (`maxRetriesPerRequest: null`, as its blocking connections need), whose
- * reconnection stops after `reconnectForMs`; it then emits 'end', which callers treat as "broker lost".
+ * reconnection goes on quietly for as long as the process lives: the silence watch (watch.ts), not the client,
+ * decides that the broker is lost.
  */
 export async function connectBroker(
   address: BrokerAddress,

@@ -9,8 +9,8 @@
  */
 
 /**
- * Batch sizes for a stream of unknown length: start with one item and let each batch at most double the last
- * (`growth` times it), aiming at `targetMs` of work per batch from the worker-measured cost per item: tiny items
+ * Batch sizes for a stream of unknown length: start with one item and let each batch grow to at most `growth`
+ * times the last (twice, by default), aiming at `targetMs` of work per batch from the worker-measured cost per item: tiny items
  * travel in thousands, slow ones one by one.
  */
 export class BatchSizer {
