@@ -11,10 +11,8 @@
 import { ResultBatch } from '../fan-out/results.js';
 import type { BatchBytesResult, ModuleId } from './protocol.js';
 import {
-  covered,
+  failuresAndRunsFit,
   indexesOf,
-  isFailure,
-  isRun,
   itemsOf,
   type DistributedItemResult,
   type Outcome,
@@ -69,11 +67,7 @@ export function decodeJobs(batch: SentBatch, result: BatchBytesResult): ResultBa
     !Array.isArray(result.stdout) ||
     result.stdout.length !== n ||
     !result.stdout.every((data) => typeof data === 'string' && BASE64.test(data)) ||
-    !Array.isArray(result.failures) ||
-    !result.failures.every(isFailure) ||
-    !Array.isArray(result.runs) ||
-    !result.runs.every(isRun) ||
-    covered(result.runs) < n
+    !failuresAndRunsFit(result, n)
   )
     return undefined;
   const stdout = result.stdout.map((data) => Buffer.from(data, 'base64'));

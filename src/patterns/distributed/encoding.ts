@@ -182,11 +182,7 @@ export function decodeResults(batch: SentBatch, result: BatchResult): Distribute
     result.type !== 'results' ||
     !Array.isArray(result.outputs) ||
     result.outputs.length !== n ||
-    !Array.isArray(result.failures) ||
-    !result.failures.every(isFailure) ||
-    !Array.isArray(result.runs) ||
-    !result.runs.every(isRun) ||
-    covered(result.runs) < n
+    !failuresAndRunsFit(result, n)
   )
     return undefined;
   const errors = new Map(result.failures.map((failure) => [failure.offset, failure.message]));
@@ -267,6 +263,18 @@ export function indexesOf(batch: { first: number; count: number }): number[] {
   const indexes = new Array<number>(batch.count);
   for (let k = 0; k < indexes.length; k++) indexes[k] = batch.first + k;
   return indexes;
+}
+
+/** A record's failures are well formed and its runs are, and cover all `n` items of its batch. */
+export function failuresAndRunsFit(result: { failures: unknown; runs: unknown }, n: number): boolean {
+  const { failures, runs } = result;
+  return (
+    Array.isArray(failures) &&
+    failures.every(isFailure) &&
+    Array.isArray(runs) &&
+    runs.every(isRun) &&
+    covered(runs as ResultHeader['runs']) >= n
+  );
 }
 
 /** How many items the runs say they cover. */

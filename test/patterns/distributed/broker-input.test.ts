@@ -10,15 +10,12 @@ import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import {
   freePort,
-  hasRedisServer,
   startLocalRedis,
   type LocalRedis,
 } from '../../../dist/patterns/distributed/local-redis.js';
 import { concur, fixture, tempDirs, until, waitForLine } from '../../helpers.js';
-import { startHost, stopHost } from './hosts.js';
+import { available, why, startHost, stopHost } from './hosts.js';
 
-const available = hasRedisServer();
-const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
 const tempDir = tempDirs('dist-input');
 
 const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);

@@ -8,11 +8,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  hasRedisServer,
-  startLocalRedis,
-  type LocalRedis,
-} from '../../../dist/patterns/distributed/local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
 import {
   decodeJobs,
   encodeJobs,
@@ -22,10 +18,8 @@ import {
 import type { BatchBytesResult } from '../../../dist/patterns/distributed/protocol.js';
 import { commandIdentity, describeWork } from '../../../dist/patterns/distributed/work-id.js';
 import { concur, concurBytes, descendants, isAlive, tempDirs, waitFor, waitForLine } from '../../helpers.js';
-import { startHost, stopHost } from './hosts.js';
+import { available, why, startHost, stopHost } from './hosts.js';
 
-const available = hasRedisServer();
-const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
 const tempDir = tempDirs('dist-command');
 
 const seq = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i + 1));

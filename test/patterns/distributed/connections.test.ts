@@ -9,13 +9,10 @@
  */
 import { loadavg } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hasRedisServer, startLocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
+import { startLocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
 import { concur, fixture, waitForLine } from '../../helpers.js';
-import { startHost, stopHost } from './hosts.js';
+import { available, why, startHost, stopHost } from './hosts.js';
 import { RedisProxy, type ProxiedConnection } from './proxy.js';
-
-const available = hasRedisServer();
-const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
 
 const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
 const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');

@@ -4,18 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import {
-  hasRedisServer,
-  startLocalRedis,
-  type LocalRedis,
-} from '../../../dist/patterns/distributed/local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
 import { distributedStreamLines } from '../../../src/patterns/distributed/index.js';
 import { Outstanding } from '../../../src/patterns/distributed/collector.js';
 import { probe } from '../../../src/patterns/distributed/probe.js';
 import { batchKey, RUN_TTL_MS, runKeys } from '../../../src/patterns/distributed/store.js';
-
-const available = hasRedisServer();
-const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
+import { available, why } from './hosts.js';
 
 describe.skipIf(!available)(`the coordinator and Redis${why}`, () => {
   let redis: LocalRedis;

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { execa, type ResultPromise } from 'execa';
 import {
-  hasRedisServer,
   freePort,
   startLocalRedis,
   type LocalRedis,
@@ -26,9 +25,7 @@ import {
   waitFor,
   waitForLine,
 } from '../../helpers.js';
-
-const available = hasRedisServer();
-const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
+import { available, why } from './hosts.js';
 
 const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
 const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');

@@ -4,16 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import {
-  hasRedisServer,
-  startLocalRedis,
-  type LocalRedis,
-} from '../../../dist/patterns/distributed/local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
 import { concur, isAlive, until, waitForLine } from '../../helpers.js';
-import { startHost, stopHost } from './hosts.js';
-
-const available = hasRedisServer();
-const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
+import { available, why, startHost, stopHost } from './hosts.js';
 
 const lines = (n: number, prefix = 'item'): string[] => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
 const text = (items: string[]): string => (items.length ? `${items.join('\n')}\n` : '');

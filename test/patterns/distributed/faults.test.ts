@@ -8,15 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
-import {
-  hasRedisServer,
-  startLocalRedis,
-  type LocalRedis,
-} from '../../../dist/patterns/distributed/local-redis.js';
+import { startLocalRedis, type LocalRedis } from '../../../dist/patterns/distributed/local-redis.js';
 import { cleanEnv, concur, concurBin, fixture, isAlive, waitForLine } from '../../helpers.js';
+import { available, why } from './hosts.js';
 
-const available = hasRedisServer();
-const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
 const isRoot = process.getuid?.() === 0;
 const hasIp = spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status === 0;
 const netnsWhy = !isRoot

@@ -3,7 +3,12 @@
  * never on a command line), ready once it says so, and stopped the way a person would (SIGTERM).
  */
 import type { ResultPromise } from 'execa';
+import { hasRedisServer } from '../../../dist/patterns/distributed/local-redis.js';
 import { concur, isAlive, waitForLine } from '../../helpers.js';
+
+/** Whether these tests can start a redis-server, and what their suite's title says when they cannot. */
+export const available = hasRedisServer();
+export const why = available ? '' : ' (skipped: redis-server is not installed; apt-get install redis-server)';
 
 export interface Host {
   run: ResultPromise;
